@@ -1,0 +1,236 @@
+"""Mesa agents: market entities and the city regulators that inspect them.
+
+Agents hold state and call the pure rules in :mod:`sim.rules`; the model passes in
+each agent's uniforms (common random numbers) and the context of the month.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import mesa
+
+from sim import rules
+
+if TYPE_CHECKING:
+    from sim.model import MarketModel, MonthContext
+
+
+class MarketEntity(mesa.Agent):
+    """A registered market entity: a company, another enterprise or an individual business.
+
+    Attributes mirror :data:`sim.population.ENTITY_FIELDS`; ``weight`` is the number of
+    real entities this agent stands for.
+    """
+
+    def __init__(self, model: MarketModel, **state: float) -> None:
+        super().__init__(model)
+        for name, value in state.items():
+            setattr(self, name, value)
+        self.inspection = rules.NOT_INSPECTED
+        self.detected = False
+
+    @property
+    def registered(self) -> bool:
+        """Whether the entity is still on the register (active or dormant)."""
+        return self.status != rules.DEREGISTERED
+
+    def risk(self) -> int:
+        """Current credit-risk class (A-D)."""
+        return rules.risk_class(self.credit_status, self.months_since_penalty, self.age_months,
+                                self.model.p)
+
+    def convert(self, u: float, rate_percent: float, size_norm: float) -> bool:
+        """Individual-to-company conversion (个转企) or corporatisation of another enterprise."""
+        p = self.model.p
+        if self.status != rules.ACTIVE or self.credit_status != rules.NORMAL:
+            return False
+        if self.kind == rules.INDIVIDUAL:
+            factor = (self.log_size - size_norm) * p.conversion_size_exponent
+            prob = rules.conversion_probability(rate_percent, math.exp(factor) / self.model.ctx.size_factor_mean)
+        elif self.kind == rules.OTHER_ENTERPRISE:
+            prob = p.corporatisation_rate / 12.0
+        else:
+            return False
+        if u < prob:
+            self.kind = rules.COMPANY
+            return True
+        return False
+
+    def grow(self, u: float, ctx: MonthContext) -> None:
+        """A month of size growth (Gibrat, Laplace shocks); listed entities grow slower."""
+        if self.status == rules.ACTIVE:
+            self.log_size = rules.grow(self.log_size, u, self.credit_status, ctx.severity[self.city],
+                                       ctx.log_size_min[self.kind], self.model.p)
+
+    def decide_compliance(self, u: float, ctx: MonthContext, regulator: Regulator) -> None:
+        """Violate or comply this month, weighing expected sanctions and peers' behaviour."""
+        if self.status != rules.ACTIVE:
+            self.violating = False
+            return
+        p = self.model.p
+        rate_random, rate_routine_unit, rate_lead = regulator.published_rates(self.risk())
+        visibility = rules.routine_visibility(self.log_size, self.sector, p)
+        perceived = rules.perceived_detection(rate_random, rate_routine_unit * visibility, rate_lead,
+                                              self.memory, p)
+        cost = rules.expected_sanction_cost(perceived, ctx.fine_level[self.city], ctx.severity[self.city], p)
+        prob = rules.violation_probability(self.honesty, ctx.peer_violation[self.city][self.sector], cost, p)
+        self.violating = u < prob
+
+    def cease_or_linger(self, u_exit: float, u_route: float, ctx: MonthContext) -> str | None:
+        """Exit process: an active entity may cease and deregister or go dormant; a dormant one
+        may deregister (voluntarily or compulsorily) or resume business.
+
+        Returns:
+            The deregistration route ("simplified", "ordinary", "compulsory") or None.
+        """
+        p = self.model.p
+        city = self.city
+        if self.status == rules.ACTIVE:
+            base = rules.age_hazard(self.age_months / 12.0, ctx.table_ages, ctx.table_hazards,
+                                    p.hazard_after_year_7)
+            marginal = self.marginal and self.age_months < 24
+            hazard = rules.exit_hazard(base, self.kind, self.log_size, ctx.log_size_min[self.kind],
+                                       self.credit_status, marginal, ctx.severity[city], ctx.gdp_growth,
+                                       ctx.exit_shock, p)
+            if u_exit >= rules.monthly_probability(hazard):
+                return None
+            simplified = ctx.simplified[city] if self.credit_status == rules.NORMAL else 0.0
+            p_simplified = simplified * p.dereg_simplified_completion
+            p_now = rules.deregister_at_exit_probability(ctx.simplified[city], self.kind, self.credit_status, p)
+            if u_route < p_simplified:
+                return self._deregister("simplified")
+            if u_route < p_now:
+                return self._deregister("ordinary")
+            self.status = rules.DORMANT
+            self.months_dormant = 0
+            self.violating = False
+            return None
+        # dormant
+        self.months_dormant += 1
+        due = rules.compulsory_deregistration_due(ctx.compulsory_on[city], self.credit_status,
+                                                  self.months_dormant, ctx.compulsory_months[city])
+        p_compulsory = p.compulsory_processing_rate if due else 0.0
+        p_voluntary = rules.dormant_deregistration_probability(ctx.simplified[city], self.credit_status, p)
+        if u_exit < p_compulsory:
+            return self._deregister("compulsory")
+        if u_exit < p_compulsory + p_voluntary:
+            return self._deregister("simplified" if self.credit_status == rules.NORMAL else "ordinary")
+        if u_exit < p_compulsory + p_voluntary + p.dormant_reactivation_rate:
+            self.status = rules.ACTIVE
+            self.months_dormant = 0
+        return None
+
+    def _deregister(self, route: str) -> str:
+        self.status = rules.DEREGISTERED
+        self.violating = False
+        return route
+
+
+class Regulator(mesa.Agent):
+    """A city's market-supervision bureau.
+
+    It moves its double-random share and its credit application towards the provincial
+    targets at the pace its capacity allows, then spends its inspection capacity: a
+    double-random share drawn at random (weighted by credit-risk class for the part that
+    applies credit information), the rest on leads from complaints and routine checks.
+    """
+
+    def __init__(self, model: MarketModel, city: int, dual_random_share: float,
+                 credit_application_share: float) -> None:
+        super().__init__(model)
+        self.city = city
+        self.dual_random_share = dual_random_share
+        self.credit_application_share = credit_application_share
+        self.capacity = 0.0
+        # A lasting factor on how fast this city can reform (staff, systems), drawn once.
+        u = rules.crn_uniform(model.seed, rules.STREAMS["regulator"], 1000 + city, -1)
+        self.capability = 1.0 + model.p.regulator_capability_spread * (2.0 * u - 1.0)
+        # Published monthly selection rates, read by entities when they decide.
+        self.random_prob_by_class = [0.0, 0.0, 0.0, 0.0]
+        self.routine_prob_per_visibility = 0.0
+        self.lead_coverage = 0.0
+
+    def adapt(self, target_share: float, target_credit: float, capacity: float, capacity_2020: float,
+              u_share: float, u_credit: float) -> None:
+        """Move towards the provincial targets at a pace set by capacity (and noise)."""
+        p = self.model.p
+        capacity_ratio = min(2.0, capacity / capacity_2020) if capacity_2020 > 0 else 1.0
+        self.capacity = capacity
+        self.dual_random_share = rules.regulator_move(
+            self.dual_random_share, target_share, p.dual_random_pace / 12.0 * capacity_ratio * self.capability, u_share,
+            p.regulator_pace_noise)
+        self.credit_application_share = rules.regulator_move(
+            self.credit_application_share, target_credit, p.credit_application_pace / 12.0 * self.capability, u_credit,
+            p.regulator_pace_noise)
+
+    def published_rates(self, risk: int) -> tuple[float, float, float]:
+        """Annual inspection rates an entity of a risk class can infer: random, routine per
+        unit of visibility, and on complaints."""
+        return (12.0 * self.random_prob_by_class[risk], 12.0 * self.routine_prob_per_visibility,
+                12.0 * self.model.p.complaint_rate * self.lead_coverage)
+
+    def plan(self, entities: list[MarketEntity], complaints: list[bool]) -> None:
+        """Set this month's selection probabilities from capacity and the register."""
+        p = self.model.p
+        registered = sum(e.weight for e in entities)
+        budget = self.capacity / 100.0 * registered / 12.0
+        random_budget = budget * self.dual_random_share / 100.0
+        other_budget = budget - random_budget
+        risk_mass = [0.0, 0.0, 0.0, 0.0]
+        visibility_mass = 0.0
+        lead_mass = 0.0
+        for entity, complained in zip(entities, complaints):
+            risk_mass[entity.risk()] += entity.weight
+            if entity.status == rules.ACTIVE:
+                visibility_mass += entity.weight * rules.routine_visibility(entity.log_size, entity.sector, p)
+                if complained:
+                    lead_mass += entity.weight
+        credit = self.credit_application_share / 100.0
+        weights = [rules.risk_weight(r, p) for r in range(4)]
+        weighted_mass = sum(m * w for m, w in zip(risk_mass, weights))
+        uniform_mass = sum(risk_mass)
+        self.random_prob_by_class = [
+            random_budget * ((1.0 - credit) / uniform_mass if uniform_mass else 0.0)
+            + random_budget * (credit * w / weighted_mass if weighted_mass else 0.0)
+            for w in weights]
+        lead_budget = min(lead_mass, other_budget * p.lead_share_cap)
+        self.lead_coverage = lead_budget / lead_mass if lead_mass else 0.0
+        routine_budget = other_budget - lead_budget
+        self.routine_prob_per_visibility = routine_budget / visibility_mass if visibility_mass else 0.0
+
+    def inspect(self, entity: MarketEntity, complained: bool, u_select: float, u_detect: float) -> None:
+        """Decide whether and how an entity is inspected this month, and what is found."""
+        p = self.model.p
+        record = self.model.record
+        active = entity.status == rules.ACTIVE
+        p_random = min(1.0, self.random_prob_by_class[entity.risk()])
+        p_routine = self.routine_prob_per_visibility * rules.routine_visibility(entity.log_size, entity.sector, p) \
+            if active else 0.0
+        p_lead = self.lead_coverage if (active and complained) else 0.0
+        kind = rules.inspection_type(u_select, p_random, p_routine, p_lead)
+        entity.inspection = kind
+        if kind == rules.NOT_INSPECTED:
+            return
+        w = entity.weight
+        record["inspections"] += w
+        if kind == rules.RANDOM_INSPECTION:
+            record["inspections_random"] += w
+            record["random_checked"] += w
+        if not active:
+            # Not operating at its registered address: the abnormal-operation list.
+            if kind == rules.RANDOM_INSPECTION:
+                record["random_found_abnormal"] += w
+            if entity.credit_status == rules.NORMAL:
+                entity.credit_status = rules.ABNORMAL
+                entity.months_in_status = 0
+            return
+        entity.memory = 1.0
+        if not entity.violating:
+            record["inspections_on_compliant"] += w
+            return
+        if u_detect < rules.detection_probability(kind, p):
+            entity.detected = True
+            record["violations_detected"] += w
+

@@ -1,0 +1,101 @@
+"""Many seeds of one scenario: tidy yearly indicators, then medians, bands and P(target met)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+
+import numpy as np
+import pandas as pd
+
+from sim.indicators import indicator_values, registry
+from sim.model import BASE_YEAR, DEFAULT_HORIZON, DEFAULT_SCALE, MarketModel
+from sim.params import Scenario
+
+ENGINES: dict[str, type] = {"mesa": MarketModel}
+TIDY_COLUMNS = ["scenario", "seed", "year", "indicator", "value"]
+SUMMARY_COLUMNS = ["indicator", "name_zh", "name_en", "unit", "attribute", "baseline_2020", "target_2025",
+                   "median_2025", "p05_2025", "p95_2025", "prob_target_met"]
+
+
+def run_seed(scenario: Scenario, seed: int, scale: float = DEFAULT_SCALE, horizon: int = DEFAULT_HORIZON,
+             engine: str = "mesa") -> pd.DataFrame:
+    """Run one seed and return tidy yearly indicator rows (scenario, seed, year, indicator, value)."""
+    model = ENGINES[engine](scenario, scale=scale, seed=seed, horizon=horizon)
+    model.run()
+    rows = []
+    for year, record in model.annual_records().items():
+        for iid, value in indicator_values(record, initial=year == BASE_YEAR).items():
+            rows.append((scenario.name, seed, year, iid, value))
+    return pd.DataFrame(rows, columns=TIDY_COLUMNS)
+
+
+def _run_seed_args(args: tuple) -> pd.DataFrame:
+    return run_seed(*args)
+
+
+def run_ensemble(scenario: Scenario, seeds: Sequence[int], scale: float = DEFAULT_SCALE,
+                 horizon: int = DEFAULT_HORIZON, engine: str = "mesa", workers: int | None = None,
+                 progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
+    """Run a scenario over seeds, in parallel processes when ``workers`` > 1.
+
+    Args:
+        scenario: The resolved scenario.
+        seeds: Seeds to run; results are sorted by seed whatever the worker order.
+        scale: Real entities per simulated entity.
+        horizon: Last year simulated.
+        engine: Engine name (see ENGINES).
+        workers: Processes to use; defaults to min(len(seeds), CPU count).
+        progress: Called with (done, total) after each seed.
+
+    Returns:
+        Tidy rows for every seed, year and modelled indicator.
+    """
+    seeds = list(seeds)
+    workers = workers or min(len(seeds), os.cpu_count() or 1)
+    jobs = [(scenario, s, scale, horizon, engine) for s in seeds]
+    frames: list[pd.DataFrame] = []
+    if workers <= 1 or len(seeds) <= 1:
+        for i, job in enumerate(jobs):
+            frames.append(_run_seed_args(job))
+            if progress:
+                progress(i + 1, len(jobs))
+    else:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            for i, frame in enumerate(pool.map(_run_seed_args, jobs)):
+                frames.append(frame)
+                if progress:
+                    progress(i + 1, len(jobs))
+    return pd.concat(frames, ignore_index=True)
+
+
+def bands(tidy: pd.DataFrame, low: float = 0.05, high: float = 0.95) -> pd.DataFrame:
+    """Median and band by scenario, year and indicator across seeds."""
+    grouped = tidy.groupby(["scenario", "year", "indicator"])["value"]
+    out = grouped.median().rename("median").to_frame()
+    out["low"] = grouped.quantile(low)
+    out["high"] = grouped.quantile(high)
+    return out.reset_index()
+
+
+def summarise(tidy: pd.DataFrame, year: int = 2025) -> pd.DataFrame:
+    """One row per modelled indicator: baseline, target, median and 5-95% band in ``year``,
+    and the share of seeds that meet the target."""
+    rows = []
+    at_year = tidy[tidy["year"] == year]
+    for ind in registry():
+        if not ind.modelled:
+            continue
+        values = at_year.loc[at_year["indicator"] == ind.id, "value"].to_numpy()
+        has = values.size > 0
+        met = [ind.met(v) for v in values] if ind.target is not None else []
+        rows.append({
+            "indicator": ind.id, "name_zh": ind.name_zh, "name_en": ind.name_en, "unit": ind.unit_en,
+            "attribute": ind.attribute, "baseline_2020": ind.baseline_2020, "target_2025": ind.target,
+            "median_2025": float(np.median(values)) if has else np.nan,
+            "p05_2025": float(np.quantile(values, 0.05)) if has else np.nan,
+            "p95_2025": float(np.quantile(values, 0.95)) if has else np.nan,
+            "prob_target_met": float(np.mean(met)) if (met and has) else np.nan,
+        })
+    return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)

@@ -1,0 +1,220 @@
+"""The indicator registry: each indicator declared once, with its target and mechanism.
+
+The plan's 24 indicators and its text targets come from the plan data
+(``sim/data/plan_indicators.csv``, ``plan_text_targets.csv``), so a later plan can be
+loaded as data. This module adds, per indicator, the mechanism that drives it, the
+levers that move it and, where the model computes it, how it is read off the
+model's yearly record. Policy-reader outputs (entries, exits, inspections, ...) are
+declared here too.
+"""
+
+from __future__ import annotations
+
+import csv
+import operator
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+Record = Mapping[str, float]
+
+OPERATORS: dict[str, Callable[[float, float], bool]] = {
+    ">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt,
+}
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """One indicator: identity, target and how the model produces it."""
+
+    id: str
+    name_zh: str
+    name_en: str
+    unit_zh: str
+    unit_en: str
+    attribute: str  # binding, expected, text target, or output
+    level: str  # entity, regulator, market, programme, output
+    mechanism: str
+    levers: tuple[str, ...] = ()
+    no: int | None = None
+    baseline_2020: float | None = None
+    target: float | None = None
+    target_year: int = 2025
+    target_op: str = ">="
+    compute: Callable[[Record], float] | None = None
+    flow: bool = False
+    not_modelled_reason: str = ""
+
+    @property
+    def modelled(self) -> bool:
+        """Whether the model computes this indicator now."""
+        return self.compute is not None
+
+    def met(self, value: float) -> bool:
+        """Whether a value meets the target."""
+        if self.target is None:
+            return False
+        # A value within rounding of the target counts as on it (regulators sit exactly at a target).
+        tolerance = 1e-9 * max(1.0, abs(self.target))
+        nudged = value + tolerance if self.target_op in (">=", ">") else value - tolerance
+        if self.target_op in (">", "<"):
+            nudged = value
+        return OPERATORS[self.target_op](nudged, self.target)
+
+
+def _share(num: str, den: str) -> Callable[[Record], float]:
+    return lambda r: 100.0 * r[num] / r[den] if r[den] else 0.0
+
+
+def _count(field: str) -> Callable[[Record], float]:
+    return lambda r: r[field] / 1e4
+
+
+# How the model produces each indicator it computes: (level, mechanism, levers, compute, flow).
+MECHANISMS: dict[str, tuple[str, str, tuple[str, ...], Callable[[Record], float] | None, bool]] = {
+    "market_entities": (
+        "entity", "Registered entities (active and dormant) at year end: entries by kind respond to "
+        "registration cost, licence reform and the economy; ceasing follows the age-hazard table; "
+        "ceasing entities deregister or stay dormant until they deregister or are compulsorily removed.",
+        ("entry_cost_index", "licence_reform_coverage", "simplified_deregistration", "compulsory_deregistration"),
+        _count("registered"), False),
+    "dual_random_share": (
+        "regulator", "Share of inspections chosen by double-random draw, averaged over the city "
+        "regulators (weighted by registered entities) at year end; each regulator moves towards the "
+        "provincial target at a pace set by its inspection capacity, with month-to-month noise.",
+        ("dual_random_share", "inspection_capacity"), lambda r: r["dual_random_share"], False),
+    "credit_application_rate": (
+        "regulator", "Share of double-random inspections sampled by credit-risk class, averaged over "
+        "city regulators at year end; regulators move towards the target at a limited pace.",
+        ("credit_application_rate",), lambda r: r["credit_application_share"], False),
+    "company_share_of_enterprises": (
+        "entity", "Companies among enterprises at year end: most new enterprises are companies, "
+        "individual businesses convert (个转企) and other enterprises corporatise.",
+        ("individual_to_company_rate", "entry_cost_index"),
+        lambda r: 100.0 * r["registered_company"] / max(1e-9, r["registered_company"] + r["registered_other"]),
+        False),
+}
+
+OUTPUTS: tuple[tuple[str, str, str, str, str, tuple[str, ...], Callable[[Record], float], bool], ...] = (
+    ("new_registrations", "新设登记市场主体", "New registrations", "万户", "10k entities",
+     ("entry_cost_index", "licence_reform_coverage"), _count("entries"), True),
+    ("deregistrations", "注销市场主体", "Deregistrations", "万户", "10k entities",
+     ("simplified_deregistration", "compulsory_deregistration"), _count("deregistrations"), True),
+    ("dormant_entities", "歇业（吊而未销）主体", "Dormant entities on the register", "万户", "10k entities",
+     ("simplified_deregistration", "compulsory_deregistration"), _count("dormant"), False),
+    ("compliance_rate", "守法经营率", "Compliance rate of active entities", "％", "%",
+     ("dual_random_share", "credit_penalty_severity", "fine_level", "inspection_capacity"),
+     lambda r: r["compliance_rate"], False),
+    ("inspections", "检查次数", "Inspections", "万次", "10k inspections",
+     ("inspection_capacity",), _count("inspections"), True),
+    ("inspections_on_compliant", "落在守法主体上的检查", "Inspections of compliant entities", "万次",
+     "10k inspections", ("dual_random_share", "credit_application_rate"), _count("inspections_on_compliant"), True),
+    ("enterprises", "企业", "Enterprises", "万户", "10k entities", ("entry_cost_index",),
+     lambda r: (r["registered_company"] + r["registered_other"]) / 1e4, False),
+    ("individual_businesses", "个体工商户", "Individual businesses", "万户", "10k entities",
+     ("entry_cost_index", "individual_to_company_rate"), _count("registered_individual"), False),
+    ("conversions", "个转企", "Individual-to-company conversions", "万户", "10k entities",
+     ("individual_to_company_rate",), _count("conversions"), True),
+    ("abnormal_list", "经营异常名录在册", "Entities on the abnormal-operation list", "万户", "10k entities",
+     ("compulsory_deregistration",), _count("abnormal_listed"), False),
+    ("serious_dishonesty_list", "严重违法失信名单在册", "Entities on the serious-dishonesty list", "万户",
+     "10k entities", ("credit_penalty_severity",), _count("serious_listed"), False),
+    ("annual_report_rate", "年报率", "Annual-report filing rate", "％", "%", (),
+     _share("annual_reports_filed", "annual_reports_due"), True),
+    ("random_check_abnormal_rate", "随机抽查发现异常率", "Random checks finding entities not operating",
+     "％", "%", ("credit_application_rate",), _share("random_found_abnormal", "random_checked"), True),
+)
+
+# Plan indicators the model does not compute yet: their mechanism as planned.
+PLANNED: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    "valid_trademarks": ("entity", "Trademark filing by kind, size and sector; 10-year validity, renewal or lapse.", ()),
+    "high_value_patents_per_10k": ("entity", "Patent-holding firms file and let lapse high-value invention "
+                                   "patents; divided by a population path.", ()),
+    "patent_coverage_above_scale": ("entity", "Above-scale industrial firms enter and leave the group; "
+                                    "acquisition hazard raised by the IP programme.", ()),
+    "overseas_patent_grants": ("entity", "Overseas filings of patent-holding firms.", ()),
+    "ip_protection_centers": ("programme", "Stochastic arrivals whose rate responds to a programme lever.", ()),
+    "china_quality_awards": ("programme", "National rounds with quotas; chances grow with the pool of quality leaders.", ()),
+    "china_quality_award_nominations": ("programme", "National rounds with quotas.", ()),
+    "zhejiang_made_standards": ("entity", "Firms qualify by size and standards for their product.", ()),
+    "zhejiang_made_intl_certs": ("entity", "Certified firms with a clean credit record.", ()),
+    "pinzi_brand_firms": ("entity", "Firms qualify by size, standards and clean credit; listed firms lose "
+                          "certification.", ()),
+    "large_commodity_markets": ("market", "Commodity markets as agents with turnover.", ()),
+    "food_safety_demo_cities": ("regulator", "Cities apply when their food-safety record qualifies.", ()),
+    "aa_wholesale_markets": ("market", "Farm-produce wholesale markets upgrading to AA grade.", ()),
+    "food_sampling_per_1000": ("regulator", "City regulators' food sampling per 1000 residents.", ()),
+    "product_quality_spot_checks": ("regulator", "City regulators' product spot checks.", ()),
+    "digital_integration_rate": ("regulator", "Adoption over time that raises regulators' effectiveness.", ()),
+    "public_measurement_standards": ("programme", "Stochastic arrivals responding to a programme lever.", ()),
+    "new_international_standards": ("programme", "Stochastic arrivals responding to a programme lever.", ()),
+    "new_national_standards": ("programme", "Stochastic arrivals responding to a programme lever.", ()),
+    "national_inspection_centers": ("programme", "Stochastic arrivals responding to a programme lever.", ()),
+    "industrial_metrology_centers": ("programme", "Stochastic arrivals responding to a programme lever.", ()),
+}
+
+TEXT_TARGET_REASON = "not modelled: no mechanism in the model yet (plan text target)"
+
+
+def _rows(name: str) -> list[dict[str, str]]:
+    with resources.files("sim.data").joinpath(name).open(encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def _float(text: str) -> float | None:
+    return float(text) if text.strip() else None
+
+
+@cache
+def registry() -> tuple[Indicator, ...]:
+    """All indicators: the plan's 24, the plan's text targets, then policy-reader outputs."""
+    out: list[Indicator] = []
+    for row in _rows("plan_indicators.csv"):
+        iid = row["id"]
+        if iid in MECHANISMS:
+            level, mechanism, levers, compute, flow = MECHANISMS[iid]
+        else:
+            level, mechanism, levers = PLANNED[iid]
+            compute, flow = None, False
+        out.append(Indicator(
+            id=iid, no=int(row["no"]), name_zh=row["name_zh"], name_en=row["name_en"],
+            unit_zh=row["unit_zh"], unit_en=row["unit_en"], attribute=row["attribute_en"], level=level,
+            mechanism=mechanism, levers=levers, baseline_2020=_float(row["baseline_2020"]),
+            target=_float(row["target_2025"]), target_op=row["target_op"], compute=compute, flow=flow,
+            not_modelled_reason="" if compute else "not modelled yet: mechanism planned (see docs/ODD.md)"))
+    for row in _rows("plan_text_targets.csv"):
+        iid = row["id"]
+        if iid in MECHANISMS:
+            level, mechanism, levers, compute, flow = MECHANISMS[iid]
+        else:
+            level, mechanism, levers, compute, flow = "text", "", (), None, False
+        out.append(Indicator(
+            id=iid, name_zh=row["name_zh"], name_en=row["name_en"], unit_zh=row["unit"], unit_en=row["unit"],
+            attribute="text target", level=level, mechanism=mechanism, levers=levers,
+            target=_float(row["target_2025"]), target_op=row["target_op"], compute=compute, flow=flow,
+            not_modelled_reason="" if compute else TEXT_TARGET_REASON))
+    for iid, zh, en, unit_zh, unit_en, levers, compute, flow in OUTPUTS:
+        out.append(Indicator(id=iid, name_zh=zh, name_en=en, unit_zh=unit_zh, unit_en=unit_en,
+                             attribute="output", level="output", mechanism="model output", levers=levers,
+                             compute=compute, flow=flow, target=None))
+    return tuple(out)
+
+
+def by_id() -> dict[str, Indicator]:
+    """The registry keyed by indicator id."""
+    return {ind.id: ind for ind in registry()}
+
+
+def plan_indicators() -> list[Indicator]:
+    """The plan's numbered indicators, in table order."""
+    return [ind for ind in registry() if ind.no is not None]
+
+
+def indicator_values(record: Record, initial: bool = False) -> dict[str, float]:
+    """Values of every modelled indicator from one yearly record.
+
+    Flow indicators are left out for the initial year (the model starts from a stock).
+    """
+    return {ind.id: float(ind.compute(record)) for ind in registry()
+            if ind.modelled and not (initial and ind.flow)}

@@ -1,0 +1,350 @@
+"""MarketModel: the per-agent Mesa reference engine.
+
+Monthly steps from January 2021. Each month runs the processes of docs/ODD.md in
+order: entry, conversion, growth, compliance, inspection, sanctions and credit, exit.
+Every process draws from its own counter-based random stream (common random numbers).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import mesa
+import numpy as np
+
+from sim import rules
+from sim.agents import MarketEntity, Regulator
+from sim.params import CITIES, LEVERS_BY_ID, Scenario, baseline
+from sim.population import (build_population, city_shares, draw_honesty, draw_log_size, draw_sector,
+                            log_size_min, survival_table)
+from sim.records import MONTHLY_FIELDS, annual, empty_record
+
+START_YEAR = 2021
+BASE_YEAR = 2020
+DEFAULT_SCALE = 8000.0
+DEFAULT_HORIZON = 2025
+ENTRY_KINDS = (rules.COMPANY, rules.OTHER_ENTERPRISE, rules.INDIVIDUAL)
+
+
+@dataclass
+class MonthContext:
+    """Lever values and shared quantities for one month, per city where levers differ."""
+
+    year: int
+    month: int
+    step: int
+    fine_level: list[float]
+    severity: list[float]
+    simplified: list[float]
+    compulsory_on: list[float]
+    compulsory_months: list[float]
+    conversion_rate: list[float]
+    gdp_growth: float
+    exit_shock: float
+    peer_violation: list[list[float]]
+    log_size_min: list[float]
+    table_ages: np.ndarray
+    table_hazards: np.ndarray
+    size_factor_mean: float = 1.0
+
+
+def city_lever(scenario: Scenario, lever_id: str, year: int) -> list[float]:
+    """A lever's value in each city (provincial value unless the city overrides it)."""
+    return [scenario.lever(lever_id, year, city) for city in CITIES]
+
+
+class MarketModel(mesa.Model):
+    """Zhejiang's market entities and city regulators under a policy scenario.
+
+    Args:
+        scenario: Levers, uncertainties and parameters; the 2020-policy baseline if None.
+        scale: Real entities per simulated entity (1 = the whole province).
+        seed: Run seed; the same seed gives the same numbers bit for bit.
+        horizon: Last simulated year (December).
+    """
+
+    def __init__(self, scenario: Scenario | None = None, scale: float = DEFAULT_SCALE, seed: int = 0,
+                 horizon: int = DEFAULT_HORIZON) -> None:
+        super().__init__(rng=seed)
+        self.policy = scenario or baseline()
+        self.p = self.policy.parameters
+        self.scale = float(scale)
+        self.seed = int(seed)
+        self.horizon = int(horizon)
+        self.month_index = 0
+        self.record = empty_record()
+        self.monthly: list[dict[str, float]] = []
+        population = build_population(self.p, self.scale, self.seed)
+        self.kind_weights = population.kind_weights
+        arrays = population.arrays
+        names = list(arrays)
+        columns = [arrays[n].tolist() for n in names]
+        for row in zip(*columns):
+            MarketEntity(self, **dict(zip(names, row)))
+        self.regulators = [
+            Regulator(self, c, self.policy.lever("dual_random_share", BASE_YEAR, city),
+                      self.policy.lever("credit_application_rate", BASE_YEAR, city))
+            for c, city in enumerate(CITIES)]
+        self.datacollector = mesa.DataCollector(
+            model_reporters={name: (lambda m, n=name: m.record[n]) for name in MONTHLY_FIELDS},
+            agenttype_reporters={Regulator: {"dual_random_share": "dual_random_share",
+                                             "credit_application_share": "credit_application_share"}},
+        )
+        self._initialise_behaviour()
+
+    # ------------------------------------------------------------------ helpers
+    @property
+    def entities(self) -> list[MarketEntity]:
+        """Registered entities, in creation order."""
+        return list(self.agents_by_type[MarketEntity]) if MarketEntity in self.agents_by_type else []
+
+    def _uniforms(self, stream: str, entities: list[MarketEntity], step: int | None = None) -> list[float]:
+        keys = np.fromiter((e.key for e in entities), dtype=np.uint64, count=len(entities))
+        return rules.crn_uniform(self.seed, rules.STREAMS[stream], keys,
+                                 self.month_index if step is None else step).tolist()
+
+    def _context(self, year: int, month: int) -> MonthContext:
+        s = self.policy
+        ages, hazards = survival_table()
+        return MonthContext(
+            year=year, month=month, step=self.month_index,
+            fine_level=city_lever(s, "fine_level", year),
+            severity=city_lever(s, "credit_penalty_severity", year),
+            simplified=city_lever(s, "simplified_deregistration", year),
+            compulsory_on=city_lever(s, "compulsory_deregistration", year),
+            compulsory_months=city_lever(s, "compulsory_deregistration_months", year),
+            conversion_rate=city_lever(s, "individual_to_company_rate", year),
+            gdp_growth=s.uncertainty("gdp_growth", year),
+            exit_shock=s.uncertainty("exit_shock", year),
+            peer_violation=getattr(self, "peer_violation", [[0.12] * 4 for _ in CITIES]),
+            log_size_min=[log_size_min(k, self.p) for k in range(3)],
+            table_ages=ages, table_hazards=hazards,
+        )
+
+    def _initialise_behaviour(self) -> None:
+        """Regulators publish 2020 rates; entities settle into 2020 compliance."""
+        self.ctx = self._context(BASE_YEAR, 12)
+        entities = self.entities
+        for reg in self.regulators:
+            reg.capacity = self.policy.lever("inspection_capacity", BASE_YEAR, CITIES[reg.city])
+        self._plan_inspections(entities, [False] * len(entities))
+        for entity in entities:
+            # Specific deterrence at its steady state: expected decayed memory of past inspections.
+            reg = self.regulators[entity.city]
+            rate_random, rate_routine_unit, _ = reg.published_rates(entity.risk())
+            monthly = (rate_random + rate_routine_unit * rules.routine_visibility(
+                entity.log_size, entity.sector, self.p)) / 12.0
+            entity.memory = min(1.0, monthly / (1.0 - self.p.memory_decay))
+        u = self._uniforms("compliance", entities, step=-1)
+        for _ in range(6):
+            for entity, ui in zip(entities, u):
+                entity.decide_compliance(ui, self.ctx, self.regulators[entity.city])
+            self.peer_violation = self._peer_violation(entities)
+            self.ctx.peer_violation = self.peer_violation
+        self._record_stocks(entities)
+        self.initial_record = dict(self.record)
+
+    def _plan_inspections(self, entities: list[MarketEntity], complaints: list[bool]) -> None:
+        by_city: list[list[int]] = [[] for _ in CITIES]
+        for i, entity in enumerate(entities):
+            by_city[entity.city].append(i)
+        for reg in self.regulators:
+            idx = by_city[reg.city]
+            reg.plan([entities[i] for i in idx], [complaints[i] for i in idx])
+
+    def _peer_violation(self, entities: list[MarketEntity]) -> list[list[float]]:
+        violating = np.zeros((len(CITIES), len(rules.SECTORS)))
+        active = np.zeros_like(violating)
+        for e in entities:
+            if e.status == rules.ACTIVE:
+                active[e.city, e.sector] += e.weight
+                if e.violating:
+                    violating[e.city, e.sector] += e.weight
+        share = np.where(active > 0, violating / np.maximum(active, 1e-12), 0.12)
+        return share.tolist()
+
+    # ------------------------------------------------------------------ processes
+    def step(self) -> None:
+        """Advance one month through the processes, in order."""
+        year = START_YEAR + self.month_index // 12
+        month = self.month_index % 12 + 1
+        self.record = empty_record()
+        self.ctx = ctx = self._context(year, month)
+        for e in self.entities:
+            e.age_months += 1
+            e.months_in_status += 1
+            e.months_since_penalty += 1
+            e.memory *= self.p.memory_decay
+            e.detected = False
+        self.enter(ctx)
+        entities = self.entities
+        self.convert(entities, ctx)
+        for e, u in zip(entities, self._uniforms("growth", entities)):
+            e.grow(u, ctx)
+        for e, u in zip(entities, self._uniforms("compliance", entities)):
+            e.decide_compliance(u, ctx, self.regulators[e.city])
+        self.inspect(entities, ctx)
+        self.sanction_and_credit(entities, ctx)
+        self.exit(entities, ctx)
+        entities = self.entities
+        self.peer_violation = self._peer_violation(entities)
+        self._record_stocks(entities)
+        self.monthly.append(dict(self.record))
+        self.datacollector.collect(self)
+        self.month_index += 1
+        if self.month_index >= (self.horizon - START_YEAR + 1) * 12:
+            self.running = False
+
+    def enter(self, ctx: MonthContext) -> None:
+        """Process 1, entry: Poisson new registrations by kind and city."""
+        p = self.p
+        s = self.policy
+        years_since = ctx.year - BASE_YEAR
+        licence_2020 = LEVERS_BY_ID["licence_reform_coverage"].value_2020
+        base = np.array([p.entries_enterprise_2020 * p.company_share_of_new_enterprises,
+                         p.entries_enterprise_2020 * (1.0 - p.company_share_of_new_enterprises),
+                         p.entries_individual_2020]) * 1e4 / 12.0
+        shares = city_shares()
+        for c, city in enumerate(CITIES):
+            cost = s.lever("entry_cost_index", ctx.year, city)
+            licence = s.lever("licence_reform_coverage", ctx.year, city)
+            multiplier = rules.entry_multiplier(cost, licence, licence_2020, ctx.gdp_growth, years_since, p)
+            policy = rules.entry_multiplier(cost, licence, licence_2020, p.gdp_reference, 0, p)
+            marginal_share = rules.marginal_entrant_share(policy)
+            for kind in ENTRY_KINDS:
+                mean = base[kind] * shares[c] * multiplier / self.kind_weights[kind]
+                u = rules.crn_uniform(self.seed, rules.STREAMS["entry"], (kind << 8) | c, ctx.step)
+                count = rules.poisson_count(u, mean)
+                if count == 0:
+                    continue
+                keys = rules.entrant_key(ctx.step, kind, c, np.arange(count, dtype=np.uint64))
+                draw = lambda name, k=keys: rules.crn_uniform(self.seed, rules.STREAMS[name], k, ctx.step)  # noqa: E731
+                sectors = draw_sector(np.full(count, kind), draw("entrant_sector"), p)
+                sizes = draw_log_size(np.full(count, kind), draw("entrant_size"), p)
+                honesty = draw_honesty(draw("entrant_honesty"))
+                marginal = draw("entrant_marginal") < marginal_share
+                for i in range(count):
+                    MarketEntity(self, key=int(keys[i]), kind=kind, city=c, sector=int(sectors[i]), age_months=0,
+                                 log_size=float(sizes[i]), status=rules.ACTIVE, months_dormant=0,
+                                 honesty=float(honesty[i]), credit_status=rules.NORMAL, months_in_status=0,
+                                 months_since_penalty=999, memory=0.0, marginal=bool(marginal[i]),
+                                 violating=False, weight=float(self.kind_weights[kind]))
+                weight = count * self.kind_weights[kind]
+                self.record["entries"] += weight
+                self.record["entries_" + ("company", "other", "individual")[kind]] += weight
+
+    def convert(self, entities: list[MarketEntity], ctx: MonthContext) -> None:
+        """Process 2, conversion: individual businesses to companies, and corporatisation."""
+        individuals = [e.log_size for e in entities
+                       if e.kind == rules.INDIVIDUAL and e.status == rules.ACTIVE]
+        size_norm = float(np.mean(individuals)) if individuals else 0.0
+        factors = np.exp((np.array(individuals) - size_norm) * self.p.conversion_size_exponent)
+        ctx.size_factor_mean = float(factors.mean()) if individuals else 1.0
+        for e, u in zip(entities, self._uniforms("conversion", entities)):
+            if e.convert(u, ctx.conversion_rate[e.city], size_norm):
+                self.record["conversions"] += e.weight
+
+    def inspect(self, entities: list[MarketEntity], ctx: MonthContext) -> None:
+        """Process 3, inspection: regulators adapt, plan and inspect."""
+        year = ctx.year
+        for reg in self.regulators:
+            city = CITIES[reg.city]
+            u_share = rules.crn_uniform(self.seed, rules.STREAMS["regulator"], 2 * reg.city, ctx.step)
+            u_credit = rules.crn_uniform(self.seed, rules.STREAMS["regulator"], 2 * reg.city + 1, ctx.step)
+            reg.adapt(self.policy.lever("dual_random_share", year, city),
+                      self.policy.lever("credit_application_rate", year, city),
+                      self.policy.lever("inspection_capacity", year, city),
+                      LEVERS_BY_ID["inspection_capacity"].value_2020, u_share, u_credit)
+        complaint_u = self._uniforms("complaint", entities)
+        complaints = [e.violating and u < self.p.complaint_rate for e, u in zip(entities, complaint_u)]
+        self._plan_inspections(entities, complaints)
+        u_select = self._uniforms("inspection", entities)
+        u_detect = self._uniforms("detection", entities)
+        for e, complained, us, ud in zip(entities, complaints, u_select, u_detect):
+            self.regulators[e.city].inspect(e, complained, us, ud)
+
+    def sanction_and_credit(self, entities: list[MarketEntity], ctx: MonthContext) -> None:
+        """Process 4, sanctions and credit: fines and listing; annual reports in June; repair."""
+        p = self.p
+        u_sanction = self._uniforms("sanction", entities)
+        u_report = self._uniforms("annual_report", entities) if ctx.month == 6 else None
+        u_repair = self._uniforms("repair", entities)
+        for i, e in enumerate(entities):
+            severity = ctx.severity[e.city]
+            if e.detected:
+                e.log_size -= p.fine_size_hit * ctx.fine_level[e.city]
+                e.months_since_penalty = 0
+                e.violating = False
+                if u_sanction[i] < rules.serious_listing_probability(severity, p) and e.credit_status != rules.SERIOUS:
+                    e.credit_status = rules.SERIOUS
+                    e.months_in_status = 0
+            if u_report is not None:
+                self.record["annual_reports_due"] += e.weight
+                file_prob = p.annual_report_file_active if e.status == rules.ACTIVE else p.annual_report_file_dormant
+                if u_report[i] < file_prob:
+                    self.record["annual_reports_filed"] += e.weight
+                elif e.credit_status == rules.NORMAL:
+                    e.credit_status = rules.ABNORMAL
+                    e.months_in_status = 0
+                    continue
+            if e.credit_status == rules.ABNORMAL:
+                if e.kind != rules.INDIVIDUAL and e.months_in_status >= p.abnormal_to_serious_months:
+                    e.credit_status = rules.SERIOUS
+                    e.months_in_status = 0
+                elif e.status == rules.ACTIVE and u_repair[i] < p.abnormal_repair_rate:
+                    e.credit_status = rules.NORMAL
+                    e.months_in_status = 0
+            elif e.credit_status == rules.SERIOUS and e.status == rules.ACTIVE \
+                    and e.months_in_status >= p.serious_min_months and u_repair[i] < p.serious_repair_rate:
+                e.credit_status = rules.NORMAL
+                e.months_in_status = 0
+
+    def exit(self, entities: list[MarketEntity], ctx: MonthContext) -> None:
+        """Process 5, exit: ceasing, dormancy and deregistration (simplified, ordinary, compulsory)."""
+        u_exit = self._uniforms("exit", entities)
+        u_route = self._uniforms("deregistration", entities)
+        for e, ue, ur in zip(entities, u_exit, u_route):
+            route = e.cease_or_linger(ue, ur, ctx)
+            if route is not None:
+                self.record["deregistrations"] += e.weight
+                self.record["dereg_" + route] += e.weight
+                e.remove()
+
+    # ------------------------------------------------------------------ records
+    def _record_stocks(self, entities: list[MarketEntity]) -> None:
+        r = self.record
+        active_weight = violating_weight = 0.0
+        by_city = np.zeros(len(CITIES))
+        for e in entities:
+            w = e.weight
+            by_city[e.city] += w
+            r["registered"] += w
+            r[("registered_company", "registered_other", "registered_individual")[e.kind]] += w
+            if e.status == rules.ACTIVE:
+                active_weight += w
+                if e.violating:
+                    violating_weight += w
+            else:
+                r["dormant"] += w
+            if e.credit_status == rules.ABNORMAL:
+                r["abnormal_listed"] += w
+            elif e.credit_status == rules.SERIOUS:
+                r["serious_listed"] += w
+        r["active"] = active_weight
+        r["compliance_rate"] = 100.0 * (1.0 - violating_weight / active_weight) if active_weight else 100.0
+        city_weights = by_city / by_city.sum() if by_city.sum() else np.full(len(CITIES), 1 / len(CITIES))
+        r["dual_random_share"] = float(sum(w * reg.dual_random_share for w, reg in zip(city_weights, self.regulators)))
+        r["credit_application_share"] = float(sum(w * reg.credit_application_share
+                                                  for w, reg in zip(city_weights, self.regulators)))
+
+    def run(self) -> None:
+        """Run every month to December of the horizon year."""
+        while self.running:
+            self.step()
+
+    def annual_records(self) -> dict[int, dict[str, float]]:
+        """Yearly records: 2020 from the initial population (stocks only), then each simulated year."""
+        out = {BASE_YEAR: dict(self.initial_record)}
+        for i in range(len(self.monthly) // 12):
+            out[START_YEAR + i] = annual(self.monthly[12 * i: 12 * (i + 1)])
+        return out

@@ -1,0 +1,405 @@
+"""Scenarios and levers: every lever declared once, scenario files loaded and validated.
+
+A scenario sets levers (policy), uncertainties (the world) and, optionally, model
+parameters. Each value is a constant or a path by year (linear between the given
+years, flat beyond them), and a lever may be overridden per city.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path as FilePath
+
+from sim.parameters import Parameters
+
+FIRST_YEAR = 2015
+LAST_YEAR = 2035
+
+CITIES: tuple[str, ...] = (
+    "Hangzhou", "Ningbo", "Wenzhou", "Jiaxing", "Huzhou", "Shaoxing",
+    "Jinhua", "Quzhou", "Zhoushan", "Taizhou", "Lishui",
+)
+CITY_NAMES_ZH: dict[str, str] = dict(zip(CITIES, (
+    "杭州", "宁波", "温州", "嘉兴", "湖州", "绍兴", "金华", "衢州", "舟山", "台州", "丽水")))
+
+
+class ScenarioError(ValueError):
+    """A scenario file or override is malformed; the message says what and what is allowed."""
+
+
+@dataclass(frozen=True)
+class Lever:
+    """A policy lever or an uncertainty, declared once.
+
+    Attributes:
+        id: Stable identifier used in scenario files and outputs.
+        label_zh: Chinese label.
+        label_en: English label.
+        unit: Unit of the value.
+        low: Smallest allowed value.
+        high: Largest allowed value.
+        value_2020: 2020 practice; the baseline scenario holds it.
+        group: Plan group the app shows it under.
+        help_en: What the lever changes in the model.
+        help_zh: The same in Chinese.
+        integer: Whether only whole numbers are allowed (switches and months).
+    """
+
+    id: str
+    label_zh: str
+    label_en: str
+    unit: str
+    low: float
+    high: float
+    value_2020: float
+    group: str
+    help_en: str
+    help_zh: str
+    integer: bool = False
+
+    def allowed(self) -> str:
+        """Human-readable allowed range."""
+        kind = "a whole number" if self.integer else "a number"
+        return f"{kind} from {self.low:g} to {self.high:g} ({self.unit})"
+
+
+LEVERS: tuple[Lever, ...] = (
+    Lever("entry_cost_index", "开办企业时间与成本指数", "Time and cost to register and open",
+          "index, 2020 = 1", 0.2, 3.0, 1.0, "registration",
+          "Scales entries by kind with elasticity entry_cost_elasticity; extra entrants are marginal "
+          "and exit more often in their first two years.",
+          "按弹性影响各类主体新设登记；新增的边际进入者前两年退出率更高。"),
+    Lever("licence_reform_coverage", "告知承诺制覆盖率（证照分离）", "Licence reform coverage (notification-commitment)",
+          "share 0-1", 0.0, 1.0, 0.3, "registration",
+          "Share of licensed activities under notification-commitment; raises entries "
+          "(fewer 'registered but cannot operate' barriers).",
+          "实行告知承诺的涉企经营许可事项占比；减少“准入不准营”，提高新设登记。"),
+    Lever("simplified_deregistration", "简易注销使用率", "Simplified deregistration uptake",
+          "share 0-1", 0.0, 1.0, 0.5, "registration",
+          "Share of eligible exits that use simplified deregistration; more exiting entities "
+          "deregister at once instead of staying dormant on the register.",
+          "符合条件的退出主体中使用简易注销的比例；更多退出主体及时注销而非长期吊而不销。"),
+    Lever("compulsory_deregistration", "强制注销（开=1）", "Compulsory deregistration (on = 1)",
+          "switch 0/1", 0, 1, 0, "registration",
+          "When on, dormant entities on the abnormal-operation list longer than "
+          "compulsory_deregistration_months are removed from the register.",
+          "开启后，列入经营异常名录且歇业超过规定月数的主体被强制注销。", integer=True),
+    Lever("compulsory_deregistration_months", "强制注销前的歇业月数", "Months dormant before compulsory deregistration",
+          "months", 6, 120, 36, "registration",
+          "How long a dormant, listed entity stays on the register before compulsory deregistration.",
+          "列入异常名录的歇业主体在强制注销前保留的月数。", integer=True),
+    Lever("individual_to_company_rate", "个转企年转化率", "Individual-to-company conversion rate",
+          "% per year", 0.0, 5.0, 0.6, "registration",
+          "Yearly share of individual businesses converting to companies (larger ones first); "
+          "raises the company count without changing the entity total.",
+          "个体工商户每年转为公司制企业的比例（规模较大者优先），不改变主体总量。"),
+    Lever("dual_random_share", "“双随机”监管事项占比目标", "Double-random share target",
+          "%", 0.0, 100.0, 10.0, "dual_random",
+          "Provincial target for the share of inspections chosen by double-random draw. City "
+          "regulators move towards it at the pace their capacity allows; random inspections "
+          "are unannounced, so they deter more than routine ones.",
+          "全省“双随机”抽查占比目标。各市监管部门按能力逐步靠近；随机抽查不可预期，威慑强于常规检查。"),
+    Lever("inspection_capacity", "检查能力（次/百户/年）", "Inspection capacity",
+          "inspections per 100 entities per year", 0.5, 60.0, 12.0, "dual_random",
+          "Inspections per year per 100 registered entities that a city regulator can make; "
+          "also sets how fast it can convert items to double-random inspection.",
+          "每百户在册主体每年可开展的检查次数；也决定转向“双随机”的速度。"),
+    Lever("credit_application_rate", "“双随机、一公开”信用应用率目标", "Credit application rate target",
+          "%", 0.0, 100.0, 60.0, "credit",
+          "Target share of double-random inspections whose sampling is weighted by credit-risk "
+          "class (A-D); regulators move towards it gradually.",
+          "按信用风险分类确定抽查比例的“双随机”抽查占比目标；监管部门逐步达到。"),
+    Lever("credit_penalty_severity", "信用惩戒力度", "Credit penalty severity",
+          "index, 2020 = 1", 0.0, 3.0, 1.0, "credit",
+          "Weight of listing and joint punishment: raises the expected cost of violating, slows "
+          "listed entities' growth and raises their exit hazard.",
+          "列入名录和联合惩戒的力度：提高违法预期成本，抑制被列入主体成长并提高其退出风险。"),
+    Lever("fine_level", "罚款水平", "Fine level",
+          "index, 2020 = 1", 0.0, 5.0, 1.0, "credit",
+          "Fines relative to 2020 practice: raises the expected cost of violating.",
+          "罚款相对2020年的水平：提高违法预期成本。"),
+)
+
+UNCERTAINTIES: tuple[Lever, ...] = (
+    Lever("gdp_growth", "地区生产总值增速", "GDP growth", "% per year", -10.0, 15.0, 6.0, "economy",
+          "Real GDP growth of Zhejiang; entries rise and exits fall with it.",
+          "全省GDP实际增速；增速越高，新设越多、退出越少。"),
+    Lever("exit_shock", "退出冲击", "Exit shock", "multiplier", 0.2, 5.0, 1.0, "economy",
+          "Multiplier on every entity's hazard of ceasing operation (1 = normal years).",
+          "所有主体停止经营风险的乘数（1为常态）。"),
+)
+
+LEVERS_BY_ID: dict[str, Lever] = {lever.id: lever for lever in LEVERS}
+UNCERTAINTIES_BY_ID: dict[str, Lever] = {u.id: u for u in UNCERTAINTIES}
+
+
+@dataclass(frozen=True)
+class Path:
+    """A value by year: linear between the given years, flat beyond them."""
+
+    points: tuple[tuple[int, float], ...]
+
+    @classmethod
+    def constant(cls, value: float) -> Path:
+        """A path that has one value in every year."""
+        return cls(((2020, float(value)),))
+
+    def at(self, year: int) -> float:
+        """The value in a calendar year."""
+        pts = self.points
+        if year <= pts[0][0]:
+            return pts[0][1]
+        for (y0, v0), (y1, v1) in zip(pts, pts[1:]):
+            if year <= y1:
+                return v0 + (v1 - v0) * (year - y0) / (y1 - y0)
+        return pts[-1][1]
+
+    def to_toml(self) -> str:
+        """TOML for this path: a number, or an inline table of years."""
+        if len(self.points) == 1:
+            return f"{self.points[0][1]:g}"
+        return "{ " + ", ".join(f"{y} = {v:g}" for y, v in self.points) + " }"
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A resolved scenario: every lever and uncertainty has a path."""
+
+    name: str
+    label_zh: str
+    label_en: str
+    levers: Mapping[str, Path]
+    city_levers: Mapping[str, Mapping[str, Path]]
+    uncertainties: Mapping[str, Path]
+    parameters: Parameters = field(default_factory=Parameters)
+    source: str = "<defaults>"
+
+    def lever(self, lever_id: str, year: int, city: str | None = None) -> float:
+        """Value of a lever in a year, for a city if it has an override."""
+        if city is not None and lever_id in self.city_levers.get(city, {}):
+            return self.city_levers[city][lever_id].at(year)
+        return self.levers[lever_id].at(year)
+
+    def uncertainty(self, uid: str, year: int) -> float:
+        """Value of an uncertainty in a year."""
+        return self.uncertainties[uid].at(year)
+
+    def to_dict(self) -> dict:
+        """The scenario as resolved, for run.json."""
+        return {
+            "name": self.name,
+            "label_zh": self.label_zh,
+            "label_en": self.label_en,
+            "source": self.source,
+            "levers": {k: [list(p) for p in v.points] for k, v in self.levers.items()},
+            "city_levers": {c: {k: [list(p) for p in v.points] for k, v in d.items()}
+                            for c, d in self.city_levers.items()},
+            "uncertainties": {k: [list(p) for p in v.points] for k, v in self.uncertainties.items()},
+            "parameters": dataclasses.asdict(self.parameters),
+        }
+
+    def to_toml(self) -> str:
+        """A scenario file that load_scenario reads back to the same scenario."""
+        lines = [f"name = {_toml_str(self.name)}", f"label_zh = {_toml_str(self.label_zh)}",
+                 f"label_en = {_toml_str(self.label_en)}", "", "[levers]"]
+        lines += [f"{k} = {self.levers[k].to_toml()}" for k in LEVERS_BY_ID]
+        for city, over in self.city_levers.items():
+            if over:
+                lines += ["", f"[levers.city.{city}]"]
+                lines += [f"{k} = {p.to_toml()}" for k, p in over.items()]
+        lines += ["", "[uncertainties]"]
+        lines += [f"{k} = {self.uncertainties[k].to_toml()}" for k in UNCERTAINTIES_BY_ID]
+        changed = self.parameters.changed()
+        if changed:
+            lines += ["", "[parameters]"]
+            lines += [f"{k} = {v!r}" for k, v in changed.items()]
+        return "\n".join(lines) + "\n"
+
+
+def _toml_str(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _fail(source: str, key: str, message: str) -> ScenarioError:
+    return ScenarioError(f"{source}: {key}: {message}")
+
+
+def _number(source: str, key: str, raw: object, spec: Lever) -> float:
+    if isinstance(raw, bool) or not isinstance(raw, (int, float)):
+        raise _fail(source, key, f"expected {spec.allowed()}, got {type(raw).__name__} {raw!r}")
+    value = float(raw)
+    if not math.isfinite(value) or value < spec.low or value > spec.high:
+        raise _fail(source, key, f"{raw!r} is out of range; allowed: {spec.allowed()}")
+    if spec.integer and value != int(value):
+        raise _fail(source, key, f"{raw!r} is not allowed; allowed: {spec.allowed()}")
+    return value
+
+
+def parse_path(source: str, key: str, raw: object, spec: Lever) -> Path:
+    """Validate a constant or a {year = value} table into a Path.
+
+    Raises:
+        ScenarioError: naming the source, the key and what is allowed.
+    """
+    if isinstance(raw, Mapping):
+        if not raw:
+            raise _fail(source, key, "an empty table; give a number or { 2020 = ..., 2025 = ... }")
+        points = []
+        for year_text, value in raw.items():
+            try:
+                year = int(str(year_text))
+            except ValueError:
+                raise _fail(source, f"{key}.{year_text}",
+                            f"path keys must be years from {FIRST_YEAR} to {LAST_YEAR}") from None
+            if not FIRST_YEAR <= year <= LAST_YEAR:
+                raise _fail(source, f"{key}.{year_text}",
+                            f"year {year} is out of range; allowed years {FIRST_YEAR} to {LAST_YEAR}")
+            points.append((year, _number(source, f"{key}.{year_text}", value, spec)))
+        return Path(tuple(sorted(points)))
+    return Path.constant(_number(source, key, raw, spec))
+
+
+def _unknown(source: str, key: str, what: str, known: Iterable[str]) -> ScenarioError:
+    return _fail(source, key, f"unknown {what}; allowed: {', '.join(known)}")
+
+
+def parse_scenario(data: Mapping, source: str = "<scenario>") -> Scenario:
+    """Validate a scenario mapping (as read from TOML) into a Scenario.
+
+    Raises:
+        ScenarioError: for unknown keys, levers, cities or parameters, wrong types and
+            values out of range.
+    """
+    allowed_top = ("name", "label_zh", "label_en", "description", "levers", "uncertainties", "parameters")
+    for key in data:
+        if key not in allowed_top:
+            raise _unknown(source, key, "top-level key", allowed_top)
+    for key in ("name", "label_zh", "label_en", "description"):
+        if key in data and not isinstance(data[key], str):
+            raise _fail(source, key, f"expected text, got {type(data[key]).__name__}")
+    levers_raw = data.get("levers", {})
+    if not isinstance(levers_raw, Mapping):
+        raise _fail(source, "levers", "expected a table of lever = value")
+    levers = {lid: Path.constant(spec.value_2020) for lid, spec in LEVERS_BY_ID.items()}
+    city_levers: dict[str, dict[str, Path]] = {}
+    for key, raw in levers_raw.items():
+        if key == "city":
+            if not isinstance(raw, Mapping):
+                raise _fail(source, "levers.city", "expected tables [levers.city.<City>]")
+            for city, over in raw.items():
+                if city not in CITIES:
+                    raise _unknown(source, f"levers.city.{city}", "city", CITIES)
+                if not isinstance(over, Mapping):
+                    raise _fail(source, f"levers.city.{city}", "expected a table of lever = value")
+                for lid, value in over.items():
+                    if lid not in LEVERS_BY_ID:
+                        raise _unknown(source, f"levers.city.{city}.{lid}", "lever", LEVERS_BY_ID)
+                    city_levers.setdefault(city, {})[lid] = parse_path(
+                        source, f"levers.city.{city}.{lid}", value, LEVERS_BY_ID[lid])
+            continue
+        if key not in LEVERS_BY_ID:
+            raise _unknown(source, f"levers.{key}", "lever", LEVERS_BY_ID)
+        levers[key] = parse_path(source, f"levers.{key}", raw, LEVERS_BY_ID[key])
+    unc_raw = data.get("uncertainties", {})
+    if not isinstance(unc_raw, Mapping):
+        raise _fail(source, "uncertainties", "expected a table of uncertainty = value")
+    uncertainties = {uid: Path.constant(spec.value_2020) for uid, spec in UNCERTAINTIES_BY_ID.items()}
+    for key, raw in unc_raw.items():
+        if key not in UNCERTAINTIES_BY_ID:
+            raise _unknown(source, f"uncertainties.{key}", "uncertainty", UNCERTAINTIES_BY_ID)
+        uncertainties[key] = parse_path(source, f"uncertainties.{key}", raw, UNCERTAINTIES_BY_ID[key])
+    param_raw = data.get("parameters", {})
+    if not isinstance(param_raw, Mapping):
+        raise _fail(source, "parameters", "expected a table of parameter = value")
+    try:
+        parameters = Parameters().replace(**param_raw)
+    except (TypeError, ValueError) as err:
+        raise _fail(source, "parameters", str(err)) from None
+    name = data.get("name", FilePath(source).stem if source.endswith(".toml") else "scenario")
+    return Scenario(name=name, label_zh=data.get("label_zh", name), label_en=data.get("label_en", name),
+                    levers=levers, city_levers=city_levers, uncertainties=uncertainties,
+                    parameters=parameters, source=source)
+
+
+def load_scenario(path: str | FilePath) -> Scenario:
+    """Read and validate a scenario TOML file.
+
+    Raises:
+        ScenarioError: if the file is missing, unreadable, not TOML, or invalid.
+    """
+    source = str(path)
+    try:
+        text = FilePath(path).read_bytes()
+    except OSError as err:
+        raise ScenarioError(f"{source}: cannot read the scenario file ({err.strerror or err})") from None
+    try:
+        data = tomllib.loads(text.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ScenarioError(f"{source}: not UTF-8 text; a scenario file is TOML in UTF-8") from None
+    except tomllib.TOMLDecodeError as err:
+        raise ScenarioError(f"{source}: malformed TOML: {err}") from None
+    return parse_scenario(data, source)
+
+
+def baseline() -> Scenario:
+    """The 2020-policy scenario built from the lever declarations alone."""
+    return parse_scenario({"name": "baseline", "label_zh": "基准情景（2020年政策）",
+                           "label_en": "Baseline (2020 policies)"}, "<baseline>")
+
+
+def apply_overrides(scenario: Scenario, assignments: Iterable[str], source: str = "--set") -> Scenario:
+    """Apply ``lever=value`` or ``City.lever=value`` overrides (also uncertainties).
+
+    A value is a number or a path written ``2020:10,2025:65``.
+
+    Raises:
+        ScenarioError: naming the assignment and what is allowed.
+    """
+    levers = dict(scenario.levers)
+    city_levers = {c: dict(d) for c, d in scenario.city_levers.items()}
+    uncertainties = dict(scenario.uncertainties)
+    for text in assignments:
+        key, sep, value_text = text.partition("=")
+        key = key.strip()
+        label = f"{source} {text}"
+        if not sep or not key or not value_text.strip():
+            raise ScenarioError(f"{label}: expected lever=value, e.g. dual_random_share=60 "
+                                "or dual_random_share=2020:10,2025:65")
+        raw = _parse_value_text(label, value_text.strip())
+        city, dot, lid = key.rpartition(".")
+        if dot and city not in CITIES:
+            raise ScenarioError(f"{label}: unknown city '{city}'; allowed: {', '.join(CITIES)}")
+        if lid in LEVERS_BY_ID:
+            path = parse_path(source, key, raw, LEVERS_BY_ID[lid])
+            if dot:
+                city_levers.setdefault(city, {})[lid] = path
+            else:
+                levers[lid] = path
+        elif lid in UNCERTAINTIES_BY_ID and not dot:
+            uncertainties[lid] = parse_path(source, key, raw, UNCERTAINTIES_BY_ID[lid])
+        else:
+            known = ", ".join(list(LEVERS_BY_ID) + list(UNCERTAINTIES_BY_ID))
+            raise ScenarioError(f"{label}: unknown lever '{lid}'; allowed: {known}")
+    return dataclasses.replace(scenario, levers=levers, city_levers=city_levers, uncertainties=uncertainties)
+
+
+def _parse_value_text(label: str, text: str) -> object:
+    def num(part: str) -> float:
+        try:
+            return float(part)
+        except ValueError:
+            raise ScenarioError(f"{label}: '{part}' is not a number") from None
+
+    if ":" not in text:
+        return num(text)
+    out: dict[str, float] = {}
+    for item in text.split(","):
+        year, sep, value = item.partition(":")
+        if not sep:
+            raise ScenarioError(f"{label}: a path is written year:value,year:value, e.g. 2020:10,2025:65")
+        out[year.strip()] = num(value.strip())
+    return out

@@ -1,0 +1,196 @@
+"""The initial population of market entities, built as arrays (struct of arrays).
+
+Both engines start from the same arrays: the Mesa engine turns each row into a
+``MarketEntity`` agent. Counts are matched exactly to the year-end totals by kind;
+each simulated entity carries a weight (the real entities it stands for).
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+import numpy as np
+from scipy import stats
+
+from sim import rules
+from sim.params import CITIES
+from sim.parameters import Parameters
+
+ENTITY_FIELDS = ("key", "kind", "city", "sector", "age_months", "log_size", "status", "months_dormant",
+                 "honesty", "credit_status", "months_in_status", "months_since_penalty", "memory",
+                 "marginal", "violating", "weight")
+
+
+def _data_rows(name: str) -> list[dict[str, str]]:
+    with resources.files("sim.data").joinpath(name).open(encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+@cache
+def city_shares() -> np.ndarray:
+    """Share of each city in the province, from 2020 census population (documented proxy)."""
+    rows = {r["city"]: float(r["population_10k"]) for r in _data_rows("city_population_2020.csv")}
+    pop = np.array([rows[c] for c in CITIES])
+    return pop / pop.sum()
+
+
+@cache
+def city_population_10k() -> np.ndarray:
+    """2020 census resident population by city, 10k residents."""
+    rows = {r["city"]: float(r["population_10k"]) for r in _data_rows("city_population_2020.csv")}
+    return np.array([rows[c] for c in CITIES])
+
+
+@cache
+def survival_table() -> tuple[np.ndarray, np.ndarray]:
+    """Annual exit hazard by age (year 1 = founding year) from the 2013 survival report."""
+    rows = _data_rows("survival_china_2013.csv")
+    ages = np.array([float(r["age_year"]) for r in rows])
+    hazards = np.array([float(r["annual_exit_hazard_pct"]) / 100.0 for r in rows])
+    return ages, hazards
+
+
+def log_size_min(kind, p: Parameters):
+    """Log of the lower size bound of each kind (10k yuan revenue)."""
+    mins = np.log(np.array([p.size_min_company, p.size_min_other, p.size_min_individual]))
+    result = mins[kind]
+    return float(result) if np.ndim(result) == 0 else result
+
+
+def sector_cdf(p: Parameters) -> np.ndarray:
+    """Cumulative sector shares per kind (rows: company, other enterprise, individual)."""
+    def row(mfg: float, food: float) -> list[float]:
+        trade = p.sector_share_trade
+        return [mfg, trade, food, max(0.0, 1.0 - mfg - trade - food)]
+    shares = np.array([row(p.sector_share_company_mfg, p.sector_share_company_food),
+                       row(p.sector_share_company_mfg, p.sector_share_company_food),
+                       row(p.sector_share_individual_mfg, p.sector_share_individual_food)])
+    shares /= shares.sum(axis=1, keepdims=True)
+    return np.cumsum(shares, axis=1)
+
+
+def draw_sector(kind, u, p: Parameters):
+    """Sector of an entity from its kind and a uniform."""
+    cdf = sector_cdf(p)[kind]
+    result = (np.asarray(u)[..., None] > cdf).sum(axis=-1)
+    result = np.minimum(result, len(rules.SECTORS) - 1)
+    return int(result) if np.ndim(result) == 0 else result
+
+
+def draw_log_size(kind, u, p: Parameters):
+    """Log size from a Pareto distribution above the kind's minimum (Zipf tail, Axtell 2001)."""
+    result = log_size_min(kind, p) - np.log1p(-np.minimum(u, 1 - 1e-12)) / p.size_tail_alpha
+    return float(result) if np.ndim(result) == 0 else result
+
+
+def draw_honesty(u):
+    """Standard normal honesty (intrinsic compliance) from a uniform."""
+    result = stats.norm.ppf(np.clip(u, 1e-12, 1 - 1e-12))
+    return float(result) if np.ndim(result) == 0 else result
+
+
+def age_distribution(kind_individual: bool, p: Parameters) -> np.ndarray:
+    """Probability of each age in months at the end of the build year.
+
+    Cohorts grew at ``entry_growth_before_2020`` a year and thinned by the survival
+    table's hazards (scaled for individual businesses).
+    """
+    ages_table, hazards = survival_table()
+    months = np.arange(int(p.max_age_years * 12))
+    annual = rules.age_hazard(months / 12.0, ages_table, hazards, p.hazard_after_year_7)
+    annual = np.minimum(0.95, annual * p.hazard_scale * (p.hazard_individual_multiplier if kind_individual else 1.0))
+    survival = np.concatenate(([1.0], np.cumprod(1.0 - rules.monthly_probability(annual))[:-1]))
+    cohort = np.power(1.0 + p.entry_growth_before_2020, -months / 12.0)
+    weights = cohort * survival
+    return weights / weights.sum()
+
+
+@dataclass(frozen=True)
+class Population:
+    """Initial entity arrays and the weight of each kind."""
+
+    arrays: dict[str, np.ndarray]
+    kind_weights: np.ndarray
+
+    @property
+    def size(self) -> int:
+        """Number of simulated entities."""
+        return len(self.arrays["key"])
+
+
+def build_population(p: Parameters, scale: float, seed: int) -> Population:
+    """Build the year-end population at ``scale`` real entities per simulated one.
+
+    Args:
+        p: Model parameters (totals, shares, size and age structure).
+        scale: Real entities per simulated entity (1 = the whole province).
+        seed: Run seed; draws use the init streams of :func:`rules.crn_uniform`.
+
+    Returns:
+        The population arrays with exactly matched weighted totals by kind.
+    """
+    real = np.array([
+        p.enterprises_2020 * p.company_share_of_enterprises_2020,
+        p.enterprises_2020 * (1.0 - p.company_share_of_enterprises_2020),
+        p.entities_2020 - p.enterprises_2020,
+    ]) * 1e4
+    counts = np.maximum(1, np.round(real / scale)).astype(np.int64)
+    kind_weights = real / counts
+    n = int(counts.sum())
+    key = np.arange(n, dtype=np.uint64)
+    s = rules.STREAMS
+    draw = lambda name: rules.crn_uniform(seed, s[name], key, -1)  # noqa: E731
+    kind = np.repeat(np.arange(3), counts)
+    city = np.minimum(np.searchsorted(np.cumsum(city_shares()), draw("init_city"), side="right"),
+                      len(CITIES) - 1)
+    sector = draw_sector(kind, draw("init_sector"), p)
+    u_age = draw("init_age")
+    age_months = np.empty(n, dtype=np.int64)
+    for k in range(3):
+        cdf = np.cumsum(age_distribution(k == rules.INDIVIDUAL, p))
+        mask = kind == k
+        age_months[mask] = np.minimum(np.searchsorted(cdf, u_age[mask], side="right"), len(cdf) - 1)
+    log_size = draw_log_size(kind, draw("init_size"), p)
+    honesty = draw_honesty(draw("init_honesty"))
+    # Dormancy rises with age; scaled so the weighted share matches dormant_share_2020.
+    age_factor = 1.0 - np.exp(-age_months / 36.0)
+    w = kind_weights[kind]
+    p_dormant = np.minimum(1.0, p.dormant_share_2020 * age_factor * w.sum() / (age_factor * w).sum())
+    dormant = draw("init_dormant") < p_dormant
+    u_credit = draw("init_credit")
+    months_dormant = np.where(dormant, np.minimum(age_months, (u_credit * 60).astype(np.int64)), 0)
+    # Dormant entities stop filing annual reports and land on the abnormal list; an
+    # enterprise listed for three years moves to the serious-dishonesty list.
+    credit = np.full(n, rules.NORMAL, dtype=np.int64)
+    months_in_status = np.zeros(n, dtype=np.int64)
+    listed_dormant = dormant & (months_dormant >= 6)
+    credit[listed_dormant] = rules.ABNORMAL
+    months_in_status[listed_dormant] = months_dormant[listed_dormant] - 6
+    escalated = listed_dormant & (months_in_status >= p.abnormal_to_serious_months) & (kind != rules.INDIVIDUAL)
+    credit[escalated] = rules.SERIOUS
+    months_in_status[escalated] -= int(p.abnormal_to_serious_months)
+    active_listed = ~dormant & (u_credit < 0.02)
+    credit[active_listed] = rules.ABNORMAL
+    months_in_status[active_listed] = (u_credit[active_listed] * 300).astype(np.int64) % 12
+    arrays = {
+        "key": key,
+        "kind": kind.astype(np.int64),
+        "city": city.astype(np.int64),
+        "sector": np.asarray(sector, dtype=np.int64),
+        "age_months": age_months,
+        "log_size": np.asarray(log_size, dtype=np.float64),
+        "status": np.where(dormant, rules.DORMANT, rules.ACTIVE).astype(np.int64),
+        "months_dormant": months_dormant.astype(np.int64),
+        "honesty": np.asarray(honesty, dtype=np.float64),
+        "credit_status": credit,
+        "months_in_status": months_in_status,
+        "months_since_penalty": np.full(n, 999, dtype=np.int64),
+        "memory": np.zeros(n),
+        "marginal": np.zeros(n, dtype=bool),
+        "violating": np.zeros(n, dtype=bool),
+        "weight": w.astype(np.float64),
+    }
+    return Population(arrays=arrays, kind_weights=kind_weights)

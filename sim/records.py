@@ -1,0 +1,62 @@
+"""What each engine records every month, and how months add up to a year.
+
+Counts are real entities (weights applied). ``stock`` fields take the December value,
+``flow`` fields sum over the year, ``mean`` fields average the months.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+STOCK, FLOW, MEAN = "stock", "flow", "mean"
+
+MONTHLY_FIELDS: dict[str, str] = {
+    "registered": STOCK,
+    "registered_company": STOCK,
+    "registered_other": STOCK,
+    "registered_individual": STOCK,
+    "active": STOCK,
+    "dormant": STOCK,
+    "abnormal_listed": STOCK,
+    "serious_listed": STOCK,
+    "dual_random_share": STOCK,
+    "credit_application_share": STOCK,
+    "entries": FLOW,
+    "entries_company": FLOW,
+    "entries_other": FLOW,
+    "entries_individual": FLOW,
+    "deregistrations": FLOW,
+    "dereg_simplified": FLOW,
+    "dereg_ordinary": FLOW,
+    "dereg_compulsory": FLOW,
+    "conversions": FLOW,
+    "inspections": FLOW,
+    "inspections_random": FLOW,
+    "inspections_on_compliant": FLOW,
+    "violations_detected": FLOW,
+    "random_checked": FLOW,
+    "random_found_abnormal": FLOW,
+    "annual_reports_due": FLOW,
+    "annual_reports_filed": FLOW,
+    "compliance_rate": MEAN,
+}
+
+
+def empty_record() -> dict[str, float]:
+    """A monthly record with every field at zero."""
+    return dict.fromkeys(MONTHLY_FIELDS, 0.0)
+
+
+def annual(months: Iterable[Mapping[str, float]]) -> dict[str, float]:
+    """Aggregate one year's monthly records (in calendar order) to a yearly record."""
+    months = list(months)
+    out: dict[str, float] = {}
+    for name, how in MONTHLY_FIELDS.items():
+        values = [m[name] for m in months]
+        if how == STOCK:
+            out[name] = values[-1]
+        elif how == FLOW:
+            out[name] = float(sum(values))
+        else:
+            out[name] = float(sum(values) / len(values))
+    return out
