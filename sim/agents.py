@@ -36,10 +36,11 @@ class MarketEntity(mesa.Agent):
         """Whether the entity is still on the register (active or dormant)."""
         return self.status != rules.DEREGISTERED
 
-    def risk(self) -> int:
-        """Current credit-risk class (A-D)."""
-        return rules.risk_class(self.credit_status, self.months_since_penalty, self.age_months,
-                                self.model.p)
+    def assess(self) -> None:
+        """Refresh this month's credit-risk class (A-D) and visibility to routine inspection."""
+        p = self.model.p
+        self.risk = rules.risk_class(self.credit_status, self.months_since_penalty, self.age_months, p)
+        self.visibility = rules.routine_visibility(self.log_size, self.sector, p)
 
     def convert(self, u: float, rate_percent: float, size_norm: float) -> bool:
         """Individual-to-company conversion (个转企) or corporatisation of another enterprise."""
@@ -70,9 +71,8 @@ class MarketEntity(mesa.Agent):
             self.violating = False
             return
         p = self.model.p
-        rate_random, rate_routine_unit, rate_lead = regulator.published_rates(self.risk())
-        visibility = rules.routine_visibility(self.log_size, self.sector, p)
-        perceived = rules.perceived_detection(rate_random, rate_routine_unit * visibility, rate_lead,
+        rate_random, rate_routine_unit, rate_lead = regulator.published_rates(self.risk)
+        perceived = rules.perceived_detection(rate_random, rate_routine_unit * self.visibility, rate_lead,
                                               self.memory, p)
         cost = rules.expected_sanction_cost(perceived, ctx.fine_level[self.city], ctx.severity[self.city], p)
         prob = rules.violation_probability(self.honesty, ctx.peer_violation[self.city][self.sector], cost, p)
@@ -88,8 +88,7 @@ class MarketEntity(mesa.Agent):
         p = self.model.p
         city = self.city
         if self.status == rules.ACTIVE:
-            base = rules.age_hazard(self.age_months / 12.0, ctx.table_ages, ctx.table_hazards,
-                                    p.hazard_after_year_7)
+            base = rules.take(ctx.hazard_table, min(self.age_months, len(ctx.hazard_table) - 1))
             marginal = self.marginal and self.age_months < 24
             hazard = rules.exit_hazard(base, self.kind, self.log_size, ctx.log_size_min[self.kind],
                                        self.credit_status, marginal, ctx.severity[city], ctx.gdp_growth,
@@ -182,13 +181,13 @@ class Regulator(mesa.Agent):
         visibility_mass = 0.0
         lead_mass = 0.0
         for entity, complained in zip(entities, complaints):
-            risk_mass[entity.risk()] += entity.weight
+            risk_mass[entity.risk] += entity.weight
             if entity.status == rules.ACTIVE:
-                visibility_mass += entity.weight * rules.routine_visibility(entity.log_size, entity.sector, p)
+                visibility_mass += entity.weight * entity.visibility
                 if complained:
                     lead_mass += entity.weight
         credit = self.credit_application_share / 100.0
-        weights = [rules.risk_weight(r, p) for r in range(4)]
+        weights = rules.risk_weights(p).tolist()
         weighted_mass = sum(m * w for m, w in zip(risk_mass, weights))
         uniform_mass = sum(risk_mass)
         self.random_prob_by_class = [
@@ -205,9 +204,8 @@ class Regulator(mesa.Agent):
         p = self.model.p
         record = self.model.record
         active = entity.status == rules.ACTIVE
-        p_random = min(1.0, self.random_prob_by_class[entity.risk()])
-        p_routine = self.routine_prob_per_visibility * rules.routine_visibility(entity.log_size, entity.sector, p) \
-            if active else 0.0
+        p_random = min(1.0, self.random_prob_by_class[entity.risk])
+        p_routine = self.routine_prob_per_visibility * entity.visibility if active else 0.0
         p_lead = self.lead_coverage if (active and complained) else 0.0
         kind = rules.inspection_type(u_select, p_random, p_routine, p_lead)
         entity.inspection = kind
@@ -230,7 +228,7 @@ class Regulator(mesa.Agent):
         if not entity.violating:
             record["inspections_on_compliant"] += w
             return
-        if u_detect < rules.detection_probability(kind, p):
+        if u_detect < self.model.ctx.detection[kind]:
             entity.detected = True
             record["violations_detected"] += w
 

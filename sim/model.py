@@ -15,15 +15,13 @@ import numpy as np
 from sim import rules
 from sim.agents import MarketEntity, Regulator
 from sim.params import CITIES, LEVERS_BY_ID, Scenario, baseline
-from sim.population import (build_population, city_shares, draw_honesty, draw_log_size, draw_sector,
-                            log_size_min, survival_table)
+from sim.population import build_population, count_entries, draw_entrants, log_size_min, survival_table
 from sim.records import MONTHLY_FIELDS, annual, empty_record
 
 START_YEAR = 2021
 BASE_YEAR = 2020
 DEFAULT_SCALE = 8000.0
 DEFAULT_HORIZON = 2025
-ENTRY_KINDS = (rules.COMPANY, rules.OTHER_ENTERPRISE, rules.INDIVIDUAL)
 
 
 @dataclass
@@ -43,8 +41,8 @@ class MonthContext:
     exit_shock: float
     peer_violation: list[list[float]]
     log_size_min: list[float]
-    table_ages: np.ndarray
-    table_hazards: np.ndarray
+    hazard_table: np.ndarray
+    detection: list[float]
     size_factor_mean: float = 1.0
 
 
@@ -74,6 +72,9 @@ class MarketModel(mesa.Model):
         self.month_index = 0
         self.record = empty_record()
         self.monthly: list[dict[str, float]] = []
+        ages, hazards = survival_table()
+        self.hazard_table = rules.hazard_by_age_month(ages, hazards, self.p.hazard_after_year_7,
+                                                      int(self.p.max_age_years * 12) + 12 * 20)
         population = build_population(self.p, self.scale, self.seed)
         self.kind_weights = population.kind_weights
         arrays = population.arrays
@@ -105,7 +106,6 @@ class MarketModel(mesa.Model):
 
     def _context(self, year: int, month: int) -> MonthContext:
         s = self.policy
-        ages, hazards = survival_table()
         return MonthContext(
             year=year, month=month, step=self.month_index,
             fine_level=city_lever(s, "fine_level", year),
@@ -118,22 +118,24 @@ class MarketModel(mesa.Model):
             exit_shock=s.uncertainty("exit_shock", year),
             peer_violation=getattr(self, "peer_violation", [[0.12] * 4 for _ in CITIES]),
             log_size_min=[log_size_min(k, self.p) for k in range(3)],
-            table_ages=ages, table_hazards=hazards,
+            hazard_table=self.hazard_table,
+            detection=rules.detection_probabilities(self.p).tolist(),
         )
 
     def _initialise_behaviour(self) -> None:
         """Regulators publish 2020 rates; entities settle into 2020 compliance."""
         self.ctx = self._context(BASE_YEAR, 12)
         entities = self.entities
+        for entity in entities:
+            entity.assess()
         for reg in self.regulators:
             reg.capacity = self.policy.lever("inspection_capacity", BASE_YEAR, CITIES[reg.city])
         self._plan_inspections(entities, [False] * len(entities))
         for entity in entities:
             # Specific deterrence at its steady state: expected decayed memory of past inspections.
             reg = self.regulators[entity.city]
-            rate_random, rate_routine_unit, _ = reg.published_rates(entity.risk())
-            monthly = (rate_random + rate_routine_unit * rules.routine_visibility(
-                entity.log_size, entity.sector, self.p)) / 12.0
+            rate_random, rate_routine_unit, _ = reg.published_rates(entity.risk)
+            monthly = (rate_random + rate_routine_unit * entity.visibility) / 12.0
             entity.memory = min(1.0, monthly / (1.0 - self.p.memory_decay))
         u = self._uniforms("compliance", entities, step=-1)
         for _ in range(6):
@@ -181,6 +183,8 @@ class MarketModel(mesa.Model):
         self.convert(entities, ctx)
         for e, u in zip(entities, self._uniforms("growth", entities)):
             e.grow(u, ctx)
+        for e in entities:
+            e.assess()
         for e, u in zip(entities, self._uniforms("compliance", entities)):
             e.decide_compliance(u, ctx, self.regulators[e.city])
         self.inspect(entities, ctx)
@@ -197,41 +201,11 @@ class MarketModel(mesa.Model):
 
     def enter(self, ctx: MonthContext) -> None:
         """Process 1, entry: Poisson new registrations by kind and city."""
-        p = self.p
-        s = self.policy
-        years_since = ctx.year - BASE_YEAR
-        licence_2020 = LEVERS_BY_ID["licence_reform_coverage"].value_2020
-        base = np.array([p.entries_enterprise_2020 * p.company_share_of_new_enterprises,
-                         p.entries_enterprise_2020 * (1.0 - p.company_share_of_new_enterprises),
-                         p.entries_individual_2020]) * 1e4 / 12.0
-        shares = city_shares()
-        for c, city in enumerate(CITIES):
-            cost = s.lever("entry_cost_index", ctx.year, city)
-            licence = s.lever("licence_reform_coverage", ctx.year, city)
-            multiplier = rules.entry_multiplier(cost, licence, licence_2020, ctx.gdp_growth, years_since, p)
-            policy = rules.entry_multiplier(cost, licence, licence_2020, p.gdp_reference, 0, p)
-            marginal_share = rules.marginal_entrant_share(policy)
-            for kind in ENTRY_KINDS:
-                mean = base[kind] * shares[c] * multiplier / self.kind_weights[kind]
-                u = rules.crn_uniform(self.seed, rules.STREAMS["entry"], (kind << 8) | c, ctx.step)
-                count = rules.poisson_count(u, mean)
-                if count == 0:
-                    continue
-                keys = rules.entrant_key(ctx.step, kind, c, np.arange(count, dtype=np.uint64))
-                draw = lambda name, k=keys: rules.crn_uniform(self.seed, rules.STREAMS[name], k, ctx.step)  # noqa: E731
-                sectors = draw_sector(np.full(count, kind), draw("entrant_sector"), p)
-                sizes = draw_log_size(np.full(count, kind), draw("entrant_size"), p)
-                honesty = draw_honesty(draw("entrant_honesty"))
-                marginal = draw("entrant_marginal") < marginal_share
-                for i in range(count):
-                    MarketEntity(self, key=int(keys[i]), kind=kind, city=c, sector=int(sectors[i]), age_months=0,
-                                 log_size=float(sizes[i]), status=rules.ACTIVE, months_dormant=0,
-                                 honesty=float(honesty[i]), credit_status=rules.NORMAL, months_in_status=0,
-                                 months_since_penalty=999, memory=0.0, marginal=bool(marginal[i]),
-                                 violating=False, weight=float(self.kind_weights[kind]))
-                weight = count * self.kind_weights[kind]
-                self.record["entries"] += weight
-                self.record["entries_" + ("company", "other", "individual")[kind]] += weight
+        new = draw_entrants(self.policy, self.kind_weights, self.seed, ctx.step, ctx.year)
+        names = list(new)
+        for row in zip(*(new[n].tolist() for n in names)):
+            MarketEntity(self, **dict(zip(names, row)))
+        count_entries(self.record, new)
 
     def convert(self, entities: list[MarketEntity], ctx: MonthContext) -> None:
         """Process 2, conversion: individual businesses to companies, and corporatisation."""

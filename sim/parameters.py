@@ -100,7 +100,7 @@ class Parameters:
     corporatisation_rate: float = _p(0.01, "per year", "assumption",
                                      "non-company enterprises becoming companies (公司制改制)")
     # --- compliance --------------------------------------------------------------------------
-    violation_intercept: float = _p(-1.55, "logit", "calibrate",
+    violation_intercept: float = _p(-0.9, "logit", "calibrate",
                                     "set so about 12% of active entities violate in a month at 2020 values "
                                     "(assumption near the 7.88% abnormal and ~4% falsified findings)")
     peer_weight: float = _p(4.0, "logit per unit of peer violation share", "assumption",

@@ -16,7 +16,7 @@ import numpy as np
 from scipy import stats
 
 from sim import rules
-from sim.params import CITIES
+from sim.params import CITIES, LEVERS_BY_ID, Scenario
 from sim.parameters import Parameters
 
 ENTITY_FIELDS = ("key", "kind", "city", "sector", "age_months", "log_size", "status", "months_dormant",
@@ -194,3 +194,63 @@ def build_population(p: Parameters, scale: float, seed: int) -> Population:
         "weight": w.astype(np.float64),
     }
     return Population(arrays=arrays, kind_weights=kind_weights)
+
+
+def draw_entrants(policy: Scenario, kind_weights: np.ndarray, seed: int, step: int, year: int) -> dict[str, np.ndarray]:
+    """New registrations in one month, by kind and city, as entity arrays.
+
+    The expected number responds to registration cost, licence reform, the economy and
+    the trend (:func:`rules.entry_multiplier`); counts are Poisson draws by inversion of
+    one uniform per kind and city, and each entrant's attributes are drawn from its own
+    key, so scenarios with the same seed share their entrants (common random numbers).
+    Entrants that come only because entry got cheaper are marked marginal.
+    """
+    p = policy.parameters
+    licence_2020 = LEVERS_BY_ID["licence_reform_coverage"].value_2020
+    gdp = policy.uncertainty("gdp_growth", year)
+    base = np.array([p.entries_enterprise_2020 * p.company_share_of_new_enterprises,
+                     p.entries_enterprise_2020 * (1.0 - p.company_share_of_new_enterprises),
+                     p.entries_individual_2020]) * 1e4 / 12.0
+    cost = np.array([policy.lever("entry_cost_index", year, city) for city in CITIES])
+    licence = np.array([policy.lever("licence_reform_coverage", year, city) for city in CITIES])
+    multiplier = rules.entry_multiplier(cost, licence, licence_2020, gdp, year - 2020, p)
+    marginal_share = rules.marginal_entrant_share(rules.entry_multiplier(cost, licence, licence_2020,
+                                                                         p.gdp_reference, 0, p))
+    kinds, cities = np.meshgrid(np.arange(3), np.arange(len(CITIES)), indexing="ij")
+    kinds, cities = kinds.ravel(), cities.ravel()
+    mean = base[kinds] * city_shares()[cities] * multiplier[cities] / kind_weights[kinds]
+    u = rules.crn_uniform(seed, rules.STREAMS["entry"], ((kinds << 8) | cities).astype(np.uint64), step)
+    counts = rules.poisson_count(u, mean)
+    kind = np.repeat(kinds, counts)
+    city = np.repeat(cities, counts)
+    starts = np.cumsum(counts) - counts
+    index = np.arange(kind.size) - np.repeat(starts, counts)
+    keys = rules.entrant_key(step, kind.astype(np.uint64), city.astype(np.uint64), index.astype(np.uint64))
+    draw = lambda name: rules.crn_uniform(seed, rules.STREAMS[name], keys, step)  # noqa: E731
+    n = kind.size
+    return {
+        "key": keys,
+        "kind": kind.astype(np.int64),
+        "city": city.astype(np.int64),
+        "sector": np.asarray(draw_sector(kind, draw("entrant_sector"), p), dtype=np.int64).reshape(n),
+        "age_months": np.zeros(n, dtype=np.int64),
+        "log_size": np.asarray(draw_log_size(kind, draw("entrant_size"), p), dtype=np.float64).reshape(n),
+        "status": np.full(n, rules.ACTIVE, dtype=np.int64),
+        "months_dormant": np.zeros(n, dtype=np.int64),
+        "honesty": np.asarray(draw_honesty(draw("entrant_honesty")), dtype=np.float64).reshape(n),
+        "credit_status": np.full(n, rules.NORMAL, dtype=np.int64),
+        "months_in_status": np.zeros(n, dtype=np.int64),
+        "months_since_penalty": np.full(n, 999, dtype=np.int64),
+        "memory": np.zeros(n),
+        "marginal": draw("entrant_marginal") < marginal_share[city],
+        "violating": np.zeros(n, dtype=bool),
+        "weight": kind_weights[kind].astype(np.float64),
+    }
+
+
+def count_entries(record: dict[str, float], entrants: dict[str, np.ndarray]) -> None:
+    """Add a month's entrants to the record, in real entities, in total and by kind."""
+    by_kind = np.bincount(entrants["kind"], weights=entrants["weight"], minlength=3)
+    record["entries"] += float(by_kind.sum())
+    for name, value in zip(("entries_company", "entries_other", "entries_individual"), by_kind):
+        record[name] += float(value)

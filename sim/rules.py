@@ -11,6 +11,7 @@ the same numbers for the same entity.
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -39,6 +40,54 @@ STREAMS = {name: i + 1 for i, name in enumerate((
 ))}
 
 _MASK = (1 << 64) - 1
+LOG_100 = math.log(100.0)  # log size of 1M yuan revenue, the reference size
+MONTHLY_LAPLACE = 1.0 / math.sqrt(2.0) / math.sqrt(12.0)  # annual sigma -> monthly Laplace scale
+
+
+# Primitives that take Python scalars or numpy arrays: scalars stay on the fast math path,
+# arrays use numpy. Rules below are written once with these.
+_ARRAY = np.ndarray
+
+
+def _is_array(x) -> bool:
+    return type(x) is _ARRAY
+
+
+def where(cond, a, b):
+    """``a`` where ``cond`` else ``b``."""
+    if type(cond) is _ARRAY or type(a) is _ARRAY or type(b) is _ARRAY:
+        return np.where(cond, a, b)
+    return a if cond else b
+
+
+def exp(x):
+    """Exponential."""
+    return np.exp(x) if type(x) is _ARRAY else math.exp(x)
+
+
+def log1p(x):
+    """log(1 + x)."""
+    return np.log1p(x) if type(x) is _ARRAY else math.log1p(x)
+
+
+def minimum(a, b):
+    """Elementwise minimum."""
+    return np.minimum(a, b) if (type(a) is _ARRAY or type(b) is _ARRAY) else min(a, b)
+
+
+def maximum(a, b):
+    """Elementwise maximum."""
+    return np.maximum(a, b) if (type(a) is _ARRAY or type(b) is _ARRAY) else max(a, b)
+
+
+def clip(x, low, high):
+    """Clip to [low, high]."""
+    return np.clip(x, low, high) if type(x) is _ARRAY else min(high, max(low, x))
+
+
+def sign(x):
+    """Sign of x (-1, 0, 1)."""
+    return np.sign(x) if type(x) is _ARRAY else float((x > 0) - (x < 0))
 
 
 def _mix(x):
@@ -76,21 +125,28 @@ def entrant_key(step: int, kind: int, city: int, index):
     return ((step + 1) << 40) | (kind << 36) | (city << 32) | index
 
 
+def take(table, index):
+    """``table[index]`` for an int or an int array; a Python float for an int."""
+    return table[index] if _is_array(index) else float(table[index])
+
+
 def monthly_probability(annual):
     """Monthly probability of an event with the given annual probability."""
-    return 1.0 - np.power(1.0 - np.clip(annual, 0.0, 0.999999), 1.0 / 12.0)
+    if _is_array(annual):
+        return 1.0 - np.power(1.0 - np.clip(annual, 0.0, 0.999999), 1.0 / 12.0)
+    return 1.0 - (1.0 - clip(annual, 0.0, 0.999999)) ** (1.0 / 12.0)
 
 
 def poisson_count(u, mean):
     """Number of events with a Poisson mean, by inversion of a uniform (monotone in the mean)."""
-    return stats.poisson.ppf(u, mean).astype(np.int64) if np.ndim(u) else int(stats.poisson.ppf(u, mean))
+    return stats.poisson.ppf(u, mean).astype(np.int64) if _is_array(u) else int(stats.poisson.ppf(u, mean))
 
 
 def laplace_quantile(u, scale):
     """Laplace(0, scale) draw from a uniform in (0, 1) (tent-shaped growth rates, Stanley et al. 1996)."""
-    centred = np.asarray(u) - 0.5
-    result = -scale * np.sign(centred) * np.log1p(-2.0 * np.minimum(np.abs(centred), 0.4999999))
-    return float(result) if np.ndim(result) == 0 else result
+    centred = u - 0.5
+    magnitude = minimum(abs(centred), 0.4999999)
+    return -scale * sign(centred) * log1p(-2.0 * magnitude)
 
 
 def age_hazard(age_years, table_ages, table_hazards, after: float, fade_years: float = 5.0):
@@ -109,6 +165,11 @@ def age_hazard(age_years, table_ages, table_hazards, after: float, fade_years: f
     return float(result) if np.ndim(result) == 0 else result
 
 
+def hazard_by_age_month(table_ages, table_hazards, after: float, max_months: int) -> np.ndarray:
+    """Annual hazard for every age in whole months, for lookups with :func:`take`."""
+    return age_hazard(np.arange(max_months) / 12.0, table_ages, table_hazards, after)
+
+
 def exit_hazard(base_hazard, kind, log_size, log_size_min, credit_status, marginal, severity,
                 gdp_growth, shock, p: Parameters):
     """Annual hazard that an active entity ceases operation.
@@ -116,14 +177,14 @@ def exit_hazard(base_hazard, kind, log_size, log_size_min, credit_status, margin
     Falls with size; rises for individual businesses, listed entities (with the credit
     penalty severity), marginal entrants, weak growth and shocks.
     """
-    size_factor = np.exp(p.hazard_size_elasticity * (log_size - log_size_min))
-    kind_factor = np.where(kind == INDIVIDUAL, p.hazard_individual_multiplier, 1.0)
+    size_factor = exp(p.hazard_size_elasticity * (log_size - log_size_min))
+    kind_factor = where(kind == INDIVIDUAL, p.hazard_individual_multiplier, 1.0)
     listed_factor = 1.0 + p.hazard_listed_effect * severity * (credit_status != NORMAL)
-    marginal_factor = np.where(marginal, p.marginal_entrant_hazard, 1.0)
-    economy = np.maximum(0.2, 1.0 - p.gdp_exit_elasticity * (gdp_growth - p.gdp_reference))
-    hazard = p.hazard_scale * base_hazard * size_factor * kind_factor * listed_factor * marginal_factor * economy * shock
-    result = np.clip(hazard, 0.0, 0.95)
-    return float(result) if np.ndim(result) == 0 else result
+    marginal_factor = where(marginal, p.marginal_entrant_hazard, 1.0)
+    economy = maximum(0.2, 1.0 - p.gdp_exit_elasticity * (gdp_growth - p.gdp_reference))
+    hazard = p.hazard_scale * base_hazard * size_factor * kind_factor * listed_factor * marginal_factor \
+        * economy * shock
+    return clip(hazard, 0.0, 0.95)
 
 
 def deregister_at_exit_probability(simplified_share, kind, credit_status, p: Parameters):
@@ -131,19 +192,16 @@ def deregister_at_exit_probability(simplified_share, kind, credit_status, p: Par
 
     Listed entities cannot use simplified deregistration until they are cleared.
     """
-    ordinary = np.where(kind == INDIVIDUAL, p.dereg_ordinary_completion_individual,
-                        p.dereg_ordinary_completion_enterprise)
-    eligible = credit_status == NORMAL
-    simplified = np.where(eligible, simplified_share, 0.0)
-    result = simplified * p.dereg_simplified_completion + (1.0 - simplified) * ordinary
-    return float(result) if np.ndim(result) == 0 else result
+    ordinary = where(kind == INDIVIDUAL, p.dereg_ordinary_completion_individual,
+                     p.dereg_ordinary_completion_enterprise)
+    simplified = simplified_share * (credit_status == NORMAL)
+    return simplified * p.dereg_simplified_completion + (1.0 - simplified) * ordinary
 
 
 def dormant_deregistration_probability(simplified_share, credit_status, p: Parameters):
     """Monthly probability that a dormant entity deregisters voluntarily."""
-    listed = np.where(credit_status != NORMAL, p.dormant_listed_dereg_factor, 1.0)
-    result = p.dormant_dereg_rate * (0.5 + simplified_share) * listed
-    return float(result) if np.ndim(result) == 0 else result
+    listed = where(credit_status != NORMAL, p.dormant_listed_dereg_factor, 1.0)
+    return p.dormant_dereg_rate * (0.5 + simplified_share) * listed
 
 
 def compulsory_deregistration_due(switch_on, credit_status, months_dormant, after_months):
@@ -153,7 +211,7 @@ def compulsory_deregistration_due(switch_on, credit_status, months_dormant, afte
 
 def growth_sigma(log_size, p: Parameters):
     """Annual spread of log growth, falling with size as S^-beta (Stanley et al. 1996)."""
-    return p.growth_sigma_ref * np.exp(-p.growth_size_beta * (log_size - np.log(100.0)))
+    return p.growth_sigma_ref * exp(-p.growth_size_beta * (log_size - LOG_100))
 
 
 def grow(log_size, u, credit_status, severity, log_size_min, p: Parameters):
@@ -162,10 +220,9 @@ def grow(log_size, u, credit_status, severity, log_size_min, p: Parameters):
     The lower bound of the size distribution reflects.
     """
     drift = (p.growth_drift - p.listed_growth_penalty * severity * (credit_status != NORMAL)) / 12.0
-    scale = growth_sigma(log_size, p) / np.sqrt(2.0) / np.sqrt(12.0)
+    scale = growth_sigma(log_size, p) * MONTHLY_LAPLACE
     new = log_size + drift + laplace_quantile(u, scale)
-    result = np.where(new < log_size_min, 2 * log_size_min - new, new)
-    return float(result) if np.ndim(result) == 0 else result
+    return where(new < log_size_min, 2 * log_size_min - new, new)
 
 
 def expected_sanction_cost(perceived_detection, fine_level, severity, p: Parameters):
@@ -182,8 +239,7 @@ def perceived_detection(rate_random, rate_routine, rate_lead, memory, p: Paramet
     """
     detect_routine = p.detection_random * (1.0 - p.routine_predictability)
     intensity = rate_random * p.detection_random + rate_routine * detect_routine + rate_lead * p.detection_lead
-    result = np.minimum(1.0, 1.0 - np.exp(-intensity) + p.memory_bump * memory)
-    return float(result) if np.ndim(result) == 0 else result
+    return minimum(1.0, 1.0 - exp(-intensity) + p.memory_bump * memory)
 
 
 def violation_probability(honesty, peer_violation, expected_cost, p: Parameters):
@@ -194,33 +250,26 @@ def violation_probability(honesty, peer_violation, expected_cost, p: Parameters)
     """
     logit = p.violation_intercept - honesty + p.peer_weight * (peer_violation - 0.12) \
         - p.deterrence_weight * expected_cost
-    result = 1.0 / (1.0 + np.exp(-logit))
-    return float(result) if np.ndim(result) == 0 else result
+    return 1.0 / (1.0 + exp(-logit))
 
 
 def risk_class(credit_status, months_since_penalty, age_months, p: Parameters):
     """Credit-risk class A-D: D serious list; C abnormal list or a penalty within a year;
     B young or penalised within the memory; A otherwise."""
-    result = np.where(
-        credit_status == SERIOUS, RISK_D,
-        np.where((credit_status == ABNORMAL) | (months_since_penalty < 12), RISK_C,
-                 np.where((age_months < 12) | (months_since_penalty < p.penalty_memory_months),
-                          RISK_B, RISK_A)))
-    return int(result) if np.ndim(result) == 0 else result
+    return where(credit_status == SERIOUS, RISK_D,
+                 where((credit_status == ABNORMAL) | (months_since_penalty < 12), RISK_C,
+                       where((age_months < 12) | (months_since_penalty < p.penalty_memory_months),
+                             RISK_B, RISK_A)))
 
 
-def risk_weight(risk, p: Parameters):
-    """Relative double-random sampling weight of a risk class (Henan 2021 ratios)."""
-    weights = np.array([p.risk_weight_a, p.risk_weight_b, p.risk_weight_c, p.risk_weight_d])
-    result = weights[risk]
-    return float(result) if np.ndim(result) == 0 else result
+def risk_weights(p: Parameters) -> np.ndarray:
+    """Relative double-random sampling weight of each risk class (Henan 2021 ratios)."""
+    return np.array([p.risk_weight_a, p.risk_weight_b, p.risk_weight_c, p.risk_weight_d])
 
 
 def routine_visibility(log_size, sector, p: Parameters):
     """Relative chance of a routine (non-random) inspection: larger and food businesses first."""
-    result = np.exp(p.routine_size_exponent * (log_size - np.log(100.0))) \
-        * np.where(sector == FOOD, p.routine_food_factor, 1.0)
-    return float(result) if np.ndim(result) == 0 else result
+    return exp(p.routine_size_exponent * (log_size - LOG_100)) * where(sector == FOOD, p.routine_food_factor, 1.0)
 
 
 def inspection_type(u, p_random, p_routine, p_lead):
@@ -228,23 +277,20 @@ def inspection_type(u, p_random, p_routine, p_lead):
     first = p_random
     second = first + p_routine
     third = second + p_lead
-    result = np.where(u < first, RANDOM_INSPECTION,
-                      np.where(u < second, ROUTINE_INSPECTION,
-                               np.where(u < third, LEAD_INSPECTION, NOT_INSPECTED)))
-    return int(result) if np.ndim(result) == 0 else result
+    return where(u < first, RANDOM_INSPECTION,
+                 where(u < second, ROUTINE_INSPECTION, where(u < third, LEAD_INSPECTION, NOT_INSPECTED)))
 
 
-def detection_probability(kind_of_inspection, p: Parameters):
-    """Chance that an inspection of a given type finds an ongoing violation."""
-    table = np.array([0.0, p.detection_random, p.detection_random * (1.0 - p.routine_predictability),
-                      p.detection_lead])
-    result = table[kind_of_inspection]
-    return float(result) if np.ndim(result) == 0 else result
+def detection_probabilities(p: Parameters) -> np.ndarray:
+    """Chance that an inspection finds an ongoing violation, by inspection type
+    (none, random, routine, lead)."""
+    return np.array([0.0, p.detection_random, p.detection_random * (1.0 - p.routine_predictability),
+                     p.detection_lead])
 
 
 def serious_listing_probability(severity, p: Parameters):
     """Chance that a detected violation puts the entity on the serious-dishonesty list."""
-    return np.minimum(1.0, p.serious_violation_share * severity)
+    return minimum(1.0, p.serious_violation_share * severity)
 
 
 def conversion_probability(rate_percent, size_factor):
@@ -252,8 +298,7 @@ def conversion_probability(rate_percent, size_factor):
 
     ``size_factor`` is the entity's relative propensity with population mean 1.
     """
-    result = np.minimum(1.0, rate_percent / 100.0 / 12.0 * size_factor)
-    return float(result) if np.ndim(result) == 0 else result
+    return minimum(1.0, rate_percent / 100.0 / 12.0 * size_factor)
 
 
 def regulator_move(current, target, pace_per_month, u, noise):
@@ -263,21 +308,18 @@ def regulator_move(current, target, pace_per_month, u, noise):
     ``noise``); a lower target is followed at once.
     """
     step_up = pace_per_month * (1.0 + noise * (2.0 * u - 1.0))
-    result = np.where(target > current, np.minimum(target, current + step_up), target)
-    return float(result) if np.ndim(result) == 0 else result
+    return where(target > current, minimum(target, current + step_up), target)
 
 
 def entry_multiplier(entry_cost_index, licence_coverage, licence_2020, gdp_growth, years_since_2020,
                      p: Parameters):
     """Entries relative to 2020 from registration cost, licence reform, the economy and trend."""
-    result = np.power(entry_cost_index, -p.entry_cost_elasticity) \
+    return entry_cost_index ** (-p.entry_cost_elasticity) \
         * (1.0 + p.licence_entry_effect * (licence_coverage - licence_2020)) \
-        * np.maximum(0.2, 1.0 + p.gdp_entry_elasticity * (gdp_growth - p.gdp_reference)) \
-        * np.power(1.0 + p.entry_trend, years_since_2020)
-    return float(result) if np.ndim(result) == 0 else result
+        * maximum(0.2, 1.0 + p.gdp_entry_elasticity * (gdp_growth - p.gdp_reference)) \
+        * (1.0 + p.entry_trend) ** years_since_2020
 
 
 def marginal_entrant_share(policy_multiplier):
     """Share of entrants that enter only because entry got cheaper (Branstetter et al. 2014)."""
-    result = np.maximum(0.0, 1.0 - 1.0 / np.maximum(policy_multiplier, 1e-9))
-    return float(result) if np.ndim(result) == 0 else result
+    return maximum(0.0, 1.0 - 1.0 / maximum(policy_multiplier, 1e-9))

@@ -1,0 +1,47 @@
+"""Shared test helpers: small, fast model runs."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sim.model import MarketModel
+from sim.params import Scenario, apply_overrides, baseline
+
+ROOT = Path(__file__).resolve().parents[1]
+TEST_SCALE = 40000.0  # about 200 simulated entities: fast, still every process runs
+
+
+@pytest.fixture(autouse=True)
+def _repo_root(monkeypatch):
+    monkeypatch.chdir(ROOT)
+
+
+def scenario_with(*assignments: str, base: Scenario | None = None, **parameters: float) -> Scenario:
+    """Baseline (or ``base``) with lever overrides and parameter changes."""
+    scenario = apply_overrides(base or baseline(), assignments)
+    if parameters:
+        scenario = dataclasses.replace(scenario, parameters=scenario.parameters.replace(**parameters))
+    return scenario
+
+
+def run_model(scenario: Scenario | None = None, seed: int = 0, scale: float = TEST_SCALE,
+              horizon: int = 2022) -> MarketModel:
+    """Run a model to December of ``horizon``."""
+    model = MarketModel(scenario, scale=scale, seed=seed, horizon=horizon)
+    model.run()
+    return model
+
+
+def paired_difference(values_a, values_b) -> tuple[float, float]:
+    """Mean and standard error of paired differences b - a across seeds."""
+    diff = np.asarray(values_b, float) - np.asarray(values_a, float)
+    return float(diff.mean()), float(diff.std(ddof=1) / np.sqrt(len(diff)))
+
+
+def ci() -> bool:
+    return os.environ.get("CI") == "true"

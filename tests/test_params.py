@@ -1,0 +1,131 @@
+"""Scenario files and levers: loading, paths, overrides and every kind of bad input."""
+
+from __future__ import annotations
+
+import pytest
+
+from sim.params import (CITIES, LEVERS, LEVERS_BY_ID, Path, ScenarioError, apply_overrides, baseline,
+                        load_scenario, parse_scenario)
+
+DESIGN_LEVERS = ("entry_cost_index", "licence_reform_coverage", "simplified_deregistration",
+                 "compulsory_deregistration", "individual_to_company_rate", "dual_random_share",
+                 "credit_application_rate", "inspection_capacity", "credit_penalty_severity", "fine_level")
+
+
+def test_every_design_lever_is_declared_once_with_labels_and_range():
+    ids = [lv.id for lv in LEVERS]
+    assert len(ids) == len(set(ids))
+    for lid in DESIGN_LEVERS:
+        lever = LEVERS_BY_ID[lid]
+        assert lever.label_zh and lever.label_en and lever.unit and lever.help_zh and lever.help_en
+        assert lever.low <= lever.value_2020 <= lever.high
+
+
+def test_path_is_linear_between_years_and_flat_beyond():
+    path = Path(((2020, 10.0), (2025, 65.0)))
+    assert path.at(2019) == 10.0
+    assert path.at(2020) == 10.0
+    assert path.at(2023) == pytest.approx(43.0)
+    assert path.at(2025) == 65.0
+    assert path.at(2035) == 65.0
+
+
+def test_baseline_file_holds_2020_values():
+    scenario = load_scenario("scenarios/baseline.toml")
+    for lever in LEVERS:
+        for year in (2020, 2025, 2035):
+            assert scenario.lever(lever.id, year) == lever.value_2020, lever.id
+
+
+def test_plan_file_follows_the_plan_targets():
+    plan = load_scenario("scenarios/plan.toml")
+    assert plan.lever("dual_random_share", 2025) > 60
+    assert plan.lever("dual_random_share", 2020) == 10
+    assert plan.lever("credit_application_rate", 2025) == 80
+    assert plan.lever("licence_reform_coverage", 2025) == 1.0
+    assert plan.lever("compulsory_deregistration", 2025) == 1
+    assert plan.lever("simplified_deregistration", 2025) > plan.lever("simplified_deregistration", 2020)
+    assert plan.lever("individual_to_company_rate", 2025) > plan.lever("individual_to_company_rate", 2020)
+
+
+def test_plan_values_quote_a_plan_section():
+    text = open("scenarios/plan.toml", encoding="utf-8").read()
+    for lid in ("dual_random_share", "credit_application_rate", "licence_reform_coverage",
+                "simplified_deregistration", "compulsory_deregistration", "individual_to_company_rate"):
+        block = text.split(f"\n{lid} =")[0].rsplit("\n\n", 1)[-1]
+        assert "二(" in block or "Indicator" in block or "三(" in block, lid
+
+
+def test_city_override_applies_to_that_city_only():
+    scenario = parse_scenario({"levers": {"inspection_capacity": 10, "city": {"Wenzhou": {"inspection_capacity": 4}}}})
+    assert scenario.lever("inspection_capacity", 2023, "Wenzhou") == 4
+    assert scenario.lever("inspection_capacity", 2023, "Hangzhou") == 10
+    assert scenario.lever("inspection_capacity", 2023) == 10
+
+
+def test_toml_round_trip_keeps_the_scenario(tmp_path):
+    plan = apply_overrides(load_scenario("scenarios/plan.toml"), ["Ningbo.fine_level=2"])
+    path = tmp_path / "again.toml"
+    path.write_text(plan.to_toml(), encoding="utf-8")
+    again = load_scenario(path)
+    for lever in LEVERS:
+        for year in range(2020, 2031):
+            for city in (None, *CITIES):
+                assert again.lever(lever.id, year, city) == plan.lever(lever.id, year, city)
+
+
+@pytest.mark.parametrize("text, key, allowed", [
+    ("levers = [", "malformed TOML", ""),
+    ("[levers]\nno_such_lever = 1", "levers.no_such_lever", "dual_random_share"),
+    ("[levers.city.Atlantis]\nfine_level = 1", "levers.city.Atlantis", "Hangzhou"),
+    ("[levers]\ndual_random_share = 150", "levers.dual_random_share", "from 0 to 100"),
+    ("[levers]\ndual_random_share = 'high'", "levers.dual_random_share", "a number from 0 to 100"),
+    ("[levers]\ndual_random_share = { 2020 = 10, 2099 = 50 }", "levers.dual_random_share.2099", "2015 to 2035"),
+    ("[levers]\ncompulsory_deregistration = 0.5", "levers.compulsory_deregistration", "a whole number"),
+    ("[uncertainties]\nweather = 1", "uncertainties.weather", "gdp_growth"),
+    ("colour = 'red'", "colour", "levers"),
+    ("[parameters]\nno_such_parameter = 1", "parameters", "python -m sim params"),
+    ("[parameters]\nsize_tail_alpha = 'x'", "parameters", "must be a number"),
+])
+def test_bad_input_names_file_key_and_what_is_allowed(tmp_path, text, key, allowed):
+    path = tmp_path / "bad.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(path)
+    message = str(err.value)
+    assert str(path) in message
+    assert key in message
+    assert allowed in message
+    assert "\n" not in message
+
+
+def test_missing_and_binary_files_give_clear_errors(tmp_path):
+    with pytest.raises(ScenarioError, match="cannot read"):
+        load_scenario(tmp_path / "nope.toml")
+    binary = tmp_path / "bin.toml"
+    binary.write_bytes(b"\xff\xfe\x00")
+    with pytest.raises(ScenarioError, match="not UTF-8"):
+        load_scenario(binary)
+
+
+def test_overrides_set_levers_paths_and_cities():
+    scenario = apply_overrides(baseline(), ["dual_random_share=2020:10,2025:70", "Wenzhou.fine_level=2",
+                                            "gdp_growth=4"])
+    assert scenario.lever("dual_random_share", 2025) == 70
+    assert scenario.lever("fine_level", 2022, "Wenzhou") == 2
+    assert scenario.lever("fine_level", 2022, "Ningbo") == 1
+    assert scenario.uncertainty("gdp_growth", 2022) == 4
+
+
+@pytest.mark.parametrize("assignment, fragment", [
+    ("no_such_lever=1", "unknown lever 'no_such_lever'"),
+    ("dual_random_share=500", "out of range"),
+    ("dual_random_share=abc", "'abc' is not a number"),
+    ("Atlantis.fine_level=1", "unknown city 'Atlantis'"),
+    ("fine_level", "expected lever=value"),
+])
+def test_bad_overrides_are_one_clear_line(assignment, fragment):
+    with pytest.raises(ScenarioError) as err:
+        apply_overrides(baseline(), [assignment])
+    assert fragment in str(err.value)
+    assert "\n" not in str(err.value)
