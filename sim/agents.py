@@ -14,7 +14,8 @@ import mesa
 from sim import rules
 
 if TYPE_CHECKING:
-    from sim.model import MarketModel, MonthContext
+    from sim.engine import MonthContext
+    from sim.model import MarketModel
 
 
 class MarketEntity(mesa.Agent):
@@ -42,28 +43,27 @@ class MarketEntity(mesa.Agent):
         self.risk = rules.risk_class(self.credit_status, self.months_since_penalty, self.age_months, p)
         self.visibility = rules.routine_visibility(self.log_size, self.sector, p)
 
-    def convert(self, u: float, rate_percent: float, size_norm: float) -> bool:
-        """Individual-to-company conversion (个转企) or corporatisation of another enterprise."""
+    def convert(self, u: float, rate_percent: float, size_norm: float) -> int:
+        """Individual-to-company conversion (个转企) or corporatisation of another enterprise.
+
+        Returns:
+            rules.CONVERSION, rules.CORPORATISATION or rules.NO_EVENT.
+        """
         p = self.model.p
-        if self.status != rules.ACTIVE or self.credit_status != rules.NORMAL:
-            return False
-        if self.kind == rules.INDIVIDUAL:
-            factor = (self.log_size - size_norm) * p.conversion_size_exponent
-            prob = rules.conversion_probability(rate_percent, math.exp(factor) / self.model.ctx.size_factor_mean)
-        elif self.kind == rules.OTHER_ENTERPRISE:
-            prob = p.corporatisation_rate / 12.0
-        else:
-            return False
-        if u < prob:
+        eligible = self.status == rules.ACTIVE and self.credit_status == rules.NORMAL
+        size_factor = math.exp((self.log_size - size_norm) * p.conversion_size_exponent) \
+            / self.model.ctx.size_factor_mean
+        event = rules.conversion_event(self.kind, eligible, u,
+                                       rules.conversion_probability(rate_percent, size_factor), p)
+        if event != rules.NO_EVENT:
             self.kind = rules.COMPANY
-            return True
-        return False
+        return event
 
     def grow(self, u: float, ctx: MonthContext) -> None:
         """A month of size growth (Gibrat, Laplace shocks); listed entities grow slower."""
         if self.status == rules.ACTIVE:
             self.log_size = rules.grow(self.log_size, u, self.credit_status, ctx.severity[self.city],
-                                       ctx.log_size_min[self.kind], self.model.p)
+                                       ctx.log_size_floor, self.model.p)
 
     def decide_compliance(self, u: float, ctx: MonthContext, regulator: Regulator) -> None:
         """Violate or comply this month, weighing expected sanctions and peers' behaviour."""
@@ -78,12 +78,13 @@ class MarketEntity(mesa.Agent):
         prob = rules.violation_probability(self.honesty, ctx.peer_violation[self.city][self.sector], cost, p)
         self.violating = u < prob
 
-    def cease_or_linger(self, u_exit: float, u_route: float, ctx: MonthContext) -> str | None:
-        """Exit process: an active entity may cease and deregister or go dormant; a dormant one
-        may deregister (voluntarily or compulsorily) or resume business.
+    def cease_or_linger(self, u_exit: float, u_dormant: float, u_route: float, ctx: MonthContext) -> int:
+        """Exit process: an active entity may cease (``u_exit``) and deregister or go dormant;
+        a dormant one (``u_dormant``) may deregister, voluntarily or compulsorily, or resume
+        business. ``u_route`` picks the deregistration route.
 
         Returns:
-            The deregistration route ("simplified", "ordinary", "compulsory") or None.
+            The outcome code (rules.STAY, DEREG_*, GO_DORMANT or REACTIVATE).
         """
         p = self.model.p
         city = self.city
@@ -93,38 +94,24 @@ class MarketEntity(mesa.Agent):
             hazard = rules.exit_hazard(base, self.kind, self.log_size, ctx.log_size_min[self.kind],
                                        self.credit_status, marginal, ctx.severity[city], ctx.gdp_growth,
                                        ctx.exit_shock, p)
-            if u_exit >= rules.monthly_probability(hazard):
-                return None
-            simplified = ctx.simplified[city] if self.credit_status == rules.NORMAL else 0.0
-            p_simplified = simplified * p.dereg_simplified_completion
-            p_now = rules.deregister_at_exit_probability(ctx.simplified[city], self.kind, self.credit_status, p)
-            if u_route < p_simplified:
-                return self._deregister("simplified")
-            if u_route < p_now:
-                return self._deregister("ordinary")
+            outcome = rules.active_exit(u_exit, u_route, hazard, ctx.simplified[city], self.kind,
+                                        self.credit_status, p)
+        else:
+            self.months_dormant += 1
+            due = rules.compulsory_deregistration_due(ctx.compulsory_on[city], self.credit_status,
+                                                      self.months_dormant, ctx.compulsory_months[city])
+            outcome = rules.dormant_exit(u_dormant, u_route, due, ctx.simplified[city], self.credit_status, p)
+        if outcome in rules.DEREG_ROUTES:
+            self.status = rules.DEREGISTERED
+            self.violating = False
+        elif outcome == rules.GO_DORMANT:
             self.status = rules.DORMANT
             self.months_dormant = 0
             self.violating = False
-            return None
-        # dormant
-        self.months_dormant += 1
-        due = rules.compulsory_deregistration_due(ctx.compulsory_on[city], self.credit_status,
-                                                  self.months_dormant, ctx.compulsory_months[city])
-        p_compulsory = p.compulsory_processing_rate if due else 0.0
-        p_voluntary = rules.dormant_deregistration_probability(ctx.simplified[city], self.credit_status, p)
-        if u_exit < p_compulsory:
-            return self._deregister("compulsory")
-        if u_exit < p_compulsory + p_voluntary:
-            return self._deregister("simplified" if self.credit_status == rules.NORMAL else "ordinary")
-        if u_exit < p_compulsory + p_voluntary + p.dormant_reactivation_rate:
+        elif outcome == rules.REACTIVATE:
             self.status = rules.ACTIVE
             self.months_dormant = 0
-        return None
-
-    def _deregister(self, route: str) -> str:
-        self.status = rules.DEREGISTERED
-        self.violating = False
-        return route
+        return outcome
 
 
 class Regulator(mesa.Agent):
@@ -137,15 +124,13 @@ class Regulator(mesa.Agent):
     """
 
     def __init__(self, model: MarketModel, city: int, dual_random_share: float,
-                 credit_application_share: float) -> None:
+                 credit_application_share: float, capability: float) -> None:
         super().__init__(model)
         self.city = city
         self.dual_random_share = dual_random_share
         self.credit_application_share = credit_application_share
         self.capacity = 0.0
-        # A lasting factor on how fast this city can reform (staff, systems), drawn once.
-        u = rules.crn_uniform(model.seed, rules.STREAMS["regulator"], 1000 + city, -1)
-        self.capability = 1.0 + model.p.regulator_capability_spread * (2.0 * u - 1.0)
+        self.capability = capability  # lasting factor on how fast this city can reform
         # Published monthly selection rates, read by entities when they decide.
         self.random_prob_by_class = [0.0, 0.0, 0.0, 0.0]
         self.routine_prob_per_visibility = 0.0
@@ -153,7 +138,8 @@ class Regulator(mesa.Agent):
 
     def adapt(self, target_share: float, target_credit: float, capacity: float, capacity_2020: float,
               u_share: float, u_credit: float) -> None:
-        """Move towards the provincial targets at a pace set by capacity (and noise)."""
+        """Move towards the provincial targets at a pace set by capacity relative to the declared
+        2020 capacity (at most double), the city's lasting capability and monthly noise."""
         p = self.model.p
         capacity_ratio = min(2.0, capacity / capacity_2020) if capacity_2020 > 0 else 1.0
         self.capacity = capacity
@@ -172,39 +158,28 @@ class Regulator(mesa.Agent):
 
     def plan(self, entities: list[MarketEntity], complaints: list[bool]) -> None:
         """Set this month's selection probabilities from capacity and the register."""
-        p = self.model.p
-        registered = sum(e.weight for e in entities)
-        budget = self.capacity / 100.0 * registered / 12.0
-        random_budget = budget * self.dual_random_share / 100.0
-        other_budget = budget - random_budget
         risk_mass = [0.0, 0.0, 0.0, 0.0]
-        visibility_mass = 0.0
-        lead_mass = 0.0
+        visibility_mass = lead_mass = registered = 0.0
         for entity, complained in zip(entities, complaints):
-            risk_mass[entity.risk] += entity.weight
+            registered += entity.weight
+            if rules.in_random_pool(entity.status, entity.credit_status):
+                risk_mass[entity.risk] += entity.weight
             if entity.status == rules.ACTIVE:
                 visibility_mass += entity.weight * entity.visibility
                 if complained:
                     lead_mass += entity.weight
-        credit = self.credit_application_share / 100.0
-        weights = rules.risk_weights(p).tolist()
-        weighted_mass = sum(m * w for m, w in zip(risk_mass, weights))
-        uniform_mass = sum(risk_mass)
-        self.random_prob_by_class = [
-            random_budget * ((1.0 - credit) / uniform_mass if uniform_mass else 0.0)
-            + random_budget * (credit * w / weighted_mass if weighted_mass else 0.0)
-            for w in weights]
-        lead_budget = min(lead_mass, other_budget * p.lead_share_cap)
-        self.lead_coverage = lead_budget / lead_mass if lead_mass else 0.0
-        routine_budget = other_budget - lead_budget
-        self.routine_prob_per_visibility = routine_budget / visibility_mass if visibility_mass else 0.0
+        random_by_class, self.routine_prob_per_visibility, self.lead_coverage = rules.inspection_plan(
+            self.capacity, registered, self.dual_random_share, self.credit_application_share, risk_mass,
+            visibility_mass, lead_mass, self.model.p)
+        self.random_prob_by_class = random_by_class.tolist()
 
     def inspect(self, entity: MarketEntity, complained: bool, u_select: float, u_detect: float) -> None:
         """Decide whether and how an entity is inspected this month, and what is found."""
         p = self.model.p
         record = self.model.record
         active = entity.status == rules.ACTIVE
-        p_random = min(1.0, self.random_prob_by_class[entity.risk])
+        p_random = min(1.0, self.random_prob_by_class[entity.risk]) \
+            if rules.in_random_pool(entity.status, entity.credit_status) else 0.0
         p_routine = self.routine_prob_per_visibility * entity.visibility if active else 0.0
         p_lead = self.lead_coverage if (active and complained) else 0.0
         kind = rules.inspection_type(u_select, p_random, p_routine, p_lead)

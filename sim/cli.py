@@ -23,7 +23,7 @@ import pandas as pd
 import sim
 from sim import ensemble
 from sim.indicators import by_id, registry
-from sim.model import DEFAULT_HORIZON, DEFAULT_SCALE, START_YEAR
+from sim.engine import DEFAULT_HORIZON, DEFAULT_SCALE, START_YEAR
 from sim.parameters import parameter_table
 from sim.params import LEVERS, UNCERTAINTIES, ScenarioError, apply_overrides, load_scenario
 

@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 
 from sim.indicators import indicator_values, registry
-from sim.model import BASE_YEAR, DEFAULT_HORIZON, DEFAULT_SCALE, MarketModel
+from sim.engine import BASE_YEAR, DEFAULT_HORIZON, DEFAULT_SCALE
+from sim.model import MarketModel
 from sim.params import Scenario
 
 ENGINES: dict[str, type] = {"mesa": MarketModel}

@@ -7,51 +7,20 @@ Every process draws from its own counter-based random stream (common random numb
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import mesa
 import numpy as np
 
 from sim import rules
 from sim.agents import MarketEntity, Regulator
-from sim.params import CITIES, LEVERS_BY_ID, Scenario, baseline
-from sim.population import build_population, count_entries, draw_entrants, log_size_min, survival_table
-from sim.records import MONTHLY_FIELDS, annual, empty_record
+from sim.engine import (BASE_YEAR, DEFAULT_HORIZON, DEFAULT_SCALE, START_YEAR, BaseMarketModel, MonthContext,
+                        regulator_capability)
+from sim.params import CITIES, LEVERS_BY_ID, Scenario
+from sim.population import build_population, count_entries, draw_entrants
 
-START_YEAR = 2021
-BASE_YEAR = 2020
-DEFAULT_SCALE = 8000.0
-DEFAULT_HORIZON = 2025
+__all__ = ["BASE_YEAR", "DEFAULT_HORIZON", "DEFAULT_SCALE", "START_YEAR", "MarketModel"]
 
 
-@dataclass
-class MonthContext:
-    """Lever values and shared quantities for one month, per city where levers differ."""
-
-    year: int
-    month: int
-    step: int
-    fine_level: list[float]
-    severity: list[float]
-    simplified: list[float]
-    compulsory_on: list[float]
-    compulsory_months: list[float]
-    conversion_rate: list[float]
-    gdp_growth: float
-    exit_shock: float
-    peer_violation: list[list[float]]
-    log_size_min: list[float]
-    hazard_table: np.ndarray
-    detection: list[float]
-    size_factor_mean: float = 1.0
-
-
-def city_lever(scenario: Scenario, lever_id: str, year: int) -> list[float]:
-    """A lever's value in each city (provincial value unless the city overrides it)."""
-    return [scenario.lever(lever_id, year, city) for city in CITIES]
-
-
-class MarketModel(mesa.Model):
+class MarketModel(BaseMarketModel):
     """Zhejiang's market entities and city regulators under a policy scenario.
 
     Args:
@@ -61,33 +30,24 @@ class MarketModel(mesa.Model):
         horizon: Last simulated year (December).
     """
 
+    engine = "mesa"
+
     def __init__(self, scenario: Scenario | None = None, scale: float = DEFAULT_SCALE, seed: int = 0,
                  horizon: int = DEFAULT_HORIZON) -> None:
-        super().__init__(rng=seed)
-        self.policy = scenario or baseline()
-        self.p = self.policy.parameters
-        self.scale = float(scale)
-        self.seed = int(seed)
-        self.horizon = int(horizon)
-        self.month_index = 0
-        self.record = empty_record()
-        self.monthly: list[dict[str, float]] = []
-        ages, hazards = survival_table()
-        self.hazard_table = rules.hazard_by_age_month(ages, hazards, self.p.hazard_after_year_7,
-                                                      int(self.p.max_age_years * 12) + 12 * 20)
+        super().__init__(scenario, scale, seed, horizon)
         population = build_population(self.p, self.scale, self.seed)
         self.kind_weights = population.kind_weights
         arrays = population.arrays
         names = list(arrays)
-        columns = [arrays[n].tolist() for n in names]
-        for row in zip(*columns):
+        for row in zip(*(arrays[n].tolist() for n in names)):
             MarketEntity(self, **dict(zip(names, row)))
+        capability = regulator_capability(self.seed, self.p)
         self.regulators = [
             Regulator(self, c, self.policy.lever("dual_random_share", BASE_YEAR, city),
-                      self.policy.lever("credit_application_rate", BASE_YEAR, city))
+                      self.policy.lever("credit_application_rate", BASE_YEAR, city), float(capability[c]))
             for c, city in enumerate(CITIES)]
         self.datacollector = mesa.DataCollector(
-            model_reporters={name: (lambda m, n=name: m.record[n]) for name in MONTHLY_FIELDS},
+            model_reporters=self._model_reporters(),
             agenttype_reporters={Regulator: {"dual_random_share": "dual_random_share",
                                              "credit_application_share": "credit_application_share"}},
         )
@@ -103,24 +63,6 @@ class MarketModel(mesa.Model):
         keys = np.fromiter((e.key for e in entities), dtype=np.uint64, count=len(entities))
         return rules.crn_uniform(self.seed, rules.STREAMS[stream], keys,
                                  self.month_index if step is None else step).tolist()
-
-    def _context(self, year: int, month: int) -> MonthContext:
-        s = self.policy
-        return MonthContext(
-            year=year, month=month, step=self.month_index,
-            fine_level=city_lever(s, "fine_level", year),
-            severity=city_lever(s, "credit_penalty_severity", year),
-            simplified=city_lever(s, "simplified_deregistration", year),
-            compulsory_on=city_lever(s, "compulsory_deregistration", year),
-            compulsory_months=city_lever(s, "compulsory_deregistration_months", year),
-            conversion_rate=city_lever(s, "individual_to_company_rate", year),
-            gdp_growth=s.uncertainty("gdp_growth", year),
-            exit_shock=s.uncertainty("exit_shock", year),
-            peer_violation=getattr(self, "peer_violation", [[0.12] * 4 for _ in CITIES]),
-            log_size_min=[log_size_min(k, self.p) for k in range(3)],
-            hazard_table=self.hazard_table,
-            detection=rules.detection_probabilities(self.p).tolist(),
-        )
 
     def _initialise_behaviour(self) -> None:
         """Regulators publish 2020 rates; entities settle into 2020 compliance."""
@@ -162,16 +104,13 @@ class MarketModel(mesa.Model):
                 active[e.city, e.sector] += e.weight
                 if e.violating:
                     violating[e.city, e.sector] += e.weight
-        share = np.where(active > 0, violating / np.maximum(active, 1e-12), 0.12)
+        share = np.where(active > 0, violating / np.maximum(active, 1e-12), self.p.peer_reference)
         return share.tolist()
 
     # ------------------------------------------------------------------ processes
     def step(self) -> None:
         """Advance one month through the processes, in order."""
-        year = START_YEAR + self.month_index // 12
-        month = self.month_index % 12 + 1
-        self.record = empty_record()
-        self.ctx = ctx = self._context(year, month)
+        ctx = self._begin_month()
         for e in self.entities:
             e.age_months += 1
             e.months_in_status += 1
@@ -193,11 +132,7 @@ class MarketModel(mesa.Model):
         entities = self.entities
         self.peer_violation = self._peer_violation(entities)
         self._record_stocks(entities)
-        self.monthly.append(dict(self.record))
-        self.datacollector.collect(self)
-        self.month_index += 1
-        if self.month_index >= (self.horizon - START_YEAR + 1) * 12:
-            self.running = False
+        self._end_month()
 
     def enter(self, ctx: MonthContext) -> None:
         """Process 1, entry: Poisson new registrations by kind and city."""
@@ -209,17 +144,20 @@ class MarketModel(mesa.Model):
 
     def convert(self, entities: list[MarketEntity], ctx: MonthContext) -> None:
         """Process 2, conversion: individual businesses to companies, and corporatisation."""
-        individuals = [e.log_size for e in entities
-                       if e.kind == rules.INDIVIDUAL and e.status == rules.ACTIVE]
+        individuals = [e.log_size for e in entities if e.kind == rules.INDIVIDUAL and e.status == rules.ACTIVE]
         size_norm = float(np.mean(individuals)) if individuals else 0.0
         factors = np.exp((np.array(individuals) - size_norm) * self.p.conversion_size_exponent)
         ctx.size_factor_mean = float(factors.mean()) if individuals else 1.0
         for e, u in zip(entities, self._uniforms("conversion", entities)):
-            if e.convert(u, ctx.conversion_rate[e.city], size_norm):
-                self.record["conversions"] += e.weight
+            weight_before = e.weight
+            event = e.convert(u, ctx.conversion_rate[e.city], size_norm)
+            if event == rules.CONVERSION:
+                self.record["conversions"] += weight_before
+            elif event == rules.CORPORATISATION:
+                self.record["corporatisations"] += weight_before
 
     def inspect(self, entities: list[MarketEntity], ctx: MonthContext) -> None:
-        """Process 3, inspection: regulators adapt, plan and inspect."""
+        """Processes 5 and 6 (compliance ran before): regulators adapt, plan and inspect."""
         year = ctx.year
         for reg in self.regulators:
             city = CITIES[reg.city]
@@ -238,50 +176,44 @@ class MarketModel(mesa.Model):
             self.regulators[e.city].inspect(e, complained, us, ud)
 
     def sanction_and_credit(self, entities: list[MarketEntity], ctx: MonthContext) -> None:
-        """Process 4, sanctions and credit: fines and listing; annual reports in June; repair."""
+        """Process 7, sanctions and credit: fines and listing; annual reports in June; repair."""
         p = self.p
         u_sanction = self._uniforms("sanction", entities)
         u_report = self._uniforms("annual_report", entities) if ctx.month == 6 else None
         u_repair = self._uniforms("repair", entities)
         for i, e in enumerate(entities):
-            severity = ctx.severity[e.city]
             if e.detected:
                 e.log_size -= p.fine_size_hit * ctx.fine_level[e.city]
                 e.months_since_penalty = 0
                 e.violating = False
-                if u_sanction[i] < rules.serious_listing_probability(severity, p) and e.credit_status != rules.SERIOUS:
-                    e.credit_status = rules.SERIOUS
-                    e.months_in_status = 0
+                self._set_credit(e, rules.after_sanction(e.credit_status, True, u_sanction[i],
+                                                         ctx.severity[e.city], p))
             if u_report is not None:
                 self.record["annual_reports_due"] += e.weight
-                file_prob = p.annual_report_file_active if e.status == rules.ACTIVE else p.annual_report_file_dormant
-                if u_report[i] < file_prob:
+                if rules.annual_report_filed(e.status, u_report[i], p):
                     self.record["annual_reports_filed"] += e.weight
                 elif e.credit_status == rules.NORMAL:
-                    e.credit_status = rules.ABNORMAL
-                    e.months_in_status = 0
-                    continue
-            if e.credit_status == rules.ABNORMAL:
-                if e.kind != rules.INDIVIDUAL and e.months_in_status >= p.abnormal_to_serious_months:
-                    e.credit_status = rules.SERIOUS
-                    e.months_in_status = 0
-                elif e.status == rules.ACTIVE and u_repair[i] < p.abnormal_repair_rate:
-                    e.credit_status = rules.NORMAL
-                    e.months_in_status = 0
-            elif e.credit_status == rules.SERIOUS and e.status == rules.ACTIVE \
-                    and e.months_in_status >= p.serious_min_months and u_repair[i] < p.serious_repair_rate:
-                e.credit_status = rules.NORMAL
-                e.months_in_status = 0
+                    self._set_credit(e, rules.ABNORMAL)
+                    continue  # just listed: no other credit change this month
+            self._set_credit(e, rules.credit_transition(e.credit_status, e.months_in_status, e.kind,
+                                                        e.status == rules.ACTIVE, u_repair[i], p))
+
+    @staticmethod
+    def _set_credit(entity: MarketEntity, status: int) -> None:
+        if status != entity.credit_status:
+            entity.credit_status = status
+            entity.months_in_status = 0
 
     def exit(self, entities: list[MarketEntity], ctx: MonthContext) -> None:
-        """Process 5, exit: ceasing, dormancy and deregistration (simplified, ordinary, compulsory)."""
+        """Process 8, exit: ceasing, dormancy and deregistration (simplified, ordinary, compulsory)."""
         u_exit = self._uniforms("exit", entities)
+        u_dormant = self._uniforms("dormancy", entities)
         u_route = self._uniforms("deregistration", entities)
-        for e, ue, ur in zip(entities, u_exit, u_route):
-            route = e.cease_or_linger(ue, ur, ctx)
-            if route is not None:
+        for e, ue, ud, ur in zip(entities, u_exit, u_dormant, u_route):
+            outcome = e.cease_or_linger(ue, ud, ur, ctx)
+            if outcome in rules.DEREG_ROUTES:
                 self.record["deregistrations"] += e.weight
-                self.record["dereg_" + route] += e.weight
+                self.record["dereg_" + rules.DEREG_ROUTES[outcome]] += e.weight
                 e.remove()
 
     # ------------------------------------------------------------------ records
@@ -310,15 +242,3 @@ class MarketModel(mesa.Model):
         r["dual_random_share"] = float(sum(w * reg.dual_random_share for w, reg in zip(city_weights, self.regulators)))
         r["credit_application_share"] = float(sum(w * reg.credit_application_share
                                                   for w, reg in zip(city_weights, self.regulators)))
-
-    def run(self) -> None:
-        """Run every month to December of the horizon year."""
-        while self.running:
-            self.step()
-
-    def annual_records(self) -> dict[int, dict[str, float]]:
-        """Yearly records: 2020 from the initial population (stocks only), then each simulated year."""
-        out = {BASE_YEAR: dict(self.initial_record)}
-        for i in range(len(self.monthly) // 12):
-            out[START_YEAR + i] = annual(self.monthly[12 * i: 12 * (i + 1)])
-        return out

@@ -34,8 +34,18 @@ class Parameters:
     entry_growth_before_2020: float = _p(0.08, "per year", "calibrate",
                                          "assumption; entity stock grew 11% a year 2016-2020 (history)")
     hazard_after_year_7: float = _p(0.05, "per year", "assumption",
-                                    "survival report gives >8% to year 7 and a decline after; level after "
-                                    "year 10 assumed")
+                                    "survival report gives >8% to year 7 and a decline after; the hazard "
+                                    "fades linearly to this level by year 12 (assumed)")
+    dormancy_age_scale_months: float = _p(36.0, "months", "assumption",
+                                          "dormancy share rises with age as 1 - exp(-age / scale)")
+    initial_dormancy_max_months: float = _p(60.0, "months", "assumption",
+                                            "initial months dormant drawn uniformly up to this (and the age)")
+    listing_lag_months: float = _p(6.0, "months", "assumption",
+                                   "a dormant entity misses its next annual report and is listed about this "
+                                   "many months after it stops (initial population)")
+    initial_active_listed_share: float = _p(0.02, "share of active", "assumption",
+                                            "active entities on the abnormal list at the start (steady state of "
+                                            "~5% missed reports repaired at 8% a month)")
     max_age_years: float = _p(40.0, "years", "assumption", "oldest cohort in the initial population")
     # --- sectors (manufacturing, trade, food & catering, services) ---------------------
     sector_share_company_mfg: float = _p(0.25, "share", "assumption", "no sector split in the data")
@@ -62,19 +72,24 @@ class Parameters:
                                         "registrations in 2019-Q1 (history_zhejiang.csv)")
     company_share_of_new_enterprises: float = _p(0.97, "share", "assumption", "most new enterprises are companies")
     entry_trend: float = _p(0.02, "per year", "calibrate", "assumption")
-    entry_cost_elasticity: float = _p(0.55, "elasticity", "derived",
-                                      "start-up time -62% (22.9 to 8.6 days) with daily entries 6.9k to 15.1k "
-                                      "after the 2014 reform (GROUNDING.md); to be calibrated")
+    entry_cost_elasticity: float = _p(0.8, "elasticity", "derived",
+                                      "ln(15.1/6.9) / ln(22.9/8.6): daily entries 6.9k to 15.1k as start-up time "
+                                      "fell 22.9 to 8.6 days (GROUNDING.md); an upper bound, since the 2014 "
+                                      "reform did more than cut time; to be calibrated")
     licence_entry_effect: float = _p(0.15, "relative entries at full coverage", "assumption",
                                      "within the +25% causal estimate of Barwick et al. 2024 for a whole reform")
     gdp_entry_elasticity: float = _p(0.03, "relative per GDP point", "assumption", "to be calibrated")
+    economy_factor_floor: float = _p(0.2, "multiplier", "assumption",
+                                     "entry and exit factors from GDP growth never fall below this")
     gdp_reference: float = _p(6.0, "% per year", "assumption", "growth at which entry and exit rates are the 2020 ones")
     marginal_entrant_hazard: float = _p(2.0, "multiplier, first 24 months", "assumption",
                                         "Branstetter et al. 2014: extra entrants less likely to survive two years")
     # --- exit, dormancy, deregistration ------------------------------------------------------
-    hazard_scale: float = _p(1.5, "multiplier", "calibrate",
+    hazard_scale: float = _p(1.6, "multiplier", "calibrate",
                              "the survival table counts deregistrations; ceasing operation (some stay "
-                             "dormant) is more frequent")
+                             "dormant) is more frequent. Hand-set with hazard_individual_multiplier and "
+                             "dormant_dereg_rate so 2021 under 2020 policy repeats 2020's published flows "
+                             "(net +79; 10 seeds at scale 8000 give +79 in 2021)")
     hazard_individual_multiplier: float = _p(1.8, "multiplier", "calibrate",
                                              "2020 individual deregistrations 64.39 of ~521 (12.4%) vs the "
                                              "enterprise survival table")
@@ -89,7 +104,10 @@ class Parameters:
                                                      "ordinary deregistration is slow and costly")
     dereg_ordinary_completion_individual: float = _p(0.60, "probability", "assumption",
                                                      "individual businesses deregister more easily")
-    dormant_dereg_rate: float = _p(0.03, "per month", "calibrate", "assumption")
+    dormant_dereg_rate: float = _p(0.02, "per month", "calibrate", "assumption; see hazard_scale")
+    dormant_dereg_simplified_boost: float = _p(2.0, "added multiplier at full simplified uptake", "assumption",
+                                               "simplified deregistration makes dormant entities more likely to "
+                                               "clean up")
     dormant_listed_dereg_factor: float = _p(0.3, "multiplier", "assumption",
                                             "listed entities must repair before simplified deregistration (GROUNDING.md)")
     dormant_reactivation_rate: float = _p(0.004, "per month", "assumption", "dormant entities resuming business")
@@ -100,14 +118,16 @@ class Parameters:
     corporatisation_rate: float = _p(0.01, "per year", "assumption",
                                      "non-company enterprises becoming companies (公司制改制)")
     # --- compliance --------------------------------------------------------------------------
-    violation_intercept: float = _p(-0.9, "logit", "calibrate",
-                                    "set so about 12% of active entities violate in a month at 2020 values "
+    violation_intercept: float = _p(-2.2, "logit", "calibrate",
+                                    "set so about 11% of active entities violate in a month at 2020 values "
                                     "(assumption near the 7.88% abnormal and ~4% falsified findings)")
-    peer_weight: float = _p(4.0, "logit per unit of peer violation share", "assumption",
+    peer_reference: float = _p(0.12, "violation share", "assumption",
+                               "peer violation share at which peers neither raise nor lower violation")
+    peer_weight: float = _p(2.0, "logit per unit of peer violation share", "assumption",
                             "norms and peers dominate (Pellizzari & Rizzi 2014; Andrei et al. 2014)")
-    deterrence_weight: float = _p(6.0, "logit per unit of expected cost", "calibrate",
-                                  "set so the inspection elasticity of violation is near -0.2 at 2020 values "
-                                  "(Scholz & Gray 1990)")
+    deterrence_weight: float = _p(0.7, "logit per unit of expected cost", "calibrate",
+                                  "set so the inspection elasticity of violation is -0.19 at 2020 values "
+                                  "(capacity +10%, 2022, peers included; Scholz & Gray 1990: about -0.2)")
     fine_to_gain: float = _p(2.0, "fine / gain from violating", "assumption", "2020 practice")
     credit_cost_to_gain: float = _p(1.5, "credit cost / gain", "assumption", "listing and joint punishment, 2020 practice")
     detection_random: float = _p(0.8, "probability", "assumption", "unannounced inspection finds a violation")

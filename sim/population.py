@@ -53,6 +53,11 @@ def survival_table() -> tuple[np.ndarray, np.ndarray]:
     return ages, hazards
 
 
+def log_size_floor(p: Parameters) -> float:
+    """Log of the smallest size of any kind: where growth reflects."""
+    return float(np.log(min(p.size_min_company, p.size_min_other, p.size_min_individual)))
+
+
 def log_size_min(kind, p: Parameters):
     """Log of the lower size bound of each kind (10k yuan revenue)."""
     mins = np.log(np.array([p.size_min_company, p.size_min_other, p.size_min_individual]))
@@ -101,7 +106,7 @@ def age_distribution(kind_individual: bool, p: Parameters) -> np.ndarray:
     ages_table, hazards = survival_table()
     months = np.arange(int(p.max_age_years * 12))
     annual = rules.age_hazard(months / 12.0, ages_table, hazards, p.hazard_after_year_7)
-    annual = np.minimum(0.95, annual * p.hazard_scale * (p.hazard_individual_multiplier if kind_individual else 1.0))
+    annual = np.minimum(rules.MAX_ANNUAL_HAZARD, annual * p.hazard_scale * (p.hazard_individual_multiplier if kind_individual else 1.0))
     survival = np.concatenate(([1.0], np.cumprod(1.0 - rules.monthly_probability(annual))[:-1]))
     cohort = np.power(1.0 + p.entry_growth_before_2020, -months / 12.0)
     weights = cohort * survival
@@ -156,23 +161,24 @@ def build_population(p: Parameters, scale: float, seed: int) -> Population:
     log_size = draw_log_size(kind, draw("init_size"), p)
     honesty = draw_honesty(draw("init_honesty"))
     # Dormancy rises with age; scaled so the weighted share matches dormant_share_2020.
-    age_factor = 1.0 - np.exp(-age_months / 36.0)
+    age_factor = 1.0 - np.exp(-age_months / p.dormancy_age_scale_months)
     w = kind_weights[kind]
     p_dormant = np.minimum(1.0, p.dormant_share_2020 * age_factor * w.sum() / (age_factor * w).sum())
     dormant = draw("init_dormant") < p_dormant
     u_credit = draw("init_credit")
-    months_dormant = np.where(dormant, np.minimum(age_months, (u_credit * 60).astype(np.int64)), 0)
+    months_dormant = np.where(dormant, np.minimum(age_months, (u_credit * p.initial_dormancy_max_months).astype(np.int64)), 0)
     # Dormant entities stop filing annual reports and land on the abnormal list; an
     # enterprise listed for three years moves to the serious-dishonesty list.
     credit = np.full(n, rules.NORMAL, dtype=np.int64)
     months_in_status = np.zeros(n, dtype=np.int64)
-    listed_dormant = dormant & (months_dormant >= 6)
+    lag = int(p.listing_lag_months)
+    listed_dormant = dormant & (months_dormant >= lag)
     credit[listed_dormant] = rules.ABNORMAL
-    months_in_status[listed_dormant] = months_dormant[listed_dormant] - 6
+    months_in_status[listed_dormant] = months_dormant[listed_dormant] - lag
     escalated = listed_dormant & (months_in_status >= p.abnormal_to_serious_months) & (kind != rules.INDIVIDUAL)
     credit[escalated] = rules.SERIOUS
     months_in_status[escalated] -= int(p.abnormal_to_serious_months)
-    active_listed = ~dormant & (u_credit < 0.02)
+    active_listed = ~dormant & (u_credit < p.initial_active_listed_share)
     credit[active_listed] = rules.ABNORMAL
     months_in_status[active_listed] = (u_credit[active_listed] * 300).astype(np.int64) % 12
     arrays = {

@@ -30,6 +30,7 @@ MONTHLY_FIELDS: dict[str, str] = {
     "dereg_ordinary": FLOW,
     "dereg_compulsory": FLOW,
     "conversions": FLOW,
+    "corporatisations": FLOW,
     "inspections": FLOW,
     "inspections_random": FLOW,
     "inspections_on_compliant": FLOW,

@@ -32,14 +32,15 @@ NOT_INSPECTED, RANDOM_INSPECTION, ROUTINE_INSPECTION, LEAD_INSPECTION = 0, 1, 2,
 
 # One random stream per process (common random numbers).
 STREAMS = {name: i + 1 for i, name in enumerate((
-    "init", "init_age", "init_size", "init_sector", "init_honesty", "init_dormant", "init_credit",
-    "entry", "entrant", "conversion", "corporatisation", "growth", "compliance", "complaint", "inspection",
-    "detection", "sanction", "exit", "deregistration", "dormancy", "annual_report", "repair",
-    "regulator", "init_city", "init_kind", "entrant_size", "entrant_honesty", "entrant_sector",
-    "entrant_marginal",
+    "init_age", "init_size", "init_sector", "init_honesty", "init_dormant", "init_credit", "init_city",
+    "entry", "entrant_size", "entrant_honesty", "entrant_sector", "entrant_marginal",
+    "conversion", "growth", "compliance", "complaint", "inspection", "detection", "sanction",
+    "annual_report", "repair", "exit", "deregistration", "dormancy", "regulator",
 ))}
 
 _MASK = (1 << 64) - 1
+_GOLDEN = 0x9E3779B97F4A7C15  # SplitMix64's increment
+MAX_ANNUAL_HAZARD = 0.95  # structural bound: no entity is certain to cease within a year
 LOG_100 = math.log(100.0)  # log size of 1M yuan revenue, the reference size
 MONTHLY_LAPLACE = 1.0 / math.sqrt(2.0) / math.sqrt(12.0)  # annual sigma -> monthly Laplace scale
 
@@ -109,14 +110,16 @@ def crn_uniform(seed: int, stream: int, key, step: int):
     Returns:
         A float, or a float64 array shaped like ``key``.
     """
-    base = _mix((seed * 0x9E3779B97F4A7C15 + stream * 0xD1B54A32D192ED03
-                 + (step + 7) * 0xAEF17502108EF2D9) & _MASK)
+    # The (seed, stream, step) triple picks a starting state; the key-th output of SplitMix64
+    # from that state is the draw (Steele, Lea, Flood 2014).
+    base = _mix(_mix((seed * 0x9E3779B97F4A7C15 + stream * 0xD1B54A32D192ED03
+                      + (step + 7) * 0xAEF17502108EF2D9) & _MASK))
     if isinstance(key, (int, np.integer)):
-        x = _mix(_mix((int(key) * 0xDB4F0B9175AE2165 + base) & _MASK))
+        x = _mix((int(key) * _GOLDEN + base) & _MASK)
         return (x >> 11) * (1.0 / 9007199254740992.0)
     keys = np.asarray(key, dtype=np.uint64)
     with np.errstate(over="ignore"):
-        x = _mix(_mix(keys * np.uint64(0xDB4F0B9175AE2165) + np.uint64(base)))
+        x = _mix(keys * np.uint64(_GOLDEN) + np.uint64(base))
     return (x >> np.uint64(11)).astype(np.float64) * (1.0 / 9007199254740992.0)
 
 
@@ -181,10 +184,10 @@ def exit_hazard(base_hazard, kind, log_size, log_size_min, credit_status, margin
     kind_factor = where(kind == INDIVIDUAL, p.hazard_individual_multiplier, 1.0)
     listed_factor = 1.0 + p.hazard_listed_effect * severity * (credit_status != NORMAL)
     marginal_factor = where(marginal, p.marginal_entrant_hazard, 1.0)
-    economy = maximum(0.2, 1.0 - p.gdp_exit_elasticity * (gdp_growth - p.gdp_reference))
+    economy = maximum(p.economy_factor_floor, 1.0 - p.gdp_exit_elasticity * (gdp_growth - p.gdp_reference))
     hazard = p.hazard_scale * base_hazard * size_factor * kind_factor * listed_factor * marginal_factor \
         * economy * shock
-    return clip(hazard, 0.0, 0.95)
+    return clip(hazard, 0.0, MAX_ANNUAL_HAZARD)
 
 
 def deregister_at_exit_probability(simplified_share, kind, credit_status, p: Parameters):
@@ -199,9 +202,13 @@ def deregister_at_exit_probability(simplified_share, kind, credit_status, p: Par
 
 
 def dormant_deregistration_probability(simplified_share, credit_status, p: Parameters):
-    """Monthly probability that a dormant entity deregisters voluntarily."""
-    listed = where(credit_status != NORMAL, p.dormant_listed_dereg_factor, 1.0)
-    return p.dormant_dereg_rate * (0.5 + simplified_share) * listed
+    """Monthly probability that a dormant entity deregisters voluntarily.
+
+    Simplified deregistration raises it only for entities that may use it (not listed).
+    """
+    listed = credit_status != NORMAL
+    boost = 1.0 + p.dormant_dereg_simplified_boost * simplified_share * (1 - listed)
+    return p.dormant_dereg_rate * boost * where(listed, p.dormant_listed_dereg_factor, 1.0)
 
 
 def compulsory_deregistration_due(switch_on, credit_status, months_dormant, after_months):
@@ -214,15 +221,16 @@ def growth_sigma(log_size, p: Parameters):
     return p.growth_sigma_ref * exp(-p.growth_size_beta * (log_size - LOG_100))
 
 
-def grow(log_size, u, credit_status, severity, log_size_min, p: Parameters):
+def grow(log_size, u, credit_status, severity, log_size_floor, p: Parameters):
     """One month of Gibrat growth with Laplace shocks; listed entities grow slower.
 
-    The lower bound of the size distribution reflects.
+    Sizes reflect at ``log_size_floor`` (the smallest size of any kind, so an entity that
+    changes kind keeps its size).
     """
     drift = (p.growth_drift - p.listed_growth_penalty * severity * (credit_status != NORMAL)) / 12.0
     scale = growth_sigma(log_size, p) * MONTHLY_LAPLACE
     new = log_size + drift + laplace_quantile(u, scale)
-    return where(new < log_size_min, 2 * log_size_min - new, new)
+    return where(new < log_size_floor, 2 * log_size_floor - new, new)
 
 
 def expected_sanction_cost(perceived_detection, fine_level, severity, p: Parameters):
@@ -248,7 +256,7 @@ def violation_probability(honesty, peer_violation, expected_cost, p: Parameters)
     A logit in the entity's honesty, its peers' violation share (norms) and the
     expected sanction cost (deterrence).
     """
-    logit = p.violation_intercept - honesty + p.peer_weight * (peer_violation - 0.12) \
+    logit = p.violation_intercept - honesty + p.peer_weight * (peer_violation - p.peer_reference) \
         - p.deterrence_weight * expected_cost
     return 1.0 / (1.0 + exp(-logit))
 
@@ -316,10 +324,111 @@ def entry_multiplier(entry_cost_index, licence_coverage, licence_2020, gdp_growt
     """Entries relative to 2020 from registration cost, licence reform, the economy and trend."""
     return entry_cost_index ** (-p.entry_cost_elasticity) \
         * (1.0 + p.licence_entry_effect * (licence_coverage - licence_2020)) \
-        * maximum(0.2, 1.0 + p.gdp_entry_elasticity * (gdp_growth - p.gdp_reference)) \
+        * maximum(p.economy_factor_floor, 1.0 + p.gdp_entry_elasticity * (gdp_growth - p.gdp_reference)) \
         * (1.0 + p.entry_trend) ** years_since_2020
 
 
 def marginal_entrant_share(policy_multiplier):
     """Share of entrants that enter only because entry got cheaper (Branstetter et al. 2014)."""
     return maximum(0.0, 1.0 - 1.0 / maximum(policy_multiplier, 1e-9))
+
+
+# ---------------------------------------------------------------- decisions shared by both engines
+NO_EVENT, CONVERSION, CORPORATISATION = 0, 1, 2
+STAY, DEREG_SIMPLIFIED, DEREG_ORDINARY, DEREG_COMPULSORY, GO_DORMANT, REACTIVATE = 0, 1, 2, 3, 4, 5
+DEREG_ROUTES = {DEREG_SIMPLIFIED: "simplified", DEREG_ORDINARY: "ordinary", DEREG_COMPULSORY: "compulsory"}
+
+
+def conversion_event(kind, eligible, u, conversion_prob, p: Parameters):
+    """Whether an active, normal-credit entity changes kind this month: an individual business
+    converts (个转企, ``conversion_prob``), another enterprise corporatises."""
+    corporatise = u < p.corporatisation_rate / 12.0
+    return where(eligible & (kind == INDIVIDUAL) & (u < conversion_prob), CONVERSION,
+                 where(eligible & (kind == OTHER_ENTERPRISE) & corporatise, CORPORATISATION, NO_EVENT))
+
+
+def in_random_pool(status, credit_status):
+    """Whether an entity can be drawn for a double-random inspection: every registered entity
+    except dormant ones already listed (regulators know they cannot be found at their address;
+    compulsory deregistration deals with them)."""
+    return (status == ACTIVE) | (credit_status == NORMAL)
+
+
+def inspection_plan(capacity: float, registered: float, dual_random_share: float, credit_share: float,
+                    risk_mass, visibility_mass: float, lead_mass: float, p: Parameters):
+    """A city regulator's monthly selection probabilities from its capacity and register.
+
+    Args:
+        capacity: Inspections per 100 registered entities per year.
+        registered: Registered real entities in the city.
+        dual_random_share: Current double-random share, %.
+        credit_share: Current share of random inspections weighted by risk class, %.
+        risk_mass: Real entities in the double-random pool in each risk class A-D.
+        visibility_mass: Active real entities weighted by routine visibility.
+        lead_mass: Active real entities with a complaint this month.
+
+    Returns:
+        (probability of a random inspection for each risk class, routine probability per unit
+        of visibility, share of complaints followed up).
+    """
+    budget = capacity / 100.0 * registered / 12.0
+    random_budget = budget * dual_random_share / 100.0
+    other_budget = budget - random_budget
+    weights = risk_weights(p)
+    mass = np.asarray(risk_mass, dtype=float)
+    uniform_mass = mass.sum()
+    weighted_mass = float((mass * weights).sum())
+    credit = credit_share / 100.0
+    random_by_class = random_budget * (
+        ((1.0 - credit) / uniform_mass if uniform_mass else 0.0)
+        + (credit * weights / weighted_mass if weighted_mass else 0.0 * weights))
+    lead_budget = min(lead_mass, other_budget * p.lead_share_cap)
+    lead_coverage = lead_budget / lead_mass if lead_mass else 0.0
+    routine_budget = other_budget - lead_budget
+    routine_unit = routine_budget / visibility_mass if visibility_mass else 0.0
+    return random_by_class, routine_unit, lead_coverage
+
+
+def after_sanction(credit_status, detected, u, severity, p: Parameters):
+    """Credit status after sanctions: a detected violation may put the entity on the
+    serious-dishonesty list."""
+    return where(detected & (u < serious_listing_probability(severity, p)), SERIOUS, credit_status)
+
+
+def annual_report_filed(status, u, p: Parameters):
+    """Whether an entity files its annual report (June); non-filers go on the abnormal list."""
+    return u < where(status == ACTIVE, p.annual_report_file_active, p.annual_report_file_dormant)
+
+
+def credit_transition(credit_status, months_in_status, kind, active, u, p: Parameters):
+    """Monthly credit-list dynamics: three years on the abnormal list moves an enterprise to the
+    serious-dishonesty list; active listed entities repair (the serious list after a minimum time)."""
+    abnormal = credit_status == ABNORMAL
+    escalate = abnormal & (kind != INDIVIDUAL) & (months_in_status >= p.abnormal_to_serious_months)
+    repair_abnormal = abnormal & active & (u < p.abnormal_repair_rate)
+    repair_serious = (credit_status == SERIOUS) & active & (months_in_status >= p.serious_min_months) \
+        & (u < p.serious_repair_rate)
+    return where(escalate, SERIOUS, where(repair_abnormal | repair_serious, NORMAL, credit_status))
+
+
+def active_exit(u_exit, u_route, hazard, simplified_share, kind, credit_status, p: Parameters):
+    """An active entity's exit outcome: stay, cease and deregister (simplified or ordinary), or
+    cease and go dormant on the register."""
+    ceases = u_exit < monthly_probability(hazard)
+    eligible = credit_status == NORMAL
+    p_simplified = simplified_share * eligible * p.dereg_simplified_completion
+    p_now = deregister_at_exit_probability(simplified_share, kind, credit_status, p)
+    return where(ceases, where(u_route < p_simplified, DEREG_SIMPLIFIED,
+                               where(u_route < p_now, DEREG_ORDINARY, GO_DORMANT)), STAY)
+
+
+def dormant_exit(u_dormant, u_route, due, simplified_share, credit_status, p: Parameters):
+    """A dormant entity's outcome: compulsory deregistration (if due), voluntary deregistration
+    (simplified only for normal credit), resuming business, or staying dormant."""
+    p_compulsory = p.compulsory_processing_rate * due
+    p_voluntary = dormant_deregistration_probability(simplified_share, credit_status, p)
+    simplified = (credit_status == NORMAL) & (u_route < simplified_share)
+    return where(u_dormant < p_compulsory, DEREG_COMPULSORY,
+                 where(u_dormant < p_compulsory + p_voluntary, where(simplified, DEREG_SIMPLIFIED, DEREG_ORDINARY),
+                       where(u_dormant < p_compulsory + p_voluntary + p.dormant_reactivation_rate,
+                             REACTIVATE, STAY)))

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from sim.model import MarketModel
+from sim.vector import VectorMarketModel
 from sim.params import Scenario, apply_overrides, baseline
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,10 +30,13 @@ def scenario_with(*assignments: str, base: Scenario | None = None, **parameters:
     return scenario
 
 
+ENGINES = {"mesa": MarketModel, "vector": VectorMarketModel}
+
+
 def run_model(scenario: Scenario | None = None, seed: int = 0, scale: float = TEST_SCALE,
-              horizon: int = 2022) -> MarketModel:
+              horizon: int = 2022, engine: str = "mesa") -> MarketModel:
     """Run a model to December of ``horizon``."""
-    model = MarketModel(scenario, scale=scale, seed=seed, horizon=horizon)
+    model = ENGINES[engine](scenario, scale=scale, seed=seed, horizon=horizon)
     model.run()
     return model
 

@@ -1,0 +1,135 @@
+"""What both engines share: the month's context, the calendar and the yearly records.
+
+The per-agent Mesa engine (:mod:`sim.model`) and the vectorised engine
+(:mod:`sim.vector`) differ only in how they hold entities and loop over them; the
+rules (:mod:`sim.rules`), the population and entrants (:mod:`sim.population`) and
+everything in this module are common to both.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import mesa
+import numpy as np
+
+from sim import rules
+from sim.params import CITIES, Scenario, baseline
+from sim.population import log_size_floor, log_size_min, survival_table
+from sim.records import MONTHLY_FIELDS, annual, empty_record
+
+START_YEAR = 2021
+BASE_YEAR = 2020
+DEFAULT_SCALE = 8000.0
+DEFAULT_HORIZON = 2025
+
+
+@dataclass
+class MonthContext:
+    """Lever values and shared quantities for one month, per city where levers differ."""
+
+    year: int
+    month: int
+    step: int
+    fine_level: list[float]
+    severity: list[float]
+    simplified: list[float]
+    compulsory_on: list[float]
+    compulsory_months: list[float]
+    conversion_rate: list[float]
+    gdp_growth: float
+    exit_shock: float
+    peer_violation: list[list[float]]
+    log_size_min: list[float]
+    log_size_floor: float
+    hazard_table: np.ndarray
+    detection: list[float]
+    size_factor_mean: float = 1.0
+
+
+def city_lever(scenario: Scenario, lever_id: str, year: int) -> list[float]:
+    """A lever's value in each city (provincial value unless the city overrides it)."""
+    return [scenario.lever(lever_id, year, city) for city in CITIES]
+
+
+def regulator_capability(seed: int, p, n_cities: int = len(CITIES)) -> np.ndarray:
+    """Each city's lasting factor on how fast it can reform (staff, systems), drawn once."""
+    u = rules.crn_uniform(seed, rules.STREAMS["regulator"], np.arange(1000, 1000 + n_cities, dtype=np.uint64), -1)
+    return 1.0 + p.regulator_capability_spread * (2.0 * u - 1.0)
+
+
+class BaseMarketModel(mesa.Model):
+    """Calendar, context and records common to both engines.
+
+    Args:
+        scenario: Levers, uncertainties and parameters; the 2020-policy baseline if None.
+        scale: Real entities per simulated entity (1 = the whole province).
+        seed: Run seed; the same seed gives the same numbers bit for bit.
+        horizon: Last simulated year (December).
+    """
+
+    engine = "base"
+
+    def __init__(self, scenario: Scenario | None = None, scale: float = DEFAULT_SCALE, seed: int = 0,
+                 horizon: int = DEFAULT_HORIZON) -> None:
+        super().__init__(rng=seed)
+        self.policy = scenario or baseline()
+        self.p = self.policy.parameters
+        self.scale = float(scale)
+        self.seed = int(seed)
+        self.horizon = int(horizon)
+        self.month_index = 0
+        self.record = empty_record()
+        self.monthly: list[dict[str, float]] = []
+        self.initial_record: dict[str, float] = {}
+        ages, hazards = survival_table()
+        self.hazard_table = rules.hazard_by_age_month(ages, hazards, self.p.hazard_after_year_7,
+                                                      int(self.p.max_age_years * 12) + 12 * 20)
+        self.peer_violation = [[self.p.peer_reference] * len(rules.SECTORS) for _ in CITIES]
+
+    def _model_reporters(self) -> dict:
+        return {name: (lambda m, n=name: m.record[n]) for name in MONTHLY_FIELDS}
+
+    def _context(self, year: int, month: int) -> MonthContext:
+        s = self.policy
+        return MonthContext(
+            year=year, month=month, step=self.month_index,
+            fine_level=city_lever(s, "fine_level", year),
+            severity=city_lever(s, "credit_penalty_severity", year),
+            simplified=city_lever(s, "simplified_deregistration", year),
+            compulsory_on=city_lever(s, "compulsory_deregistration", year),
+            compulsory_months=city_lever(s, "compulsory_deregistration_months", year),
+            conversion_rate=city_lever(s, "individual_to_company_rate", year),
+            gdp_growth=s.uncertainty("gdp_growth", year),
+            exit_shock=s.uncertainty("exit_shock", year),
+            peer_violation=self.peer_violation,
+            log_size_min=[log_size_min(k, self.p) for k in range(3)],
+            log_size_floor=log_size_floor(self.p),
+            hazard_table=self.hazard_table,
+            detection=rules.detection_probabilities(self.p).tolist(),
+        )
+
+    def _begin_month(self) -> MonthContext:
+        self.record = empty_record()
+        year = START_YEAR + self.month_index // 12
+        self.ctx = self._context(year, self.month_index % 12 + 1)
+        return self.ctx
+
+    def _end_month(self) -> None:
+        self.monthly.append(dict(self.record))
+        self.datacollector.collect(self)
+        self.month_index += 1
+        if self.month_index >= (self.horizon - START_YEAR + 1) * 12:
+            self.running = False
+
+    def run(self) -> None:
+        """Run every month to December of the horizon year."""
+        while self.running:
+            self.step()
+
+    def annual_records(self) -> dict[int, dict[str, float]]:
+        """Yearly records: 2020 from the initial population (stocks only), then each simulated year."""
+        out = {BASE_YEAR: dict(self.initial_record)}
+        for i in range(len(self.monthly) // 12):
+            out[START_YEAR + i] = annual(self.monthly[12 * i: 12 * (i + 1)])
+        return out
