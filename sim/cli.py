@@ -92,6 +92,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--lang", choices=("zh", "en"), default="zh", help="language of the table")
     run.add_argument("--quiet", action="store_true", help="no progress output")
 
+    bench = sub.add_parser("bench", help="engine speed, full-scale time and memory, ensemble time")
+    bench.add_argument("--json", action="store_true", help="print one JSON object")
+    bench.add_argument("--scenario", default="scenarios/plan.toml", help="scenario TOML file")
+    bench.add_argument("--compare-scale", type=_scale, default=4000.0, help="scale of the engine comparison")
+    bench.add_argument("--full-scale", type=_scale, default=1.0, help="scale of the full run (1 = every entity)")
+    bench.add_argument("--ensemble-seeds", type=_positive_int, default=20, help="seeds of the ensemble")
+
     sub.add_parser("levers", help="list the levers and uncertainties with ranges and 2020 values")
     sub.add_parser("params", help="list the model parameters with their sources")
     return parser
@@ -218,7 +225,26 @@ def cmd_params(_: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"run": cmd_run, "levers": cmd_levers, "params": cmd_params}
+def cmd_bench(args: argparse.Namespace) -> int:
+    """Measure engine speed, the full-scale run and the app's ensemble."""
+    from sim.bench import result_json, run_bench
+
+    load_scenario(args.scenario)  # fail early, with the usual message
+    result = run_bench(args.scenario, compare_scale=args.compare_scale, full_scale=args.full_scale,
+                       ensemble_seeds=args.ensemble_seeds,
+                       progress=(lambda line: print(line, file=sys.stderr)) if args.json else print)
+    if args.json:
+        print(result_json(result))
+    else:
+        print(f"speedup (vector / mesa entity-months per second): {result.speedup:.0f}x")
+        print(f"full scale ({result.full_scale:g}): {result.full_scale_seconds:.1f}s, "
+              f"peak {result.full_scale_peak_memory_gb:.2f} GB")
+        print(f"{result.ensemble_seeds}-seed ensemble at scale {result.ensemble_scale:g}: "
+              f"{result.ensemble_seconds:.2f}s")
+    return 0
+
+
+COMMANDS = {"run": cmd_run, "bench": cmd_bench, "levers": cmd_levers, "params": cmd_params}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor
 
 import numpy as np
 import pandas as pd
@@ -12,9 +12,10 @@ import pandas as pd
 from sim.indicators import indicator_values, registry
 from sim.engine import BASE_YEAR, DEFAULT_HORIZON, DEFAULT_SCALE
 from sim.model import MarketModel
+from sim.vector import VectorMarketModel
 from sim.params import Scenario
 
-ENGINES: dict[str, type] = {"mesa": MarketModel}
+ENGINES: dict[str, type] = {"mesa": MarketModel, "vector": VectorMarketModel}
 TIDY_COLUMNS = ["scenario", "seed", "year", "indicator", "value"]
 SUMMARY_COLUMNS = ["indicator", "name_zh", "name_en", "unit", "attribute", "baseline_2020", "target_2025",
                    "median_2025", "p05_2025", "p95_2025", "prob_target_met"]
@@ -38,7 +39,8 @@ def _run_seed_args(args: tuple) -> pd.DataFrame:
 
 def run_ensemble(scenario: Scenario, seeds: Sequence[int], scale: float = DEFAULT_SCALE,
                  horizon: int = DEFAULT_HORIZON, engine: str = "mesa", workers: int | None = None,
-                 progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
+                 progress: Callable[[int, int], None] | None = None,
+                 executor: Executor | None = None) -> pd.DataFrame:
     """Run a scenario over seeds, in parallel processes when ``workers`` > 1.
 
     Args:
@@ -49,6 +51,8 @@ def run_ensemble(scenario: Scenario, seeds: Sequence[int], scale: float = DEFAUL
         engine: Engine name (see ENGINES).
         workers: Processes to use; defaults to min(len(seeds), CPU count).
         progress: Called with (done, total) after each seed.
+        executor: A pool to run the seeds on (kept by the caller, e.g. the app); if None, a
+            process pool of ``workers`` is made for this call.
 
     Returns:
         Tidy rows for every seed, year and modelled indicator.
@@ -57,7 +61,12 @@ def run_ensemble(scenario: Scenario, seeds: Sequence[int], scale: float = DEFAUL
     workers = workers or min(len(seeds), os.cpu_count() or 1)
     jobs = [(scenario, s, scale, horizon, engine) for s in seeds]
     frames: list[pd.DataFrame] = []
-    if workers <= 1 or len(seeds) <= 1:
+    if executor is not None:
+        for i, frame in enumerate(executor.map(_run_seed_args, jobs)):
+            frames.append(frame)
+            if progress:
+                progress(i + 1, len(jobs))
+    elif workers <= 1 or len(seeds) <= 1:
         for i, job in enumerate(jobs):
             frames.append(_run_seed_args(job))
             if progress:

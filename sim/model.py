@@ -59,6 +59,11 @@ class MarketModel(BaseMarketModel):
         """Registered entities, in creation order."""
         return list(self.agents_by_type[MarketEntity]) if MarketEntity in self.agents_by_type else []
 
+    @property
+    def simulated_entities(self) -> int:
+        """Number of simulated registered entities (agents)."""
+        return len(self.agents_by_type[MarketEntity]) if MarketEntity in self.agents_by_type else 0
+
     def _uniforms(self, stream: str, entities: list[MarketEntity], step: int | None = None) -> list[float]:
         keys = np.fromiter((e.key for e in entities), dtype=np.uint64, count=len(entities))
         return rules.crn_uniform(self.seed, rules.STREAMS[stream], keys,

@@ -351,7 +351,7 @@ def in_random_pool(status, credit_status):
     """Whether an entity can be drawn for a double-random inspection: every registered entity
     except dormant ones already listed (regulators know they cannot be found at their address;
     compulsory deregistration deals with them)."""
-    return (status == ACTIVE) | (credit_status == NORMAL)
+    return (status == ACTIVE) | ((status == DORMANT) & (credit_status == NORMAL))
 
 
 def inspection_plan(capacity: float, registered: float, dual_random_share: float, credit_share: float,

@@ -1,10 +1,12 @@
 """VectorMarketModel: the same model with entities held in typed numpy arrays.
 
-Entities live in a struct of arrays; every process calls the same pure rules from
-:mod:`sim.rules` as the per-agent engine, on whole arrays, in the same order and with
-the same counter-based random draws per entity. Where the two engines differ it is
-orchestration only: loops become masks, per-city sums become ``bincount``.
-Regulators are rows of per-city arrays.
+Entities live in a struct of arrays with spare capacity (entrants are appended in
+place; deregistered rows get weight 0 and are compacted away in batches). Every
+process calls the same pure rules from :mod:`sim.rules` as the per-agent engine, on
+whole arrays or on the rows a process concerns, in the same order and with the same
+counter-based random draws per entity, so both engines give the same numbers. Where
+the two differ it is orchestration only: loops become masks, per-city sums become
+``bincount``. Regulators are rows of per-city arrays.
 """
 
 from __future__ import annotations
@@ -20,6 +22,13 @@ from sim.population import ENTITY_FIELDS, build_population, count_entries, draw_
 
 N_CITIES = len(CITIES)
 N_SECTORS = len(rules.SECTORS)
+DTYPES = {
+    "key": np.uint64, "kind": np.int8, "city": np.int8, "sector": np.int8, "age_months": np.int32,
+    "log_size": np.float64, "status": np.int8, "months_dormant": np.int32, "honesty": np.float64,
+    "credit_status": np.int8, "months_in_status": np.int32, "months_since_penalty": np.int32,
+    "memory": np.float64, "marginal": np.bool_, "violating": np.bool_, "weight": np.float64,
+}
+COMPACT_SHARE = 0.05  # compact when this share of rows is deregistered
 
 
 class VectorMarketModel(BaseMarketModel):
@@ -39,9 +48,13 @@ class VectorMarketModel(BaseMarketModel):
         super().__init__(scenario, scale, seed, horizon)
         population = build_population(self.p, self.scale, self.seed)
         self.kind_weights = population.kind_weights
-        self.e = {name: population.arrays[name] for name in ENTITY_FIELDS}
-        self.risk = np.zeros(self.n, dtype=np.int64)
-        self.visibility = np.zeros(self.n)
+        n = population.size
+        capacity = int(n * 1.5) + 1024
+        self._buffers = {name: np.zeros(capacity, dtype=DTYPES[name]) for name in ENTITY_FIELDS}
+        for name in ENTITY_FIELDS:
+            self._buffers[name][:n] = population.arrays[name]
+        self._set_length(n)
+        self.dead = 0
         city_value = lambda lever: np.array([self.policy.lever(lever, BASE_YEAR, c) for c in CITIES])  # noqa: E731
         self.dual_random_share = city_value("dual_random_share")
         self.credit_application_share = city_value("credit_application_rate")
@@ -55,10 +68,33 @@ class VectorMarketModel(BaseMarketModel):
         self.datacollector = mesa.DataCollector(model_reporters=self._model_reporters())
         self._initialise_behaviour()
 
-    @property
-    def n(self) -> int:
-        """Number of simulated registered entities."""
-        return len(self.e["key"])
+    # ------------------------------------------------------------------ storage
+    def _set_length(self, n: int) -> None:
+        self.n = n
+        self.e = {name: buf[:n] for name, buf in self._buffers.items()}
+
+    def _append(self, new: dict[str, np.ndarray]) -> None:
+        k = len(new["key"])
+        if not k:
+            return
+        n = self.n
+        if n + k > len(self._buffers["key"]):
+            capacity = int((n + k) * 1.5) + 1024
+            for name, buf in self._buffers.items():
+                grown = np.zeros(capacity, dtype=buf.dtype)
+                grown[:n] = buf[:n]
+                self._buffers[name] = grown
+        for name, buf in self._buffers.items():
+            buf[n:n + k] = new[name]
+        self._set_length(n + k)
+
+    def _compact(self) -> None:
+        keep = self.e["status"] != rules.DEREGISTERED
+        k = int(keep.sum())
+        for name, buf in self._buffers.items():
+            buf[:k] = buf[:self.n][keep]
+        self._set_length(k)
+        self.dead = 0
 
     def _u(self, stream: str, mask: np.ndarray | None = None, step: int | None = None) -> np.ndarray:
         keys = self.e["key"] if mask is None else self.e["key"][mask]
@@ -70,6 +106,16 @@ class VectorMarketModel(BaseMarketModel):
             return np.bincount(city[mask], weights=values[mask], minlength=N_CITIES)
         return np.bincount(city, weights=values, minlength=N_CITIES)
 
+    @property
+    def simulated_entities(self) -> int:
+        """Number of simulated registered entities (rows not deregistered)."""
+        return self.n - self.dead
+
+    @property
+    def registered(self) -> np.ndarray:
+        """Mask of rows still on the register."""
+        return self.e["status"] != rules.DEREGISTERED
+
     # ------------------------------------------------------------------ set-up
     def _initialise_behaviour(self) -> None:
         self.ctx = self._context(BASE_YEAR, 12)
@@ -80,7 +126,7 @@ class VectorMarketModel(BaseMarketModel):
         rate_routine = 12.0 * self.routine_prob_per_visibility[e["city"]] * self.visibility
         active = e["status"] == rules.ACTIVE
         memory = np.minimum(1.0, (rate_random + rate_routine) / 12.0 / (1.0 - self.p.memory_decay))
-        e["memory"] = np.where(active, memory, e["memory"])
+        np.copyto(e["memory"], memory, where=active)
         u = self._u("compliance", step=-1)
         for _ in range(6):
             self._decide_compliance(u)
@@ -107,37 +153,42 @@ class VectorMarketModel(BaseMarketModel):
         self.exit(ctx)
         self._update_peers()
         self._record_stocks()
+        if self.dead > COMPACT_SHARE * self.n:
+            self._compact()
         self._end_month()
 
     def enter(self, ctx: MonthContext) -> None:
         """Process 1, entry: the same entrant arrays as the Mesa engine, appended."""
         new = draw_entrants(self.policy, self.kind_weights, self.seed, ctx.step, ctx.year)
-        if len(new["key"]):
-            self.e = {name: np.concatenate((self.e[name], new[name])) for name in ENTITY_FIELDS}
+        self._append(new)
         count_entries(self.record, new)
 
     def convert(self, ctx: MonthContext) -> None:
         """Process 2, conversion: individual businesses to companies, and corporatisation."""
         e, p = self.e, self.p
-        active = e["status"] == rules.ACTIVE
-        individuals = active & (e["kind"] == rules.INDIVIDUAL)
-        size_norm = float(e["log_size"][individuals].mean()) if individuals.any() else 0.0
-        factor = np.exp((e["log_size"] - size_norm) * p.conversion_size_exponent)
-        ctx.size_factor_mean = float(factor[individuals].mean()) if individuals.any() else 1.0
-        rate = np.asarray(ctx.conversion_rate)[e["city"]]
-        event = rules.conversion_event(e["kind"], active & (e["credit_status"] == rules.NORMAL), self._u("conversion"),
-                                       rules.conversion_probability(rate, factor / ctx.size_factor_mean), p)
-        self.record["conversions"] += float(e["weight"][event == rules.CONVERSION].sum())
-        self.record["corporatisations"] += float(e["weight"][event == rules.CORPORATISATION].sum())
-        e["kind"] = np.where(event != rules.NO_EVENT, rules.COMPANY, e["kind"])
+        eligible = (e["status"] == rules.ACTIVE) & (e["credit_status"] == rules.NORMAL)
+        active_individuals = (e["status"] == rules.ACTIVE) & (e["kind"] == rules.INDIVIDUAL)
+        size_norm = float(e["log_size"][active_individuals].mean()) if active_individuals.any() else 0.0
+        ctx.size_factor_mean = float(np.exp((e["log_size"][active_individuals] - size_norm)
+                                            * p.conversion_size_exponent).mean()) if active_individuals.any() else 1.0
+        idx = np.flatnonzero(eligible & (e["kind"] != rules.COMPANY))
+        kind = e["kind"][idx]
+        factor = np.exp((e["log_size"][idx] - size_norm) * p.conversion_size_exponent) / ctx.size_factor_mean
+        rate = np.asarray(ctx.conversion_rate)[e["city"][idx]]
+        event = rules.conversion_event(kind, np.ones(idx.size, dtype=bool), self._u("conversion", idx),
+                                       rules.conversion_probability(rate, factor), p)
+        w = e["weight"][idx]
+        self.record["conversions"] += float(w[event == rules.CONVERSION].sum())
+        self.record["corporatisations"] += float(w[event == rules.CORPORATISATION].sum())
+        e["kind"][idx[event != rules.NO_EVENT]] = rules.COMPANY
 
     def grow(self, ctx: MonthContext) -> None:
         """Process 3, growth of active entities."""
         e = self.e
-        active = e["status"] == rules.ACTIVE
-        severity = np.asarray(ctx.severity)[e["city"]]
-        grown = rules.grow(e["log_size"], self._u("growth"), e["credit_status"], severity, ctx.log_size_floor, self.p)
-        e["log_size"] = np.where(active, grown, e["log_size"])
+        idx = np.flatnonzero(e["status"] == rules.ACTIVE)
+        severity = np.asarray(ctx.severity)[e["city"][idx]]
+        e["log_size"][idx] = rules.grow(e["log_size"][idx], self._u("growth", idx), e["credit_status"][idx],
+                                        severity, ctx.log_size_floor, self.p)
 
     def _assess(self) -> None:
         e = self.e
@@ -145,7 +196,7 @@ class VectorMarketModel(BaseMarketModel):
         self.visibility = rules.routine_visibility(e["log_size"], e["sector"], self.p)
 
     def _decide_compliance(self, u: np.ndarray) -> None:
-        """Process 5, compliance of active entities."""
+        """Process 5, compliance of active entities (``u`` for every row)."""
         e, p, ctx = self.e, self.p, self.ctx
         city = e["city"]
         perceived = rules.perceived_detection(
@@ -156,13 +207,13 @@ class VectorMarketModel(BaseMarketModel):
                                             np.asarray(ctx.severity)[city], p)
         peer = np.asarray(self.peer_violation)[city, e["sector"]]
         prob = rules.violation_probability(e["honesty"], peer, cost, p)
-        e["violating"] = (e["status"] == rules.ACTIVE) & (u < prob)
+        e["violating"][:] = (e["status"] == rules.ACTIVE) & (u < prob)
 
     def _adapt_regulators(self, ctx: MonthContext) -> None:
         p = self.p
         year = ctx.year
-        keys = np.arange(2 * N_CITIES, dtype=np.uint64)
-        u = rules.crn_uniform(self.seed, rules.STREAMS["regulator"], keys, ctx.step)
+        u = rules.crn_uniform(self.seed, rules.STREAMS["regulator"], np.arange(2 * N_CITIES, dtype=np.uint64),
+                              ctx.step)
         target_share = np.array([self.policy.lever("dual_random_share", year, c) for c in CITIES])
         target_credit = np.array([self.policy.lever("credit_application_rate", year, c) for c in CITIES])
         self.capacity = np.array([self.policy.lever("inspection_capacity", year, c) for c in CITIES])
@@ -180,8 +231,8 @@ class VectorMarketModel(BaseMarketModel):
         active = e["status"] == rules.ACTIVE
         registered = self._by_city(w)
         pool = rules.in_random_pool(e["status"], e["credit_status"])
-        risk_mass = np.bincount(e["city"][pool] * 4 + self.risk[pool], weights=w[pool],
-                                minlength=N_CITIES * 4).reshape(N_CITIES, 4)
+        cell = e["city"][pool].astype(np.intp) * 4 + self.risk[pool]
+        risk_mass = np.bincount(cell, weights=w[pool], minlength=N_CITIES * 4).reshape(N_CITIES, 4)
         visibility_mass = self._by_city(w * self.visibility, active)
         lead_mass = self._by_city(w, active & complaints)
         for c in range(N_CITIES):
@@ -194,101 +245,118 @@ class VectorMarketModel(BaseMarketModel):
         """Process 6, inspection: regulators adapt, plan and inspect. Returns who was caught."""
         e, r = self.e, self.record
         self._adapt_regulators(ctx)
-        complaints = e["violating"] & (self._u("complaint") < self.p.complaint_rate)
+        violators = np.flatnonzero(e["violating"])
+        complaints = np.zeros(self.n, dtype=bool)
+        complaints[violators] = self._u("complaint", violators) < self.p.complaint_rate
         self._plan_inspections(complaints)
         city = e["city"]
         active = e["status"] == rules.ACTIVE
         pool = rules.in_random_pool(e["status"], e["credit_status"])
         p_random = np.where(pool, np.minimum(1.0, self.random_prob_by_class[city, self.risk]), 0.0)
         p_routine = np.where(active, self.routine_prob_per_visibility[city] * self.visibility, 0.0)
-        p_lead = np.where(active & complaints, self.lead_coverage[city], 0.0)
+        p_lead = np.where(complaints, self.lead_coverage[city], 0.0)
         kind = rules.inspection_type(self._u("inspection"), p_random, p_routine, p_lead)
-        inspected = kind != rules.NOT_INSPECTED
-        random = kind == rules.RANDOM_INSPECTION
-        w = e["weight"]
-        r["inspections"] += float(w[inspected].sum())
+        idx = np.flatnonzero(kind != rules.NOT_INSPECTED)
+        kind_i = kind[idx]
+        w = e["weight"][idx]
+        random = kind_i == rules.RANDOM_INSPECTION
+        r["inspections"] += float(w.sum())
         r["inspections_random"] += float(w[random].sum())
         r["random_checked"] += float(w[random].sum())
-        dormant_found = inspected & ~active
-        r["random_found_abnormal"] += float(w[dormant_found & random].sum())
-        newly_listed = dormant_found & (e["credit_status"] == rules.NORMAL)
-        e["credit_status"] = np.where(newly_listed, rules.ABNORMAL, e["credit_status"])
-        e["months_in_status"] = np.where(newly_listed, 0, e["months_in_status"])
-        checked = inspected & active
-        e["memory"] = np.where(checked, 1.0, e["memory"])
-        r["inspections_on_compliant"] += float(w[checked & ~e["violating"]].sum())
-        detection = np.asarray(ctx.detection)[kind]
-        detected = checked & e["violating"] & (self._u("detection") < detection)
-        r["violations_detected"] += float(w[detected].sum())
+        active_i = active[idx]
+        r["random_found_abnormal"] += float(w[random & ~active_i].sum())
+        newly_listed = idx[~active_i & (e["credit_status"][idx] == rules.NORMAL)]
+        e["credit_status"][newly_listed] = rules.ABNORMAL
+        e["months_in_status"][newly_listed] = 0
+        checked = idx[active_i]
+        e["memory"][checked] = 1.0
+        violating = e["violating"][checked]
+        r["inspections_on_compliant"] += float(e["weight"][checked[~violating]].sum())
+        suspects = checked[violating]
+        detection = np.asarray(ctx.detection)[kind[suspects]]
+        detected = suspects[self._u("detection", suspects) < detection]
+        r["violations_detected"] += float(e["weight"][detected].sum())
         return detected
 
     def sanction_and_credit(self, ctx: MonthContext, detected: np.ndarray) -> None:
-        """Process 7, sanctions and credit: fines and listing; annual reports in June; repair."""
+        """Process 7, sanctions and credit: fines and listing; annual reports in June; repair.
+
+        ``detected`` holds the row numbers of violators caught this month.
+        """
         e, p = self.e, self.p
-        city = e["city"]
-        e["log_size"] = np.where(detected, e["log_size"] - p.fine_size_hit * np.asarray(ctx.fine_level)[city],
-                                 e["log_size"])
-        e["months_since_penalty"] = np.where(detected, 0, e["months_since_penalty"])
-        e["violating"] &= ~detected
-        self._set_credit(rules.after_sanction(e["credit_status"], detected, self._u("sanction"),
-                                              np.asarray(ctx.severity)[city], p))
+        city = e["city"][detected]
+        e["log_size"][detected] -= p.fine_size_hit * np.asarray(ctx.fine_level)[city]
+        e["months_since_penalty"][detected] = 0
+        e["violating"][detected] = False
+        self._set_credit(detected, rules.after_sanction(e["credit_status"][detected], True,
+                                                        self._u("sanction", detected),
+                                                        np.asarray(ctx.severity)[city], p))
         just_listed = np.zeros(self.n, dtype=bool)
         if ctx.month == 6:
-            filed = rules.annual_report_filed(e["status"], self._u("annual_report"), p)
+            registered = self.registered
+            filed = rules.annual_report_filed(e["status"], self._u("annual_report"), p) & registered
             self.record["annual_reports_due"] += float(e["weight"].sum())
             self.record["annual_reports_filed"] += float(e["weight"][filed].sum())
-            just_listed = ~filed & (e["credit_status"] == rules.NORMAL)
-            self._set_credit(np.where(just_listed, rules.ABNORMAL, e["credit_status"]))
-        moved = rules.credit_transition(e["credit_status"], e["months_in_status"], e["kind"],
-                                        e["status"] == rules.ACTIVE, self._u("repair"), p)
-        self._set_credit(np.where(just_listed, e["credit_status"], moved))
+            just_listed = registered & ~filed & (e["credit_status"] == rules.NORMAL)
+            self._set_credit(np.flatnonzero(just_listed), rules.ABNORMAL)
+        listed = np.flatnonzero((e["credit_status"] != rules.NORMAL) & ~just_listed & self.registered)
+        moved = rules.credit_transition(e["credit_status"][listed], e["months_in_status"][listed], e["kind"][listed],
+                                        e["status"][listed] == rules.ACTIVE, self._u("repair", listed), p)
+        self._set_credit(listed, moved)
 
-    def _set_credit(self, status: np.ndarray) -> None:
+    def _set_credit(self, rows: np.ndarray, status) -> None:
         e = self.e
-        changed = status != e["credit_status"]
-        e["credit_status"] = status
-        e["months_in_status"] = np.where(changed, 0, e["months_in_status"])
+        changed = rows[e["credit_status"][rows] != status]
+        e["credit_status"][rows] = status
+        e["months_in_status"][changed] = 0
 
     def exit(self, ctx: MonthContext) -> None:
         """Process 8, exit: ceasing, dormancy and deregistration (simplified, ordinary, compulsory)."""
         e, p, r = self.e, self.p, self.record
-        city = e["city"]
-        active = e["status"] == rules.ACTIVE
-        simplified = np.asarray(ctx.simplified)[city]
-        base = ctx.hazard_table[np.minimum(e["age_months"], len(ctx.hazard_table) - 1)]
-        marginal = e["marginal"] & (e["age_months"] < 24)
-        hazard = rules.exit_hazard(base, e["kind"], e["log_size"], np.asarray(ctx.log_size_min)[e["kind"]],
-                                   e["credit_status"], marginal, np.asarray(ctx.severity)[city], ctx.gdp_growth,
-                                   ctx.exit_shock, p)
-        u_route = self._u("deregistration")
-        active_outcome = rules.active_exit(self._u("exit"), u_route, hazard, simplified, e["kind"],
-                                           e["credit_status"], p)
-        e["months_dormant"] = np.where(active, e["months_dormant"], e["months_dormant"] + 1)
-        due = rules.compulsory_deregistration_due(np.asarray(ctx.compulsory_on)[city], e["credit_status"],
-                                                  e["months_dormant"], np.asarray(ctx.compulsory_months)[city])
-        dormant_outcome = rules.dormant_exit(self._u("dormancy"), u_route, due, simplified, e["credit_status"], p)
-        outcome = np.where(active, active_outcome, dormant_outcome)
-        w = e["weight"]
+        simplified_by_city = np.asarray(ctx.simplified)
+        # active entities
+        act = np.flatnonzero(e["status"] == rules.ACTIVE)
+        city, kind, credit = e["city"][act], e["kind"][act], e["credit_status"][act]
+        age = e["age_months"][act]
+        base = ctx.hazard_table[np.minimum(age, len(ctx.hazard_table) - 1)]
+        marginal = e["marginal"][act] & (age < 24)
+        hazard = rules.exit_hazard(base, kind, e["log_size"][act], np.asarray(ctx.log_size_min)[kind], credit,
+                                   marginal, np.asarray(ctx.severity)[city], ctx.gdp_growth, ctx.exit_shock, p)
+        active_outcome = rules.active_exit(self._u("exit", act), self._u("deregistration", act), hazard,
+                                           simplified_by_city[city], kind, credit, p)
+        # dormant entities
+        dor = np.flatnonzero(e["status"] == rules.DORMANT)
+        e["months_dormant"][dor] += 1
+        city_d, credit_d = e["city"][dor], e["credit_status"][dor]
+        due = rules.compulsory_deregistration_due(np.asarray(ctx.compulsory_on)[city_d], credit_d,
+                                                  e["months_dormant"][dor], np.asarray(ctx.compulsory_months)[city_d])
+        dormant_outcome = rules.dormant_exit(self._u("dormancy", dor), self._u("deregistration", dor), due,
+                                             simplified_by_city[city_d], credit_d, p)
+        rows = np.concatenate((act, dor))
+        outcome = np.concatenate((active_outcome, dormant_outcome))
+        w = e["weight"][rows]
         for code, route in rules.DEREG_ROUTES.items():
             weight = float(w[outcome == code].sum())
             r["dereg_" + route] += weight
             r["deregistrations"] += weight
-        to_dormant = outcome == rules.GO_DORMANT
-        to_active = outcome == rules.REACTIVATE
-        e["status"] = np.where(to_dormant, rules.DORMANT, np.where(to_active, rules.ACTIVE, e["status"]))
-        e["months_dormant"] = np.where(to_dormant | to_active, 0, e["months_dormant"])
-        e["violating"] &= ~to_dormant
-        keep = ~np.isin(outcome, list(rules.DEREG_ROUTES))
-        if not keep.all():
-            self.e = {name: values[keep] for name, values in e.items()}
-            self.risk = self.risk[keep]
-            self.visibility = self.visibility[keep]
+        to_dormant = rows[outcome == rules.GO_DORMANT]
+        to_active = rows[outcome == rules.REACTIVATE]
+        gone = rows[np.isin(outcome, list(rules.DEREG_ROUTES))]
+        e["status"][to_dormant] = rules.DORMANT
+        e["months_dormant"][to_dormant] = 0
+        e["violating"][to_dormant] = False
+        e["status"][to_active] = rules.ACTIVE
+        e["months_dormant"][to_active] = 0
+        e["status"][gone] = rules.DEREGISTERED
+        e["violating"][gone] = False
+        e["weight"][gone] = 0.0
+        self.dead += gone.size
 
     # ------------------------------------------------------------------ records
     def _update_peers(self) -> None:
         e = self.e
         active = e["status"] == rules.ACTIVE
-        cell = e["city"] * N_SECTORS + e["sector"]
+        cell = e["city"].astype(np.intp) * N_SECTORS + e["sector"]
         size = N_CITIES * N_SECTORS
         active_w = np.bincount(cell[active], weights=e["weight"][active], minlength=size)
         viol = active & e["violating"]
@@ -299,14 +367,14 @@ class VectorMarketModel(BaseMarketModel):
 
     def _record_stocks(self) -> None:
         e, r = self.e, self.record
-        w = e["weight"]
+        w = e["weight"]  # deregistered rows weigh nothing
         by_kind = np.bincount(e["kind"], weights=w, minlength=3)
         active = e["status"] == rules.ACTIVE
         active_w = float(w[active].sum())
         r["registered"] = float(by_kind.sum())
         r["registered_company"], r["registered_other"], r["registered_individual"] = map(float, by_kind)
         r["active"] = active_w
-        r["dormant"] = float(w[~active].sum())
+        r["dormant"] = float(w[e["status"] == rules.DORMANT].sum())
         r["abnormal_listed"] = float(w[e["credit_status"] == rules.ABNORMAL].sum())
         r["serious_listed"] = float(w[e["credit_status"] == rules.SERIOUS].sum())
         violating_w = float(w[active & e["violating"]].sum())

@@ -1,0 +1,131 @@
+"""The command line: the run contract and one clear line for every kind of bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from sim.cli import format_table, main
+from sim.ensemble import SUMMARY_COLUMNS, TIDY_COLUMNS
+from sim.indicators import plan_indicators
+
+FAST = ["--scale", "100000", "--seeds", "2", "--workers", "1", "--quiet"]
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "sim", *args], capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def plan_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("plan")
+    assert main(["run", "--scenario", "scenarios/plan.toml", "--out", str(out), *FAST]) == 0
+    return out
+
+
+def test_run_writes_the_three_contract_files(plan_run):
+    tidy = pd.read_csv(plan_run / "indicators.csv")
+    assert list(tidy.columns) == TIDY_COLUMNS
+    assert sorted(tidy["year"].unique()) == list(range(2020, 2026))
+    assert set(tidy["seed"]) == {0, 1}
+    required = {"market_entities", "dual_random_share", "credit_application_rate", "company_share_of_enterprises",
+                "new_registrations", "deregistrations", "dormant_entities", "compliance_rate", "inspections",
+                "inspections_on_compliant"}
+    assert required <= set(tidy["indicator"])
+    # flows start in 2021; stocks have a 2020 value
+    assert tidy[(tidy.year == 2020) & (tidy.indicator == "market_entities")].value.eq(803).all()
+    assert tidy[(tidy.year == 2020) & (tidy.indicator == "new_registrations")].empty
+    summary = pd.read_csv(plan_run / "summary.csv")
+    assert list(summary.columns) == SUMMARY_COLUMNS
+    row = summary.set_index("indicator").loc["market_entities"]
+    assert row.target_2025 == 1100 and row.baseline_2020 == 803
+    assert row.p05_2025 <= row.median_2025 <= row.p95_2025
+    meta = json.loads((plan_run / "run.json").read_text(encoding="utf-8"))
+    assert meta["seeds"] == [0, 1]
+    assert meta["scenario"]["name"] == "plan"
+    assert meta["scenario"]["levers"]["dual_random_share"] == [[2020, 10.0], [2025, 65.0]]
+    assert meta["package_version"]
+    assert meta["engine"] == "mesa"
+
+
+def test_same_command_gives_identical_files(plan_run, tmp_path):
+    assert main(["run", "--scenario", "scenarios/plan.toml", "--out", str(tmp_path), *FAST]) == 0
+    for name in ("indicators.csv", "summary.csv"):
+        assert (tmp_path / name).read_bytes() == (plan_run / name).read_bytes()
+
+
+def test_parallel_workers_give_the_same_numbers(plan_run, tmp_path):
+    args = [a for a in FAST if a not in ("--workers", "1")]
+    assert main(["run", "--scenario", "scenarios/plan.toml", "--out", str(tmp_path), "--workers", "2", *args]) == 0
+    assert (tmp_path / "indicators.csv").read_bytes() == (plan_run / "indicators.csv").read_bytes()
+
+
+def test_table_format_shows_names_targets_and_marks(plan_run, capsys):
+    summary = pd.read_csv(plan_run / "summary.csv")
+    zh = format_table(summary, "zh")
+    en = format_table(summary, "en")
+    assert "在册市场主体总量" in zh and "★" in zh and "企业中公司制企业占比" in zh
+    assert "Registered market entities" in en and "binding" in en
+    assert any(mark in en for mark in ("met", "at risk", "missed"))
+    for ind in plan_indicators():
+        if not ind.modelled:
+            assert ind.name_en in en  # listed as not modelled, with the reason
+    assert "Madrid" in en  # text targets not reached are listed too
+
+
+def test_unknown_lever_on_the_command_line_is_one_line_and_exit_2(tmp_path):
+    result = _cli("run", "--scenario", "scenarios/plan.toml", "--seeds", "10", "--out", str(tmp_path),
+                  "--set", "no_such_lever=1")
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert "no_such_lever" in lines[0] and "dual_random_share" in lines[0]
+    assert "Traceback" not in result.stderr
+    assert not any(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("content, fragment", [
+    ("levers = [", "malformed TOML"),
+    ("[levers]\nmystery = 1", "unknown lever"),
+    ("[levers.city.Gotham]\nfine_level = 2", "unknown city"),
+    ("[levers]\nfine_level = 99", "out of range"),
+    ("[levers]\nfine_level = 'lots'", "expected a number"),
+])
+def test_bad_scenario_files_exit_2_with_one_line_and_keep_earlier_output(tmp_path, content, fragment):
+    bad = tmp_path / "bad.toml"
+    bad.write_text(content, encoding="utf-8")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "summary.csv").write_text("earlier results\n", encoding="utf-8")
+    result = _cli("run", "--scenario", str(bad), "--out", str(out), "--seeds", "1")
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert fragment in result.stderr and "bad.toml" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert (out / "summary.csv").read_text(encoding="utf-8") == "earlier results\n"
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["run", "--out", "x", "--seeds", "0"], "must be at least 1"),
+    (["run", "--out", "x", "--scale", "0.5"], "at least 1"),
+    (["run", "--out", "x", "--horizon", "2050"], "2021 to 2035"),
+    (["run", "--out", "x", "--engine", "warp"], "invalid choice"),
+    (["run", "--scenario", "nope.toml", "--out", "x"], "cannot read"),
+    (["fly"], "invalid choice"),
+])
+def test_bad_arguments_are_one_line_and_exit_2(args, fragment, capsys):
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and fragment in err[0]
+
+
+def test_levers_and_params_commands_list_declarations(capsys):
+    assert main(["levers"]) == 0
+    assert "dual_random_share" in capsys.readouterr().out
+    assert main(["params"]) == 0
+    out = capsys.readouterr().out
+    assert "size_tail_alpha" in out and "Axtell" in out
