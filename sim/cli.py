@@ -69,6 +69,18 @@ def _horizon(text: str) -> int:
     return value
 
 
+def _add_ensemble_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--seeds", type=_positive_int, default=10, help="number of seeds (default 10)")
+    parser.add_argument("--first-seed", type=int, default=0, help="first seed (default 0)")
+    parser.add_argument("--scale", type=_scale, default=DEFAULT_SCALE,
+                        help=f"real entities per simulated entity (default {DEFAULT_SCALE:g})")
+    parser.add_argument("--horizon", type=_horizon, default=DEFAULT_HORIZON, help="last year (2021-2035)")
+    parser.add_argument("--engine", choices=sorted(ensemble.ENGINES), default="mesa",
+                        help="mesa: the per-agent reference engine; vector: the fast engine (same numbers)")
+    parser.add_argument("--workers", type=_positive_int, default=None, help="processes (default: CPU count)")
+    parser.add_argument("--quiet", action="store_true", help="no progress output")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every command."""
     parser = _Parser(prog="python -m sim", description=__doc__.splitlines()[0])
@@ -77,20 +89,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="project a scenario over seeds and write indicators, summary, run.json")
     run.add_argument("--scenario", default="scenarios/baseline.toml", help="scenario TOML file")
-    run.add_argument("--seeds", type=_positive_int, default=10, help="number of seeds (default 10)")
-    run.add_argument("--first-seed", type=int, default=0, help="first seed (default 0)")
-    run.add_argument("--scale", type=_scale, default=DEFAULT_SCALE,
-                     help=f"real entities per simulated entity (default {DEFAULT_SCALE:g})")
-    run.add_argument("--horizon", type=_horizon, default=DEFAULT_HORIZON, help="last year (2021-2035)")
-    run.add_argument("--engine", choices=sorted(ensemble.ENGINES), default="mesa", help="simulation engine")
+    _add_ensemble_options(run)
     run.add_argument("--set", action="append", default=[], metavar="LEVER=VALUE",
                      help="override a lever: dual_random_share=60, 2020:10,2025:65, or Wenzhou.fine_level=2")
-    run.add_argument("--workers", type=_positive_int, default=None, help="processes (default: CPU count)")
     run.add_argument("--out", required=True, help="output folder")
     run.add_argument("--format", choices=("csv", "table"), default="csv",
                      help="also print a readable table of targets (table)")
     run.add_argument("--lang", choices=("zh", "en"), default="zh", help="language of the table")
-    run.add_argument("--quiet", action="store_true", help="no progress output")
+
+    cmp = sub.add_parser("compare", help="two scenarios with common random numbers: the 2025 difference per indicator")
+    cmp.add_argument("scenario_a", help="reference scenario TOML file (e.g. scenarios/baseline.toml)")
+    cmp.add_argument("scenario_b", help="scenario to compare (e.g. scenarios/plan.toml)")
+    _add_ensemble_options(cmp)
+    cmp.add_argument("--year", type=_horizon, default=2025, help="year compared (default 2025)")
+    cmp.add_argument("--out", help="folder for compare.csv (optional)")
+    cmp.add_argument("--lang", choices=("zh", "en"), default="zh", help="language of the table")
 
     bench = sub.add_parser("bench", help="engine speed, full-scale time and memory, ensemble time")
     bench.add_argument("--json", action="store_true", help="print one JSON object")
@@ -165,17 +178,12 @@ def _pad(text: str, width: int) -> str:
     return str(text) + " " * (width - _width(text))
 
 
-def cmd_run(args: argparse.Namespace) -> int:
-    """Run a scenario over seeds and write indicators.csv, summary.csv and run.json."""
-    scenario = apply_overrides(load_scenario(args.scenario), args.set)
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"--out {out}: exists and is not a folder; give a folder path")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise UsageError(f"--out {out}: cannot create the folder ({err.strerror})") from None
-    seeds = list(range(args.first_seed, args.first_seed + args.seeds))
+def _seeds(args: argparse.Namespace) -> list[int]:
+    return list(range(args.first_seed, args.first_seed + args.seeds))
+
+
+def _run(scenario, args: argparse.Namespace) -> pd.DataFrame:
+    """Run a scenario's ensemble with the command's options, showing progress on stderr."""
     started = time.perf_counter()
 
     def progress(done: int, total: int) -> None:
@@ -185,8 +193,28 @@ def cmd_run(args: argparse.Namespace) -> int:
             print(f"\r{scenario.name}: {done}/{total} seeds, {elapsed:.0f}s elapsed, ~{left:.0f}s left",
                   end="" if done < total else "\n", file=sys.stderr, flush=True)
 
-    tidy = ensemble.run_ensemble(scenario, seeds, scale=args.scale, horizon=args.horizon,
+    return ensemble.run_ensemble(scenario, _seeds(args), scale=args.scale, horizon=args.horizon,
                                  engine=args.engine, workers=args.workers, progress=progress)
+
+
+def _output_folder(path: str) -> Path:
+    out = Path(path)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out}: exists and is not a folder; give a folder path")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise UsageError(f"--out {out}: cannot create the folder ({err.strerror})") from None
+    return out
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Run a scenario over seeds and write indicators.csv, summary.csv and run.json."""
+    scenario = apply_overrides(load_scenario(args.scenario), args.set)
+    out = _output_folder(args.out)
+    seeds = _seeds(args)
+    started = time.perf_counter()
+    tidy = _run(scenario, args)
     summary = ensemble.summarise(tidy, year=2025)
     meta = {
         "scenario": scenario.to_dict(),
@@ -206,6 +234,37 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(f"wrote {out / 'indicators.csv'}, {out / 'summary.csv'}, {out / 'run.json'} "
               f"({time.perf_counter() - started:.1f}s)", file=sys.stderr)
+    return 0
+
+
+def format_comparison(table: pd.DataFrame, name_a: str, name_b: str, year: int, lang: str = "zh") -> str:
+    """A readable table of B - A per indicator with the band of the paired difference."""
+    zh = lang == "zh"
+    head = ("指标", f"{name_a}", f"{name_b}", f"差值中位数 [5%-95%]", "达标概率 A→B") if zh else \
+        ("Indicator", name_a, name_b, "difference median [5%-95%]", "P(met) A->B")
+    lines = []
+    for row in table.itertuples(index=False):
+        prob = "" if row.prob_met_a != row.prob_met_a else f"{row.prob_met_a:.2f} -> {row.prob_met_b:.2f}"
+        lines.append((row.name_zh if zh else row.name_en, f"{row.median_a:.1f}", f"{row.median_b:.1f}",
+                      f"{row.difference_median:+.2f} [{row.difference_p05:+.2f}, {row.difference_p95:+.2f}]", prob))
+    widths = [max(_width(x) for x in col) for col in zip(head, *lines)]
+    title = f"{year}年：{name_b} 相对 {name_a}（同一随机数）" if zh else \
+        f"{year}: {name_b} against {name_a} (common random numbers)"
+    out = [title, "  ".join(_pad(x, w) for x, w in zip(head, widths))]
+    out += ["  ".join(_pad(x, w) for x, w in zip(line, widths)) for line in lines]
+    return "\n".join(out)
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    """Run two scenarios on the same seeds and report B - A per indicator."""
+    scenario_a, scenario_b = load_scenario(args.scenario_a), load_scenario(args.scenario_b)
+    if args.horizon < args.year:
+        raise UsageError(f"--year {args.year} is after --horizon {args.horizon}; give a year up to the horizon")
+    out = _output_folder(args.out) if args.out else None
+    table = ensemble.compare(_run(scenario_a, args), _run(scenario_b, args), year=args.year)
+    if out is not None:
+        _atomic_write(out / "compare.csv", table.to_csv(index=False, float_format="%.10g"))
+    print(format_comparison(table, scenario_a.name, scenario_b.name, args.year, args.lang))
     return 0
 
 
@@ -244,7 +303,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"run": cmd_run, "bench": cmd_bench, "levers": cmd_levers, "params": cmd_params}
+COMMANDS = {"run": cmd_run, "compare": cmd_compare, "bench": cmd_bench, "levers": cmd_levers, "params": cmd_params}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -129,3 +129,14 @@ def test_levers_and_params_commands_list_declarations(capsys):
     assert main(["params"]) == 0
     out = capsys.readouterr().out
     assert "size_tail_alpha" in out and "Axtell" in out
+
+
+def test_compare_prints_and_writes_the_difference(tmp_path, capsys):
+    args = ["compare", "scenarios/baseline.toml", "scenarios/plan.toml", "--seeds", "3", "--scale", "100000",
+            "--engine", "vector", "--workers", "1", "--quiet", "--out", str(tmp_path), "--lang", "en"]
+    assert main(args) == 0
+    printed = capsys.readouterr().out
+    assert "plan against baseline" in printed and "Registered market entities" in printed
+    table = pd.read_csv(tmp_path / "compare.csv").set_index("indicator")
+    assert table.loc["dual_random_share"].difference_median > 30
+    assert main(["compare", "scenarios/baseline.toml", "nope.toml", "--seeds", "1"]) == 2
