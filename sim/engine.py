@@ -16,6 +16,7 @@ import numpy as np
 from sim import rules
 from sim.params import CITIES, Scenario, baseline
 from sim.population import log_size_floor, log_size_min, survival_table
+from sim.programmes import Programmes
 from sim.records import MONTHLY_FIELDS, annual, empty_record
 
 START_YEAR = 2021
@@ -86,6 +87,8 @@ class BaseMarketModel(mesa.Model):
         self.hazard_table = rules.hazard_by_age_month(ages, hazards, self.p.hazard_after_year_7,
                                                       int(self.p.max_age_years * 12) + 12 * 20)
         self.peer_violation = [[self.p.peer_reference] * len(rules.SECTORS) for _ in CITIES]
+        # Programme, city-regulator and market processes behind the institution-level indicators.
+        self.programmes = Programmes(self.policy, self.seed)
 
     def _model_reporters(self) -> dict:
         return {name: (lambda m, n=name: m.record[n]) for name in MONTHLY_FIELDS}
@@ -116,6 +119,8 @@ class BaseMarketModel(mesa.Model):
         return self.ctx
 
     def _end_month(self) -> None:
+        self.programmes.step(self.ctx, self.record)
+        self.record.update(self.programmes.values())
         self.monthly.append(dict(self.record))
         self.datacollector.collect(self)
         self.month_index += 1
@@ -130,6 +135,7 @@ class BaseMarketModel(mesa.Model):
     def annual_records(self) -> dict[int, dict[str, float]]:
         """Yearly records: 2020 from the initial population (stocks only), then each simulated year."""
         out = {BASE_YEAR: dict(self.initial_record)}
+        out[BASE_YEAR].update(self.programmes.initial_values)
         for i in range(len(self.monthly) // 12):
             out[START_YEAR + i] = annual(self.monthly[12 * i: 12 * (i + 1)])
         return out

@@ -71,6 +71,10 @@ def _count(field: str) -> Callable[[Record], float]:
     return lambda r: r[field] / 1e4
 
 
+def _field(field: str) -> Callable[[Record], float]:
+    return lambda r: r[field]
+
+
 # How the model produces each indicator it computes: (level, mechanism, levers, compute, flow).
 MECHANISMS: dict[str, tuple[str, str, tuple[str, ...], Callable[[Record], float] | None, bool]] = {
     "market_entities": (
@@ -94,6 +98,70 @@ MECHANISMS: dict[str, tuple[str, str, tuple[str, ...], Callable[[Record], float]
         ("individual_to_company_rate", "entry_cost_index"),
         lambda r: 100.0 * r["registered_company"] / max(1e-9, r["registered_company"] + r["registered_other"]),
         False),
+    # Programme, city-regulator and market indicators (sim/programmes.py, docs/programmes.md).
+    "ip_protection_centers": (
+        "programme", "New national IP protection and rapid rights-protection centres arrive at random "
+        "(Poisson, about one a year at 2020 support) at a rate the support lever scales; centres stay.",
+        ("ip_protection_center_support",), _field("ip_protection_centers"), False),
+    "china_quality_awards": (
+        "programme", "National China Quality Award rounds every two years (2021, 2023, 2025) with at most 10 "
+        "winners; Zhejiang's places are binomial at its share of the national pool of quality leaders, "
+        "which grows with its registered companies against the rest of China and with the quality "
+        "programme; winners' share is half the nomination share. Cumulative count.",
+        ("quality_programme",), _field("china_quality_awards"), False),
+    "china_quality_award_nominations": (
+        "programme", "The same national rounds with at most 90 nominations: Zhejiang's nominations are "
+        "binomial at its share of the pool (7% in 2013-2018). Cumulative count.",
+        ("quality_programme",), _field("china_quality_award_nominations"), False),
+    "large_commodity_markets": (
+        "market", "About 4000 commodity markets with lognormal turnover; log turnover drifts with GDP "
+        "growth and the upgrading lever plus idiosyncratic Laplace noise; small markets exit more; new "
+        "markets enter small. Counted: markets above 100M yuan at year end.",
+        ("commodity_market_upgrading",), _field("large_commodity_markets"), False),
+    "food_safety_demo_cities": (
+        "regulator", "A city applies once its food sampling has been at least 4.5 batches per 1000 "
+        "residents for three consecutive years, and passes a national round (every two years from 2021) "
+        "with a probability the support lever raises; named cities stay named.",
+        ("food_sampling_effort", "food_safety_city_support"), _field("food_safety_demo_cities"), False),
+    "aa_wholesale_markets": (
+        "market", "Farm-produce wholesale markets (100) upgrade to AA grade with a hazard proportional to "
+        "the standardisation lever and rising with market size; upgraded markets stay AA.",
+        ("wholesale_market_standardisation",), _field("aa_wholesale_markets"), False),
+    "food_sampling_per_1000": (
+        "regulator", "Each city's sampling batches move towards its funded level (effort x 2020 batches) "
+        "at a pace its lab capacity allows, with monthly noise; the provincial sum is divided by the "
+        "resident population, which grows with the population_growth uncertainty. Year's mean.",
+        ("food_sampling_effort",), _field("food_sampling_per_1000"), False),
+    "product_quality_spot_checks": (
+        "regulator", "Each city's spot-check batches grow towards the funded level (effort x 2020 batches) "
+        "by at most 30% a year (times the city's capability), with monthly noise. Year's mean of the "
+        "annualised monthly batches.",
+        ("product_spot_check_effort",), _field("product_quality_spot_checks"), False),
+    "digital_integration_rate": (
+        "regulator", "Each city's 20 supervision business lines join the digital platform one by one with a "
+        "Bass hazard (innovation + imitation x share integrated) scaled by the investment lever and the "
+        "city's capability; the share integrated at year end. Sets each city's digital_effectiveness.",
+        ("digital_investment",), _field("digital_integration_rate"), False),
+    "public_measurement_standards": (
+        "programme", "Stock of public measurement standards: new ones at a rate (net growth 2.25% a year "
+        "2018-2020 plus retirements) scaled by quality-infrastructure investment, retirements at 2% a year.",
+        ("quality_infrastructure_investment",), _field("public_measurement_standards"), False),
+    "new_international_standards": (
+        "programme", "International standards led or co-drafted arrive at random at a rate scaled by the "
+        "standards programme, the companies' pool and a yearly batch factor. Cumulative from 2021.",
+        ("standards_programme",), _field("new_international_standards"), False),
+    "new_national_standards": (
+        "programme", "National standards led arrive at random at a rate scaled by the standards programme, "
+        "the companies' pool and a yearly batch factor. Cumulative from 2021.",
+        ("standards_programme",), _field("new_national_standards"), False),
+    "national_inspection_centers": (
+        "programme", "New national quality-inspection centres arrive at random, 2.2 a year at 2020 "
+        "investment (44 in 2015 to 55 in 2020), scaled by quality-infrastructure investment.",
+        ("quality_infrastructure_investment",), _field("national_inspection_centers"), False),
+    "industrial_metrology_centers": (
+        "programme", "New national industrial metrology test centres arrive at random, 0.5 a year at 2020 "
+        "investment, scaled by quality-infrastructure investment.",
+        ("quality_infrastructure_investment",), _field("industrial_metrology_centers"), False),
 }
 
 OUTPUTS: tuple[tuple[str, str, str, str, str, tuple[str, ...], Callable[[Record], float], bool], ...] = (
@@ -134,24 +202,10 @@ PLANNED: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "patent_coverage_above_scale": ("entity", "Above-scale industrial firms enter and leave the group; "
                                     "acquisition hazard raised by the IP programme.", ()),
     "overseas_patent_grants": ("entity", "Overseas filings of patent-holding firms.", ()),
-    "ip_protection_centers": ("programme", "Stochastic arrivals whose rate responds to a programme lever.", ()),
-    "china_quality_awards": ("programme", "National rounds with quotas; chances grow with the pool of quality leaders.", ()),
-    "china_quality_award_nominations": ("programme", "National rounds with quotas.", ()),
     "zhejiang_made_standards": ("entity", "Firms qualify by size and standards for their product.", ()),
     "zhejiang_made_intl_certs": ("entity", "Certified firms with a clean credit record.", ()),
     "pinzi_brand_firms": ("entity", "Firms qualify by size, standards and clean credit; listed firms lose "
                           "certification.", ()),
-    "large_commodity_markets": ("market", "Commodity markets as agents with turnover.", ()),
-    "food_safety_demo_cities": ("regulator", "Cities apply when their food-safety record qualifies.", ()),
-    "aa_wholesale_markets": ("market", "Farm-produce wholesale markets upgrading to AA grade.", ()),
-    "food_sampling_per_1000": ("regulator", "City regulators' food sampling per 1000 residents.", ()),
-    "product_quality_spot_checks": ("regulator", "City regulators' product spot checks.", ()),
-    "digital_integration_rate": ("regulator", "Adoption over time that raises regulators' effectiveness.", ()),
-    "public_measurement_standards": ("programme", "Stochastic arrivals responding to a programme lever.", ()),
-    "new_international_standards": ("programme", "Stochastic arrivals responding to a programme lever.", ()),
-    "new_national_standards": ("programme", "Stochastic arrivals responding to a programme lever.", ()),
-    "national_inspection_centers": ("programme", "Stochastic arrivals responding to a programme lever.", ()),
-    "industrial_metrology_centers": ("programme", "Stochastic arrivals responding to a programme lever.", ()),
 }
 
 TEXT_TARGET_REASON = "not modelled: no mechanism in the model yet (plan text target)"

@@ -122,6 +122,60 @@ LEVERS: tuple[Lever, ...] = (
           "index, 2020 = 1", 0.0, 5.0, 1.0, "credit",
           "Fines relative to 2020 practice: raises the expected cost of violating.",
           "罚款相对2020年的水平：提高违法预期成本。"),
+    # Programme levers (sim/programmes.py): institution-, city- and market-level plan indicators.
+    Lever("quality_programme", "质量提升行动力度", "Quality improvement programme",
+          "index, 2020 = 1", 0.0, 5.0, 1.0, "quality",
+          "Scales Zhejiang's pool of quality leaders ready to compete in the national China Quality "
+          "Award rounds (every two years, fixed quotas): more nominations and winners.",
+          "放大可参评中国质量奖的质量标杆企业数量（每两年一届、名额固定）：提名奖和获奖更多。"),
+    Lever("ip_protection_center_support", "国家级知识产权保护中心建设支持", "Support for national IP protection centres",
+          "index, 2020 = 1", 0.0, 5.0, 1.0, "ip",
+          "Scales the yearly rate at which new national IP protection and rapid rights-protection "
+          "centres are approved (about one a year at 2020 support).",
+          "按比例提高国家级知识产权保护中心和快速维权中心的获批速度（2020年水平约每年1个）。"),
+    Lever("standards_programme", "标准化创新支持力度", "Standards innovation programme",
+          "index, 2020 = 1", 0.0, 5.0, 1.0, "standards",
+          "Scales the rates at which Zhejiang leads or co-drafts new international standards and leads "
+          "new national standards.",
+          "按比例提高主导和参与制修订国际标准、主导制修订国家标准的速度。"),
+    Lever("quality_infrastructure_investment", "质量基础设施建设投入", "Quality infrastructure investment",
+          "index, 2020 = 1", 0.0, 5.0, 1.0, "standards",
+          "Scales the rates of new national quality-inspection centres, national industrial metrology "
+          "test centres and public measurement standards.",
+          "按比例提高国家质检中心、国家产业计量测试中心和社会公用计量标准的新建速度。"),
+    Lever("food_sampling_effort", "食品安全抽检投入", "Food-safety sampling effort",
+          "index, 2020 batches = 1", 0.0, 5.0, 1.0, "food_safety",
+          "Funded food-safety sampling batches relative to a city's 2020 batches; cities reach it at "
+          "the pace their labs allow. Sampling per 1000 residents falls as population grows unless "
+          "effort rises; cities with a good record qualify for demonstration-city rounds.",
+          "食品安全抽检批次（相对各市2020年批次）；各市按检测能力逐步达到。人口增长时，投入不增则千人"
+          "抽检量下降；抽检达标的城市可申报国家食品安全示范城市。"),
+    Lever("food_safety_city_support", "食品安全示范城市创建支持", "Support for food-safety demonstration cities",
+          "index, 2020 = 1", 0.0, 5.0, 1.0, "food_safety",
+          "Scales the odds that a qualifying city passes a national demonstration-city evaluation round.",
+          "提高达标城市通过国家食品安全示范城市评审的几率（按比值比放大）。"),
+    Lever("product_spot_check_effort", "产品质量监督抽查投入", "Product-quality spot-check effort",
+          "index, 2020 batches = 1", 0.0, 6.0, 1.0, "quality",
+          "Funded product-quality spot-check batches in circulation relative to 2020 (7000 batches); "
+          "cities expand towards it at a limited yearly pace.",
+          "流通领域产品质量监督抽查批次（相对2020年7000批次）；各市每年按有限速度扩大。"),
+    Lever("digital_investment", "数字化监管投入", "Digital supervision investment",
+          "index, 2020 = 1", 0.0, 6.0, 1.0, "digital",
+          "Scales the hazard that a supervision business line is integrated with the digital platform "
+          "(diffusion: integrated lines make the next easier); integration raises each city's "
+          "digital_effectiveness.",
+          "按比例提高各条监管业务与数字平台融合的速度（扩散过程：已融合的业务带动后续融合）；"
+          "融合提高各市的数字化效能系数。"),
+    Lever("commodity_market_upgrading", "商品市场改造提升力度", "Commodity market upgrading",
+          "index, 2020 = 1", 0.0, 5.0, 1.0, "markets",
+          "Adds to commodity markets' turnover growth (upgrading, 五化改造, tiered cultivation), so more "
+          "markets pass 100M yuan a year.",
+          "提高商品交易市场成交额增速（“五化”改造、梯次培育），更多市场年交易额超过亿元。"),
+    Lever("wholesale_market_standardisation", "农产品批发市场规范化建设力度", "Wholesale market standardisation",
+          "index, 2020 = 1", 0.0, 10.0, 1.0, "food_safety",
+          "Scales the hazard that a farm-produce wholesale market upgrades to AA grade (larger markets "
+          "first; about 1.3 a year at 2020 effort).",
+          "按比例提高农产品批发市场达到AA级的速度（规模大的先达标；2020年水平约每年1.3家）。"),
 )
 
 UNCERTAINTIES: tuple[Lever, ...] = (
@@ -131,6 +185,10 @@ UNCERTAINTIES: tuple[Lever, ...] = (
     Lever("exit_shock", "退出冲击", "Exit shock", "multiplier", 0.2, 5.0, 1.0, "economy",
           "Multiplier on every entity's hazard of ceasing operation (1 = normal years).",
           "所有主体停止经营风险的乘数（1为常态）。"),
+    Lever("population_growth", "常住人口增速", "Resident population growth", "% per year", -3.0, 5.0, 1.7, "economy",
+          "Growth of every city's resident population (2010-2020 census average 1.7%); per-resident "
+          "indicators such as food sampling per 1000 residents divide by it.",
+          "各市常住人口增速（2010-2020年两次普查间年均1.7%）；千人抽检量等人均指标以其为分母。"),
 )
 
 LEVERS_BY_ID: dict[str, Lever] = {lever.id: lever for lever in LEVERS}

@@ -40,6 +40,24 @@ MONTHLY_FIELDS: dict[str, str] = {
     "annual_reports_due": FLOW,
     "annual_reports_filed": FLOW,
     "compliance_rate": MEAN,
+    # Programme, city-regulator and market indicators (sim/programmes.py; ids as in the plan data).
+    # Counts, shares and cumulative counters are stocks at year end; the two batch rates are
+    # annual rates recorded each month, so the year's value is their mean.
+    "ip_protection_centers": STOCK,
+    "china_quality_awards": STOCK,
+    "china_quality_award_nominations": STOCK,
+    "large_commodity_markets": STOCK,
+    "food_safety_demo_cities": STOCK,
+    "aa_wholesale_markets": STOCK,
+    "food_sampling_per_1000": MEAN,
+    "product_quality_spot_checks": MEAN,
+    "digital_integration_rate": STOCK,
+    "public_measurement_standards": STOCK,
+    "new_international_standards": STOCK,
+    "new_national_standards": STOCK,
+    "national_inspection_centers": STOCK,
+    "industrial_metrology_centers": STOCK,
+    "resident_population": STOCK,
 }
 
 

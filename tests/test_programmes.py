@@ -1,0 +1,234 @@
+"""Programme-, regulator- and market-level indicators (sim/programmes.py): present every year,
+anchored on the plan's 2020 baselines, moved by their own levers beyond noise, reproducible,
+on common random numbers, and never a straight line to the target."""
+
+from __future__ import annotations
+
+import math
+from functools import cache
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from conftest import paired_difference, run_model, scenario_with
+from sim.indicators import MECHANISMS, PLANNED, by_id, indicator_values
+from sim.params import CITIES, LEVERS_BY_ID, UNCERTAINTIES_BY_ID, baseline, load_scenario
+from sim.programmes import (AGGREGATION, INDICATORS, STREAMS, Programmes, ProgrammeParameters,
+                            programme_parameter_table, run_programmes)
+from sim.records import MONTHLY_FIELDS
+from sim import rules
+
+SEEDS = range(10)
+YEARS = range(2020, 2026)
+COMPANY_GROWTH = 0.095  # about the engines' baseline growth of registered companies
+
+
+@cache
+def _run(assignments: tuple[str, ...], seed: int, plan: bool = False) -> dict[int, dict[str, float]]:
+    base = load_scenario("scenarios/plan.toml") if plan else baseline()
+    return run_programmes(scenario_with(*assignments, base=base), seed, company_growth=COMPANY_GROWTH)
+
+
+def _baseline_2020(iid: str) -> float:
+    value = by_id()[iid].baseline_2020
+    return 0.0 if value is None else value
+
+
+@pytest.fixture(scope="module")
+def plan_model_records():
+    model = run_model(load_scenario("scenarios/plan.toml"), seed=1, horizon=2025, engine="vector")
+    return model, model.annual_records()
+
+
+def test_each_indicator_is_declared_with_a_mechanism_and_levers():
+    registry = by_id()
+    for iid in INDICATORS:
+        ind = registry[iid]
+        assert ind.modelled and iid not in PLANNED, iid
+        assert ind.level in {"programme", "regulator", "market"}, iid
+        assert ind.levers and all(lv in LEVERS_BY_ID for lv in ind.levers), iid
+        assert MONTHLY_FIELDS[iid] == AGGREGATION[iid], iid
+    assert set(INDICATORS) <= set(MECHANISMS)
+
+
+def test_streams_are_their_own():
+    assert not set(STREAMS.values()) & set(rules.STREAMS.values())
+    assert len(set(STREAMS.values())) == len(STREAMS)
+
+
+def test_parameters_carry_unit_status_and_source():
+    rows = programme_parameter_table()
+    assert {r["name"] for r in rows} == set(ProgrammeParameters.__dataclass_fields__)
+    for row in rows:
+        assert row["unit"] and row["source"], row["name"]
+        assert row["status"] in {"source", "derived", "assumption", "calibrate"}, row["name"]
+    with pytest.raises(ValueError, match="unknown programme parameter"):
+        ProgrammeParameters().replace(no_such=1.0)
+
+
+def test_new_levers_are_declared_with_labels_range_and_2020_value():
+    levers = {lv for iid in INDICATORS for lv in by_id()[iid].levers}
+    for lid in levers:
+        lever = LEVERS_BY_ID[lid]
+        assert lever.label_zh and lever.label_en and lever.unit and lever.help_zh and lever.help_en
+        assert lever.low <= lever.value_2020 <= lever.high
+    assert UNCERTAINTIES_BY_ID["population_growth"].value_2020 == pytest.approx(1.7)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 7])
+def test_2020_values_equal_the_plan_baselines(seed):
+    values = Programmes(baseline(), seed).initial_values
+    for iid in INDICATORS:
+        expected = _baseline_2020(iid)
+        assert values[iid] == pytest.approx(expected, rel=0.02, abs=1e-9), iid
+
+
+def test_every_indicator_is_in_every_year_of_a_model_run_finite_and_non_negative(plan_model_records):
+    _, records = plan_model_records
+    assert sorted(records) == list(YEARS)
+    for year in YEARS:
+        values = indicator_values(records[year], initial=year == 2020)
+        for iid in INDICATORS:
+            assert iid in values, (year, iid)
+            assert math.isfinite(values[iid]) and values[iid] >= 0.0, (year, iid, values[iid])
+    for iid in INDICATORS:
+        assert records[2020][iid] == pytest.approx(_baseline_2020(iid), rel=0.02, abs=1e-9), iid
+
+
+def test_the_engine_exposes_digital_effectiveness_per_city(plan_model_records):
+    model, records = plan_model_records
+    eff = model.programmes.digital_effectiveness
+    assert eff.shape == (len(CITIES),)
+    assert np.all(eff >= 1.0) and eff.max() > 1.0
+    monthly = [m["digital_integration_rate"] for m in model.monthly]
+    assert all(b >= a for a, b in zip(monthly, monthly[1:]))
+    assert records[2025]["resident_population"] > records[2020]["resident_population"]
+
+
+def test_digital_effectiveness_starts_at_one_and_rises_with_integration():
+    prog = Programmes(baseline(), 2)
+    assert np.all(prog.digital_effectiveness == 1.0)
+    for step in range(24):
+        prog.step(SimpleNamespace(year=2021 + step // 12, month=step % 12 + 1, step=step),
+                  {"registered_company": prog.companies_2020})
+    adoption = prog.integrated.mean(axis=1)
+    assert np.all(prog.digital_effectiveness >= 1.0)
+    gain = prog.digital_effectiveness - 1.0
+    assert np.allclose(gain, prog.p.digital_effect_gain * (adoption - prog.adoption_2020))
+
+
+def test_same_seed_is_identical_and_other_seeds_differ():
+    plan = load_scenario("scenarios/plan.toml")
+    a, b, c = run_programmes(plan, 3), run_programmes(plan, 3), run_programmes(plan, 4)
+    assert a == b
+    differs = [iid for iid in INDICATORS if a[2025][iid] != c[2025][iid]]
+    assert len(differs) >= len(INDICATORS) // 2, differs
+
+
+def test_a_lever_changes_only_its_own_indicators_on_common_random_numbers():
+    for seed in (0, 5):
+        base = _run((), seed)
+        high = _run(("ip_protection_center_support=3",), seed)
+        for year in YEARS:
+            for iid in INDICATORS:
+                if iid != "ip_protection_centers":
+                    assert high[year][iid] == base[year][iid], (year, iid)
+            assert high[year]["ip_protection_centers"] >= base[year]["ip_protection_centers"]
+
+
+# (assignment, indicator, direction): every indicator moved by its own lever, and a few by the world.
+# A demonstration-city support only matters where cities qualify, so it is tested on higher sampling.
+SAMPLING_UP = "food_sampling_effort=1.4"
+DIRECTIONS = [
+    ("ip_protection_center_support=2.5", "ip_protection_centers", +1),
+    ("quality_programme=3", "china_quality_awards", +1),
+    ("quality_programme=2", "china_quality_award_nominations", +1),
+    ("quality_programme=0.5", "china_quality_award_nominations", -1),
+    ("commodity_market_upgrading=3", "large_commodity_markets", +1),
+    ("gdp_growth=2", "large_commodity_markets", -1),
+    ("food_safety_city_support=3", "food_safety_demo_cities", +1),
+    ("food_sampling_effort=1.4", "food_safety_demo_cities", +1),
+    ("wholesale_market_standardisation=4", "aa_wholesale_markets", +1),
+    ("food_sampling_effort=1.3", "food_sampling_per_1000", +1),
+    ("food_sampling_effort=0.8", "food_sampling_per_1000", -1),
+    ("population_growth=3.5", "food_sampling_per_1000", -1),
+    ("product_spot_check_effort=2", "product_quality_spot_checks", +1),
+    ("digital_investment=2", "digital_integration_rate", +1),
+    ("digital_investment=0.5", "digital_integration_rate", -1),
+    ("quality_infrastructure_investment=2", "public_measurement_standards", +1),
+    ("standards_programme=1.5", "new_international_standards", +1),
+    ("standards_programme=1.5", "new_national_standards", +1),
+    ("quality_infrastructure_investment=2", "national_inspection_centers", +1),
+    ("quality_infrastructure_investment=2", "industrial_metrology_centers", +1),
+]
+
+
+def test_every_indicator_and_declared_lever_is_covered_by_a_direction_test():
+    assert {iid for _, iid, _ in DIRECTIONS} == set(INDICATORS)
+    covered = {(a.split("=")[0], iid) for a, iid, _ in DIRECTIONS}
+    for iid in INDICATORS:
+        for lever in by_id()[iid].levers:
+            assert (lever, iid) in covered, (lever, iid)
+
+
+@pytest.mark.parametrize("assignment, iid, direction", DIRECTIONS)
+def test_indicator_moves_with_its_lever_beyond_noise(assignment, iid, direction):
+    base = (SAMPLING_UP,) if assignment.startswith("food_safety_city_support") else ()
+    low = [_run(base, s)[2025][iid] for s in SEEDS]
+    high = [_run(base + (assignment,), s)[2025][iid] for s in SEEDS]
+    mean, se = paired_difference(low, high)
+    assert direction * mean > 3 * se and direction * mean > 0, (mean, se)
+
+
+@pytest.mark.parametrize("plan", [False, True])
+def test_no_median_path_is_a_straight_line_from_baseline_to_target(plan):
+    runs = [_run((), s, plan) for s in SEEDS]
+    for iid in INDICATORS:
+        ind = by_id()[iid]
+        start, target = _baseline_2020(iid), ind.target
+        median = np.array([np.median([r[y][iid] for r in runs]) for y in YEARS])
+        line = start + (target - start) * (np.array(YEARS) - 2020) / 5.0
+        assert np.max(np.abs(median - line)) > 0.02 * abs(target - start), (iid, median, line)
+
+
+def test_baseline_paths_follow_their_history():
+    runs = [_run((), s) for s in SEEDS]
+    med = {iid: np.median([r[2025][iid] for r in runs]) for iid in INDICATORS}
+    # 44 (2015) -> 55 (2020) national inspection centres: about 11 more in five years
+    assert 61 <= med["national_inspection_centers"] <= 71
+    # 3308 (Oct 2018) -> 3472 (2020) public measurement standards: +2.25% a year
+    assert med["public_measurement_standards"] == pytest.approx(3472 * 1.0225 ** 5, rel=0.03)
+    # 731 (2011) -> 1200 (2020) markets above 100M yuan: +5.7% a year
+    assert med["large_commodity_markets"] == pytest.approx(1200 * 1.057 ** 5, rel=0.05)
+    # 16 nominations in three rounds: about five a round in 2021, 2023 and 2025
+    assert 26 <= med["china_quality_award_nominations"] <= 40
+    # held 2020 batches are spread over a growing population
+    assert med["food_sampling_per_1000"] < 4.4
+
+
+def test_plan_levers_quote_a_plan_section():
+    text = open("scenarios/plan.toml", encoding="utf-8").read()
+    levers = {lv for iid in INDICATORS for lv in by_id()[iid].levers}
+    plan = load_scenario("scenarios/plan.toml")
+    for lid in levers:
+        block = text.split(f"\n{lid} =")[0].rsplit("\n# ", 3)
+        comment = "".join(block[1:])
+        assert any(mark in comment for mark in ("二(", "三(", "四(", "六(", "七(", "Indicator")), lid
+        assert plan.lever(lid, 2025) > LEVERS_BY_ID[lid].value_2020, lid
+        assert plan.lever(lid, 2020) == LEVERS_BY_ID[lid].value_2020, lid
+
+
+def test_a_city_override_moves_that_city_only():
+    base = Programmes(baseline(), 6)
+    over = Programmes(scenario_with("Wenzhou.digital_investment=4", "Wenzhou.food_sampling_effort=1.5"), 6)
+    for step in range(36):
+        ctx = SimpleNamespace(year=2021 + step // 12, month=step % 12 + 1, step=step)
+        for prog in (base, over):
+            prog.step(ctx, {"registered_company": prog.companies_2020})
+    w = CITIES.index("Wenzhou")
+    others = [i for i in range(len(CITIES)) if i != w]
+    assert over.integrated[w].sum() > base.integrated[w].sum()
+    assert over.sampling_level[w] > base.sampling_level[w]
+    assert np.array_equal(over.integrated[others], base.integrated[others])
+    assert np.allclose(over.sampling_level[others], base.sampling_level[others])
