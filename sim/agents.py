@@ -168,8 +168,10 @@ class Regulator(mesa.Agent):
                 visibility_mass += entity.weight * entity.visibility
                 if complained:
                     lead_mass += entity.weight
+        # Digital integration (indicator 19) lets the same staff do more inspections.
+        effective_capacity = self.capacity * float(self.model.programmes.digital_effectiveness[self.city])
         random_by_class, self.routine_prob_per_visibility, self.lead_coverage = rules.inspection_plan(
-            self.capacity, registered, self.dual_random_share, self.credit_application_share, risk_mass,
+            effective_capacity, registered, self.dual_random_share, self.credit_application_share, risk_mass,
             visibility_mass, lead_mass, self.model.p)
         self.random_prob_by_class = random_by_class.tolist()
 

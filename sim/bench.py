@@ -82,7 +82,7 @@ def full_scale_run(scenario_path: str, scale: float, horizon: int) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def run_bench(scenario_path: str = "scenarios/plan.toml", compare_scale: float = 4000.0, compare_months: int = 12,
+def run_bench(scenario_path: str = "scenarios/plan.toml", compare_scale: float = 100.0, compare_months: int = 12,
               full_scale: float = 1.0, ensemble_scale: float = APP_SCALE, ensemble_seeds: int = APP_SEEDS,
               progress=print) -> BenchResult:
     """Run the three measurements; ``progress`` receives one line per stage."""

@@ -40,6 +40,7 @@ STREAMS = {name: i + 1 for i, name in enumerate((
 
 _MASK = (1 << 64) - 1
 _GOLDEN = 0x9E3779B97F4A7C15  # SplitMix64's increment
+_INV_2_53 = 1.0 / 9007199254740992.0
 MAX_ANNUAL_HAZARD = 0.95  # structural bound: no entity is certain to cease within a year
 LOG_100 = math.log(100.0)  # log size of 1M yuan revenue, the reference size
 MONTHLY_LAPLACE = 1.0 / math.sqrt(2.0) / math.sqrt(12.0)  # annual sigma -> monthly Laplace scale
@@ -98,8 +99,23 @@ def _mix(x):
     return x ^ (x >> 31)
 
 
+def crn_base(seed: int, stream: int, step: int) -> int:
+    """Starting state of the SplitMix64 sequence for (seed, stream, step)."""
+    return _mix(_mix((seed * 0x9E3779B97F4A7C15 + stream * 0xD1B54A32D192ED03
+                      + (step + 7) * 0xAEF17502108EF2D9) & _MASK))
+
+
+def uniform_from_key(base, key):
+    """The key-th SplitMix64 output from ``base`` as a uniform in [0, 1) (Python ints or uint64)."""
+    x = _mix((key * _GOLDEN + base) & _MASK)
+    return (x >> 11) * _INV_2_53
+
+
 def crn_uniform(seed: int, stream: int, key, step: int):
     """Uniform draw in [0, 1) for (seed, stream, entity key, step).
+
+    The (seed, stream, step) triple picks a starting state; the key-th output of SplitMix64
+    from that state is the draw (Steele, Lea, Flood 2014).
 
     Args:
         seed: Run seed.
@@ -110,17 +126,13 @@ def crn_uniform(seed: int, stream: int, key, step: int):
     Returns:
         A float, or a float64 array shaped like ``key``.
     """
-    # The (seed, stream, step) triple picks a starting state; the key-th output of SplitMix64
-    # from that state is the draw (Steele, Lea, Flood 2014).
-    base = _mix(_mix((seed * 0x9E3779B97F4A7C15 + stream * 0xD1B54A32D192ED03
-                      + (step + 7) * 0xAEF17502108EF2D9) & _MASK))
+    base = crn_base(seed, stream, step)
     if isinstance(key, (int, np.integer)):
-        x = _mix((int(key) * _GOLDEN + base) & _MASK)
-        return (x >> 11) * (1.0 / 9007199254740992.0)
+        return uniform_from_key(base, int(key))
     keys = np.asarray(key, dtype=np.uint64)
     with np.errstate(over="ignore"):
         x = _mix(keys * np.uint64(_GOLDEN) + np.uint64(base))
-    return (x >> np.uint64(11)).astype(np.float64) * (1.0 / 9007199254740992.0)
+    return (x >> np.uint64(11)).astype(np.float64) * _INV_2_53
 
 
 def entrant_key(step: int, kind: int, city: int, index):
@@ -135,8 +147,6 @@ def take(table, index):
 
 def monthly_probability(annual):
     """Monthly probability of an event with the given annual probability."""
-    if _is_array(annual):
-        return 1.0 - np.power(1.0 - np.clip(annual, 0.0, 0.999999), 1.0 / 12.0)
     return 1.0 - (1.0 - clip(annual, 0.0, 0.999999)) ** (1.0 / 12.0)
 
 

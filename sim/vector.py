@@ -14,7 +14,7 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
-from sim import rules
+from sim import kernels, rules
 from sim.engine import (BASE_YEAR, DEFAULT_HORIZON, DEFAULT_SCALE, BaseMarketModel, MonthContext,
                         regulator_capability)
 from sim.params import CITIES, LEVERS_BY_ID, Scenario
@@ -65,6 +65,7 @@ class VectorMarketModel(BaseMarketModel):
         self.random_prob_by_class = np.zeros((N_CITIES, 4))
         self.routine_prob_per_visibility = np.zeros(N_CITIES)
         self.lead_coverage = np.zeros(N_CITIES)
+        self.pt = kernels.parameter_tuple(self.p)
         self.datacollector = mesa.DataCollector(model_reporters=self._model_reporters())
         self._initialise_behaviour()
 
@@ -100,11 +101,8 @@ class VectorMarketModel(BaseMarketModel):
         keys = self.e["key"] if mask is None else self.e["key"][mask]
         return rules.crn_uniform(self.seed, rules.STREAMS[stream], keys, self.month_index if step is None else step)
 
-    def _by_city(self, values: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
-        city = self.e["city"]
-        if mask is not None:
-            return np.bincount(city[mask], weights=values[mask], minlength=N_CITIES)
-        return np.bincount(city, weights=values, minlength=N_CITIES)
+    def _base(self, stream: str, step: int | None = None) -> np.uint64:
+        return kernels.base(self.seed, stream, self.month_index if step is None else step)
 
     @property
     def simulated_entities(self) -> int:
@@ -127,11 +125,9 @@ class VectorMarketModel(BaseMarketModel):
         active = e["status"] == rules.ACTIVE
         memory = np.minimum(1.0, (rate_random + rate_routine) / 12.0 / (1.0 - self.p.memory_decay))
         np.copyto(e["memory"], memory, where=active)
-        u = self._u("compliance", step=-1)
         for _ in range(6):
-            self._decide_compliance(u)
-            self._update_peers()
-        self._record_stocks()
+            self._decide_compliance(step=-1)
+            self._tally()
         self.initial_record = dict(self.record)
 
     # ------------------------------------------------------------------ processes
@@ -147,12 +143,11 @@ class VectorMarketModel(BaseMarketModel):
         self.convert(ctx)
         self.grow(ctx)
         self._assess()
-        self._decide_compliance(self._u("compliance"))
+        self._decide_compliance()
         detected = self.inspect(ctx)
         self.sanction_and_credit(ctx, detected)
         self.exit(ctx)
-        self._update_peers()
-        self._record_stocks()
+        self._tally()
         if self.dead > COMPACT_SHARE * self.n:
             self._compact()
         self._end_month()
@@ -185,29 +180,23 @@ class VectorMarketModel(BaseMarketModel):
     def grow(self, ctx: MonthContext) -> None:
         """Process 3, growth of active entities."""
         e = self.e
-        idx = np.flatnonzero(e["status"] == rules.ACTIVE)
-        severity = np.asarray(ctx.severity)[e["city"][idx]]
-        e["log_size"][idx] = rules.grow(e["log_size"][idx], self._u("growth", idx), e["credit_status"][idx],
-                                        severity, ctx.log_size_floor, self.p)
+        kernels.grow(e["status"], e["city"], e["credit_status"], e["log_size"], e["key"], self._base("growth"),
+                     np.asarray(ctx.severity), ctx.log_size_floor, self.pt)
 
     def _assess(self) -> None:
         e = self.e
-        self.risk = rules.risk_class(e["credit_status"], e["months_since_penalty"], e["age_months"], self.p)
-        self.visibility = rules.routine_visibility(e["log_size"], e["sector"], self.p)
+        self.risk = np.empty(self.n, dtype=np.int8)
+        self.visibility = np.empty(self.n)
+        kernels.assess(e["credit_status"], e["months_since_penalty"], e["age_months"], e["log_size"], e["sector"],
+                       self.pt, self.risk, self.visibility)
 
-    def _decide_compliance(self, u: np.ndarray) -> None:
-        """Process 5, compliance of active entities (``u`` for every row)."""
-        e, p, ctx = self.e, self.p, self.ctx
-        city = e["city"]
-        perceived = rules.perceived_detection(
-            12.0 * self.random_prob_by_class[city, self.risk],
-            12.0 * self.routine_prob_per_visibility[city] * self.visibility,
-            12.0 * p.complaint_rate * self.lead_coverage[city], e["memory"], p)
-        cost = rules.expected_sanction_cost(perceived, np.asarray(ctx.fine_level)[city],
-                                            np.asarray(ctx.severity)[city], p)
-        peer = np.asarray(self.peer_violation)[city, e["sector"]]
-        prob = rules.violation_probability(e["honesty"], peer, cost, p)
-        e["violating"][:] = (e["status"] == rules.ACTIVE) & (u < prob)
+    def _decide_compliance(self, step: int | None = None) -> None:
+        """Process 5, compliance of active entities."""
+        e, ctx = self.e, self.ctx
+        kernels.comply(e["status"], e["city"], e["sector"], self.risk, self.visibility, e["memory"], e["honesty"],
+                       e["key"], self._base("compliance", step), self.random_prob_by_class,
+                       self.routine_prob_per_visibility, self.lead_coverage, np.asarray(ctx.fine_level),
+                       np.asarray(ctx.severity), np.asarray(self.peer_violation), self.pt, e["violating"])
 
     def _adapt_regulators(self, ctx: MonthContext) -> None:
         p = self.p
@@ -227,17 +216,15 @@ class VectorMarketModel(BaseMarketModel):
 
     def _plan_inspections(self, complaints: np.ndarray) -> None:
         e = self.e
-        w = e["weight"]
-        active = e["status"] == rules.ACTIVE
-        registered = self._by_city(w)
-        pool = rules.in_random_pool(e["status"], e["credit_status"])
-        cell = e["city"][pool].astype(np.intp) * 4 + self.risk[pool]
-        risk_mass = np.bincount(cell, weights=w[pool], minlength=N_CITIES * 4).reshape(N_CITIES, 4)
-        visibility_mass = self._by_city(w * self.visibility, active)
-        lead_mass = self._by_city(w, active & complaints)
+        registered, visibility_mass, lead_mass = np.empty(N_CITIES), np.empty(N_CITIES), np.empty(N_CITIES)
+        risk_mass = np.empty((N_CITIES, 4))
+        kernels.plan_masses(e["status"], e["credit_status"], e["city"], self.risk, self.visibility, e["weight"],
+                            complaints, N_CITIES, registered, risk_mass, visibility_mass, lead_mass)
+        # Digital integration (indicator 19) lets the same staff do more inspections.
+        effective_capacity = self.capacity * self.programmes.digital_effectiveness
         for c in range(N_CITIES):
             self.random_prob_by_class[c], self.routine_prob_per_visibility[c], self.lead_coverage[c] = \
-                rules.inspection_plan(self.capacity[c], registered[c], self.dual_random_share[c],
+                rules.inspection_plan(effective_capacity[c], registered[c], self.dual_random_share[c],
                                       self.credit_application_share[c], risk_mass[c], visibility_mass[c],
                                       lead_mass[c], self.p)
 
@@ -249,13 +236,11 @@ class VectorMarketModel(BaseMarketModel):
         complaints = np.zeros(self.n, dtype=bool)
         complaints[violators] = self._u("complaint", violators) < self.p.complaint_rate
         self._plan_inspections(complaints)
-        city = e["city"]
         active = e["status"] == rules.ACTIVE
-        pool = rules.in_random_pool(e["status"], e["credit_status"])
-        p_random = np.where(pool, np.minimum(1.0, self.random_prob_by_class[city, self.risk]), 0.0)
-        p_routine = np.where(active, self.routine_prob_per_visibility[city] * self.visibility, 0.0)
-        p_lead = np.where(complaints, self.lead_coverage[city], 0.0)
-        kind = rules.inspection_type(self._u("inspection"), p_random, p_routine, p_lead)
+        kind = np.empty(self.n, dtype=np.int8)
+        kernels.select_for_inspection(e["status"], e["credit_status"], e["city"], self.risk, self.visibility,
+                                      complaints, e["key"], self._base("inspection"), self.random_prob_by_class,
+                                      self.routine_prob_per_visibility, self.lead_coverage, kind)
         idx = np.flatnonzero(kind != rules.NOT_INSPECTED)
         kind_i = kind[idx]
         w = e["weight"][idx]
@@ -313,27 +298,15 @@ class VectorMarketModel(BaseMarketModel):
     def exit(self, ctx: MonthContext) -> None:
         """Process 8, exit: ceasing, dormancy and deregistration (simplified, ordinary, compulsory)."""
         e, p, r = self.e, self.p, self.record
-        simplified_by_city = np.asarray(ctx.simplified)
-        # active entities
-        act = np.flatnonzero(e["status"] == rules.ACTIVE)
-        city, kind, credit = e["city"][act], e["kind"][act], e["credit_status"][act]
-        age = e["age_months"][act]
-        base = ctx.hazard_table[np.minimum(age, len(ctx.hazard_table) - 1)]
-        marginal = e["marginal"][act] & (age < 24)
-        hazard = rules.exit_hazard(base, kind, e["log_size"][act], np.asarray(ctx.log_size_min)[kind], credit,
-                                   marginal, np.asarray(ctx.severity)[city], ctx.gdp_growth, ctx.exit_shock, p)
-        active_outcome = rules.active_exit(self._u("exit", act), self._u("deregistration", act), hazard,
-                                           simplified_by_city[city], kind, credit, p)
-        # dormant entities
-        dor = np.flatnonzero(e["status"] == rules.DORMANT)
-        e["months_dormant"][dor] += 1
-        city_d, credit_d = e["city"][dor], e["credit_status"][dor]
-        due = rules.compulsory_deregistration_due(np.asarray(ctx.compulsory_on)[city_d], credit_d,
-                                                  e["months_dormant"][dor], np.asarray(ctx.compulsory_months)[city_d])
-        dormant_outcome = rules.dormant_exit(self._u("dormancy", dor), self._u("deregistration", dor), due,
-                                             simplified_by_city[city_d], credit_d, p)
-        rows = np.concatenate((act, dor))
-        outcome = np.concatenate((active_outcome, dormant_outcome))
+        outcome = np.empty(self.n, dtype=np.int8)
+        kernels.exit_outcomes(e["status"], e["kind"], e["city"], e["age_months"], e["log_size"], e["credit_status"],
+                              e["marginal"], e["months_dormant"], e["key"], self._base("exit"),
+                              self._base("deregistration"), self._base("dormancy"), ctx.hazard_table,
+                              np.asarray(ctx.log_size_min), np.asarray(ctx.severity), np.asarray(ctx.simplified),
+                              np.asarray(ctx.compulsory_on), np.asarray(ctx.compulsory_months), ctx.gdp_growth,
+                              ctx.exit_shock, self.pt, outcome)
+        rows = np.flatnonzero(outcome > rules.STAY)
+        outcome = outcome[rows]
         w = e["weight"][rows]
         for code, route in rules.DEREG_ROUTES.items():
             weight = float(w[outcome == code].sum())
@@ -353,33 +326,23 @@ class VectorMarketModel(BaseMarketModel):
         self.dead += gone.size
 
     # ------------------------------------------------------------------ records
-    def _update_peers(self) -> None:
-        e = self.e
-        active = e["status"] == rules.ACTIVE
-        cell = e["city"].astype(np.intp) * N_SECTORS + e["sector"]
-        size = N_CITIES * N_SECTORS
-        active_w = np.bincount(cell[active], weights=e["weight"][active], minlength=size)
-        viol = active & e["violating"]
-        violating_w = np.bincount(cell[viol], weights=e["weight"][viol], minlength=size)
-        share = np.where(active_w > 0, violating_w / np.maximum(active_w, 1e-12), self.p.peer_reference)
-        self.peer_violation = share.reshape(N_CITIES, N_SECTORS).tolist()
-        self.ctx.peer_violation = self.peer_violation
-
-    def _record_stocks(self) -> None:
+    def _tally(self) -> None:
+        """End-of-month stocks and peers' violation shares, in one pass."""
         e, r = self.e, self.record
-        w = e["weight"]  # deregistered rows weigh nothing
-        by_kind = np.bincount(e["kind"], weights=w, minlength=3)
-        active = e["status"] == rules.ACTIVE
-        active_w = float(w[active].sum())
-        r["registered"] = float(by_kind.sum())
-        r["registered_company"], r["registered_other"], r["registered_individual"] = map(float, by_kind)
-        r["active"] = active_w
-        r["dormant"] = float(w[e["status"] == rules.DORMANT].sum())
-        r["abnormal_listed"] = float(w[e["credit_status"] == rules.ABNORMAL].sum())
-        r["serious_listed"] = float(w[e["credit_status"] == rules.SERIOUS].sum())
-        violating_w = float(w[active & e["violating"]].sum())
+        totals, by_city = np.empty(8), np.empty(N_CITIES)
+        peer_active, peer_violating = np.empty((N_CITIES, N_SECTORS)), np.empty((N_CITIES, N_SECTORS))
+        kernels.tally(e["status"], e["kind"], e["city"], e["sector"], e["credit_status"], e["violating"], e["weight"],
+                      N_CITIES, N_SECTORS, totals, by_city, peer_active, peer_violating)
+        share = np.where(peer_active > 0, peer_violating / np.maximum(peer_active, 1e-12), self.p.peer_reference)
+        self.peer_violation = share.tolist()
+        self.ctx.peer_violation = self.peer_violation
+        company, other, individual, active_w, dormant_w, abnormal_w, serious_w, violating_w = map(float, totals)
+        r["registered"] = company + other + individual
+        r["registered_company"], r["registered_other"], r["registered_individual"] = company, other, individual
+        r["active"], r["dormant"] = active_w, dormant_w
+        r["abnormal_listed"], r["serious_listed"] = abnormal_w, serious_w
         r["compliance_rate"] = 100.0 * (1.0 - violating_w / active_w) if active_w else 100.0
-        by_city = self._by_city(w)
-        city_weights = by_city / by_city.sum() if by_city.sum() else np.full(N_CITIES, 1 / N_CITIES)
+        total = by_city.sum()
+        city_weights = by_city / total if total else np.full(N_CITIES, 1 / N_CITIES)
         r["dual_random_share"] = float((city_weights * self.dual_random_share).sum())
         r["credit_application_share"] = float((city_weights * self.credit_application_share).sum())

@@ -137,3 +137,10 @@ def test_two_scales_agree_within_standard_errors():
     assert abs(fine.mean() - coarse.mean()) < 3 * se, (fine.mean(), coarse.mean(), se)
     # and the finer scale is less noisy
     assert fine.std() < coarse.std()
+
+
+def test_digital_integration_lets_regulators_inspect_more():
+    digital = scenario_with("digital_investment=4")
+    mean, se = paired_difference(_yearly(baseline(), "inspections", 2024, engine="vector"),
+                                 _yearly(digital, "inspections", 2024, engine="vector"))
+    assert mean > 3 * se and mean > 0, (mean, se)

@@ -1,0 +1,210 @@
+"""Compiled loops for the vectorised engine's heaviest processes (numba).
+
+The rules are not rewritten here: each kernel loops over entities and calls the very
+functions of :mod:`sim.rules`, which numba compiles for scalars. The scalar-or-array
+primitives of the rules (``where``, ``exp``, ...) get scalar implementations for
+compiled code below, and the parameter set is passed as a named tuple. A kernel
+computes, for one entity, exactly what the array code computes for that row, so the
+engines keep giving the same numbers (tests/test_vector.py).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections import namedtuple
+from functools import cache
+
+import numba
+import numpy as np
+from numba.extending import overload, register_jitable
+
+from sim import rules
+from sim.parameters import Parameters
+
+# ---------------------------------------------------------------- scalar primitives for compiled code
+
+
+@overload(rules.where)
+def _where(cond, a, b):
+    return lambda cond, a, b: a if cond else b
+
+
+@overload(rules.exp)
+def _exp(x):
+    return lambda x: math.exp(x)
+
+
+@overload(rules.log1p)
+def _log1p(x):
+    return lambda x: math.log1p(x)
+
+
+@overload(rules.minimum)
+def _minimum(a, b):
+    return lambda a, b: min(a, b)
+
+
+@overload(rules.maximum)
+def _maximum(a, b):
+    return lambda a, b: max(a, b)
+
+
+@overload(rules.clip)
+def _clip(x, low, high):
+    return lambda x, low, high: min(high, max(low, x))
+
+
+@overload(rules.sign)
+def _sign(x):
+    return lambda x: float((x > 0) - (x < 0))
+
+
+for _rule in (rules._mix, rules.uniform_from_key, rules.monthly_probability, rules.laplace_quantile,
+              rules.exit_hazard, rules.deregister_at_exit_probability, rules.dormant_deregistration_probability,
+              rules.compulsory_deregistration_due, rules.growth_sigma, rules.grow, rules.expected_sanction_cost,
+              rules.perceived_detection, rules.violation_probability, rules.risk_class, rules.routine_visibility,
+              rules.inspection_type, rules.active_exit, rules.dormant_exit, rules.in_random_pool):
+    register_jitable(_rule)
+
+ParameterTuple = namedtuple("ParameterTuple", [f.name for f in dataclasses.fields(Parameters)])
+
+
+@cache
+def parameter_tuple(p: Parameters) -> ParameterTuple:
+    """The parameter set as a named tuple that compiled code can read."""
+    return ParameterTuple(**{k: float(v) for k, v in dataclasses.asdict(p).items()})
+
+
+def base(seed: int, stream: str, step: int) -> np.uint64:
+    """Starting state of a process's random stream in a month."""
+    return np.uint64(rules.crn_base(seed, rules.STREAMS[stream], step))
+
+
+# ---------------------------------------------------------------- kernels
+_jit = numba.njit(cache=True, nogil=True)
+
+
+@_jit
+def assess(credit, months_since_penalty, age, log_size, sector, p, risk_out, visibility_out):
+    """Risk class and routine visibility of every row."""
+    for i in range(credit.size):
+        risk_out[i] = rules.risk_class(credit[i], months_since_penalty[i], age[i], p)
+        visibility_out[i] = rules.routine_visibility(log_size[i], sector[i], p)
+
+
+@_jit
+def comply(status, city, sector, risk, visibility, memory, honesty, keys, u_base, random_by_class, routine_unit,
+           lead_coverage, fine, severity, peer, p, violating_out):
+    """Process 5: each active entity violates or complies this month."""
+    for i in range(status.size):
+        if status[i] != rules.ACTIVE:
+            violating_out[i] = False
+            continue
+        c = city[i]
+        perceived = rules.perceived_detection(12.0 * random_by_class[c, risk[i]],
+                                              12.0 * routine_unit[c] * visibility[i],
+                                              12.0 * p.complaint_rate * lead_coverage[c], memory[i], p)
+        cost = rules.expected_sanction_cost(perceived, fine[c], severity[c], p)
+        prob = rules.violation_probability(honesty[i], peer[c, sector[i]], cost, p)
+        violating_out[i] = rules.uniform_from_key(u_base, keys[i]) < prob
+
+
+@_jit
+def grow(status, city, credit, log_size, keys, u_base, severity, floor, p):
+    """Process 3: active entities grow (in place)."""
+    for i in range(status.size):
+        if status[i] == rules.ACTIVE:
+            log_size[i] = rules.grow(log_size[i], rules.uniform_from_key(u_base, keys[i]), credit[i],
+                                     severity[city[i]], floor, p)
+
+
+@_jit
+def select_for_inspection(status, credit, city, risk, visibility, complaints, keys, u_base, random_by_class,
+                          routine_unit, lead_coverage, kind_out):
+    """Process 6: which inspection, if any, falls on each entity."""
+    for i in range(status.size):
+        c = city[i]
+        active = status[i] == rules.ACTIVE
+        p_random = min(1.0, random_by_class[c, risk[i]]) if rules.in_random_pool(status[i], credit[i]) else 0.0
+        p_routine = routine_unit[c] * visibility[i] if active else 0.0
+        p_lead = lead_coverage[c] if complaints[i] else 0.0
+        kind_out[i] = rules.inspection_type(rules.uniform_from_key(u_base, keys[i]), p_random, p_routine, p_lead)
+
+
+@_jit
+def exit_outcomes(status, kind, city, age, log_size, credit, marginal, months_dormant, keys, exit_base, route_base,
+                  dormant_base, hazard_table, log_size_min, severity, simplified, compulsory_on, compulsory_months,
+                  gdp_growth, shock, p, outcome_out):
+    """Process 8: each active or dormant entity's exit outcome (months dormant advance in place)."""
+    last = hazard_table.size - 1
+    for i in range(status.size):
+        c = city[i]
+        if status[i] == rules.ACTIVE:
+            a = age[i]
+            hazard = rules.exit_hazard(hazard_table[min(a, last)], kind[i], log_size[i], log_size_min[kind[i]],
+                                       credit[i], marginal[i] and a < 24, severity[c], gdp_growth, shock, p)
+            outcome_out[i] = rules.active_exit(rules.uniform_from_key(exit_base, keys[i]),
+                                               rules.uniform_from_key(route_base, keys[i]), hazard, simplified[c],
+                                               kind[i], credit[i], p)
+        elif status[i] == rules.DORMANT:
+            months_dormant[i] += 1
+            due = rules.compulsory_deregistration_due(compulsory_on[c], credit[i], months_dormant[i],
+                                                      compulsory_months[c])
+            outcome_out[i] = rules.dormant_exit(rules.uniform_from_key(dormant_base, keys[i]),
+                                                rules.uniform_from_key(route_base, keys[i]), due, simplified[c],
+                                                credit[i], p)
+        else:
+            outcome_out[i] = -1
+
+
+@_jit
+def plan_masses(status, credit, city, risk, visibility, weight, complaints, n_cities, registered_out, risk_mass_out,
+                visibility_mass_out, lead_mass_out):
+    """Per-city sums the regulators plan from: registered, random-pool mass by risk class,
+    active visibility mass and complaint mass (rows in creation order, as the Mesa engine sums)."""
+    registered_out[:] = 0.0
+    risk_mass_out[:, :] = 0.0
+    visibility_mass_out[:] = 0.0
+    lead_mass_out[:] = 0.0
+    for i in range(status.size):
+        c = city[i]
+        w = weight[i]
+        registered_out[c] += w
+        if rules.in_random_pool(status[i], credit[i]):
+            risk_mass_out[c, risk[i]] += w
+        if status[i] == rules.ACTIVE:
+            visibility_mass_out[c] += w * visibility[i]
+            if complaints[i]:
+                lead_mass_out[c] += w
+
+
+@_jit
+def tally(status, kind, city, sector, credit, violating, weight, n_cities, n_sectors, totals_out, by_city_out,
+          peer_active_out, peer_violating_out):
+    """Stocks at the end of a month in one pass: totals_out holds registered by kind (3),
+    active, dormant, abnormal-listed, serious-listed and violating active weights."""
+    totals_out[:] = 0.0
+    by_city_out[:] = 0.0
+    peer_active_out[:, :] = 0.0
+    peer_violating_out[:, :] = 0.0
+    for i in range(status.size):
+        s = status[i]
+        if s == rules.DEREGISTERED:
+            continue
+        w = weight[i]
+        c = city[i]
+        totals_out[kind[i]] += w
+        by_city_out[c] += w
+        if s == rules.ACTIVE:
+            totals_out[3] += w
+            peer_active_out[c, sector[i]] += w
+            if violating[i]:
+                totals_out[7] += w
+                peer_violating_out[c, sector[i]] += w
+        else:
+            totals_out[4] += w
+        if credit[i] == rules.ABNORMAL:
+            totals_out[5] += w
+        elif credit[i] == rules.SERIOUS:
+            totals_out[6] += w
