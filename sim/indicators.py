@@ -98,7 +98,7 @@ MECHANISMS: dict[str, tuple[str, str, tuple[str, ...], Callable[[Record], float]
         ("individual_to_company_rate", "entry_cost_index"),
         lambda r: 100.0 * r["registered_company"] / max(1e-9, r["registered_company"] + r["registered_other"]),
         False),
-    # Programme, city-regulator and market indicators (sim/programmes.py, docs/programmes.md).
+    # Programme, city-regulator and market indicators (sim/programmes.py; docs/ODD.md 7.9-7.11).
     "ip_protection_centers": (
         "programme", "New national IP protection and rapid rights-protection centres arrive at random "
         "(Poisson, about one a year at 2020 support) at a rate the support lever scales; centres stay.",

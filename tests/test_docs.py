@@ -1,5 +1,6 @@
 """docs/ODD.md stays true to the code: every parameter, lever and indicator is described,
-and the parameter and lever tables carry the code's values."""
+and the parameter tables (entity model and programmes) and the lever table carry the code's
+values."""
 
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from sim import programmes
 from sim.indicators import registry
 from sim.parameters import Parameters, parameter_table
 from sim.params import LEVERS, UNCERTAINTIES
+from sim.programmes import programme_parameter_table
 
 ODD = Path(__file__).resolve().parents[1] / "docs" / "ODD.md"
 
@@ -112,6 +115,44 @@ def test_parameter_table_matches_the_code(text):
             f"{name}: ODD says {row['value']}, the code's default is {want['value']!r}")
         assert row["status"] == want["status"], f"{name}: ODD status {row['status']}, code {want['status']}"
         assert row["unit"] == want["unit"], f"{name}: ODD unit {row['unit']!r}, code {want['unit']!r}"
+
+
+def test_programme_parameter_table_matches_the_code(text):
+    # Headed `parameter`, not `name`, so the entity-model table test above does not read it.
+    rows = _table_rows(_section(text, "Parameters"), "parameter")
+    documented = [_ident(r["parameter"]) for r in rows]
+    assert len(documented) == len(set(documented)), "a programme parameter is listed twice in the ODD table"
+    code = {r["name"]: r for r in programme_parameter_table()}
+    assert set(documented) == set(code), (
+        f"ODD programme parameter table out of date: missing {sorted(set(code) - set(documented))}, "
+        f"stale {sorted(set(documented) - set(code))}")
+    for row in rows:
+        name = _ident(row["parameter"])
+        want = code[name]
+        value = float(row["value"])
+        assert math.isclose(value, want["value"], rel_tol=1e-9, abs_tol=1e-12), (
+            f"{name}: ODD says {row['value']}, the code's default is {want['value']!r}")
+        assert row["status"] == want["status"], f"{name}: ODD status {row['status']}, code {want['status']}"
+        assert row["unit"] == want["unit"], f"{name}: ODD unit {row['unit']!r}, code {want['unit']!r}"
+
+
+def test_programme_submodels_describe_every_programme_indicator_and_stream(text):
+    body = _section(text, "7. Submodels")
+    for number in ("7.9", "7.10", "7.11"):
+        assert re.search(rf"^### {re.escape(number)} ", body, re.M), f"no submodel {number} in the ODD"
+    missing = [iid for iid in programmes.INDICATORS if not _mentions(body, iid)]
+    assert not missing, f"programme indicators not described in the submodels: {missing}"
+    streams = [name for name in programmes.STREAMS if not _mentions(text, name)]
+    assert not streams, f"programme random streams not named in docs/ODD.md: {streams}"
+
+
+def test_lever_table_has_a_row_for_every_lever_and_no_other(text):
+    documented = [_ident(r["id"]) for r in _table_rows(_section(text, "Levers"), "id")]
+    code = [lv.id for lv in (*LEVERS, *UNCERTAINTIES)]
+    assert len(documented) == len(set(documented)), "a lever is listed twice in the ODD lever table"
+    assert set(documented) == set(code), (
+        f"ODD lever table out of date: missing {sorted(set(code) - set(documented))}, "
+        f"stale {sorted(set(documented) - set(code))}")
 
 
 def test_lever_table_matches_the_code(text):
