@@ -10,7 +10,13 @@ A scenario's ``[parameters]`` table overrides any of them.
 from __future__ import annotations
 
 import dataclasses
+import tomllib
 from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+# The committed fit (python -m sim calibrate): every scenario starts from these values.
+FITTED_FILE = Path(__file__).resolve().parents[1] / "calibration" / "fitted.toml"
 
 
 def _p(value: float, unit: str, status: str, source: str) -> float:
@@ -183,10 +189,34 @@ class Parameters:
         return dataclasses.replace(self, **{k: float(v) for k, v in changes.items()})
 
     def changed(self) -> dict[str, float]:
-        """Parameters that differ from the defaults."""
-        default = Parameters()
+        """Parameters that differ from the defaults (the fitted values where there are some)."""
+        default = default_parameters()
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
                 if getattr(self, f.name) != getattr(default, f.name)}
+
+
+def read_fitted(path: str | Path) -> dict[str, float]:
+    """Values of a fitted-parameter file's [parameters] table (empty if there is no file).
+
+    Raises:
+        ValueError: if the file is not valid TOML or names unknown parameters.
+    """
+    path = Path(path)
+    if not path.exists():
+        return {}
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        values = {k: float(v) for k, v in data.get("parameters", {}).items()}
+        Parameters().replace(**values)
+    except (tomllib.TOMLDecodeError, ValueError, TypeError) as err:
+        raise ValueError(f"{path}: not a valid fitted-parameter file ({err})") from None
+    return values
+
+
+@cache
+def default_parameters() -> Parameters:
+    """The sources and assumptions of this module with the committed fit applied on top."""
+    return Parameters().replace(**read_fitted(FITTED_FILE))
 
 
 def parameter_table() -> list[dict[str, object]]:

@@ -114,6 +114,21 @@ def age_distribution(kind_individual: bool, p: Parameters) -> np.ndarray:
 
 
 @dataclass(frozen=True)
+class InitialStock:
+    """Registered entities at the end of the year a run starts from (10k entities)."""
+
+    year: int
+    entities: float
+    enterprises: float
+    company_share_of_enterprises: float
+
+    @classmethod
+    def from_parameters(cls, p: Parameters) -> InitialStock:
+        """The end-2020 stock of the plan's baseline."""
+        return cls(2020, p.entities_2020, p.enterprises_2020, p.company_share_of_enterprises_2020)
+
+
+@dataclass(frozen=True)
 class Population:
     """Initial entity arrays and the weight of each kind."""
 
@@ -126,21 +141,23 @@ class Population:
         return len(self.arrays["key"])
 
 
-def build_population(p: Parameters, scale: float, seed: int) -> Population:
+def build_population(p: Parameters, scale: float, seed: int, start: InitialStock | None = None) -> Population:
     """Build the year-end population at ``scale`` real entities per simulated one.
 
     Args:
-        p: Model parameters (totals, shares, size and age structure).
+        p: Model parameters (shares, size and age structure).
         scale: Real entities per simulated entity (1 = the whole province).
         seed: Run seed; draws use the init streams of :func:`rules.crn_uniform`.
+        start: The year-end totals to match (the end of 2020 from ``p`` if None).
 
     Returns:
         The population arrays with exactly matched weighted totals by kind.
     """
+    start = start or InitialStock.from_parameters(p)
     real = np.array([
-        p.enterprises_2020 * p.company_share_of_enterprises_2020,
-        p.enterprises_2020 * (1.0 - p.company_share_of_enterprises_2020),
-        p.entities_2020 - p.enterprises_2020,
+        start.enterprises * start.company_share_of_enterprises,
+        start.enterprises * (1.0 - start.company_share_of_enterprises),
+        start.entities - start.enterprises,
     ]) * 1e4
     counts = np.maximum(1, np.round(real / scale)).astype(np.int64)
     kind_weights = real / counts

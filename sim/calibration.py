@@ -1,0 +1,397 @@
+"""Calibration on Zhejiang's history up to 2020: patterns, fit, check and actuals.
+
+The model is started from the end of 2016 (the earliest year-end the history gives
+totals for) with the same population builder as for 2020, run through the policies of
+2016-2020 (``calibration/history_policies.toml``), and its uncertain parameters are
+fitted with scipy's bounded Nelder-Mead to the patterns the history file holds: entity
+totals by year, the split by kind, entries, deregistrations and conversions, net
+increases, and the annual-report rate from the literature. Every trial uses the same
+seeds (common random numbers), so the objective is smooth in the parameters.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import optimize
+
+from sim.params import Scenario, load_scenario
+from sim.parameters import Parameters, read_fitted
+from sim.population import InitialStock
+
+ROOT = Path(__file__).resolve().parents[1]
+CALIBRATION_DIR = ROOT / "calibration"
+HISTORY_FILE = CALIBRATION_DIR / "data" / "history_zhejiang.csv"
+HISTORY_POLICIES = CALIBRATION_DIR / "history_policies.toml"
+FITTED_FILE = CALIBRATION_DIR / "fitted.toml"
+HOLDOUT_FILE = CALIBRATION_DIR / "fitted_through_2018.toml"
+HISTORY_COLUMNS = ("series", "period", "value", "unit", "kind", "source")
+PERIOD = re.compile(r"^(\d{4})(?:-(0[1-9]|1[0-2])|-Q([1-4])|-H([12]))?$")
+
+# The start of calibration runs: end of 2016 (history: total 528.9, enterprises 31.9%).
+COMPANY_SHARE_2016 = 0.87  # assumption: below the 0.89 assumed for 2020
+
+
+class HistoryError(ValueError):
+    """The history file is unreadable or malformed; the message names the row and what is allowed."""
+
+
+# ---------------------------------------------------------------- history
+Annual = Mapping[int, Mapping[str, float]]
+
+
+def _stock(field_fn: Callable[[Mapping[str, float]], float]) -> Callable[[Annual, int], float]:
+    return lambda annual, year: field_fn(annual[year])
+
+
+def _net(annual: Annual, year: int) -> float:
+    return (annual[year]["registered"] - annual[year - 1]["registered"]) / 1e4
+
+
+# How each history series is read off the model's yearly records: (kind, reader).
+# "stock" series need a December (YYYY-12) period, "flow" series a whole year (YYYY).
+SERIES: dict[str, tuple[str, Callable[[Annual, int], float]]] = {
+    "market_entities_total": ("stock", _stock(lambda r: r["registered"] / 1e4)),
+    "enterprises_total": ("stock", _stock(lambda r: (r["registered_company"] + r["registered_other"]) / 1e4)),
+    "individual_businesses_total": ("stock", _stock(lambda r: r["registered_individual"] / 1e4)),
+    "enterprise_share_of_entities": ("stock", _stock(
+        lambda r: 100.0 * (r["registered_company"] + r["registered_other"]) / r["registered"])),
+    "new_registrations_total": ("flow", _stock(lambda r: r["entries"] / 1e4)),
+    "individual_new_registrations": ("flow", _stock(lambda r: r["entries_individual"] / 1e4)),
+    "individual_deregistrations": ("flow", _stock(lambda r: r["deregistrations_individual"] / 1e4)),
+    "individual_to_company_conversions": ("flow", _stock(lambda r: r["conversions"] / 1e4)),
+    "net_increase_total": ("flow", _net),
+}
+# Series the history may hold that the model does not produce (kept for the record).
+OTHER_SERIES = {"new_small_micro_enterprises", "valid_trademarks", "madrid_marks", "zhejiang_made_standards",
+                "zhejiang_made_intl_certs", "pinzi_brand_firms", "national_inspection_centers",
+                "invention_patents_per_10k", "high_value_patents_per_10k", "large_commodity_markets_100m",
+                "population"}
+# Plan indicators a user may add actual figures for, in the indicator's own units.
+INDICATOR_SERIES = {"market_entities_total": "market_entities"}
+
+
+def load_history(path: str | Path) -> pd.DataFrame:
+    """Read and validate a history CSV (columns series, period, value, unit, kind, source).
+
+    Periods are ``YYYY`` (a year's flow), ``YYYY-MM`` (a month-end stock), ``YYYY-Qn`` or
+    ``YYYY-Hn``; series must be known; values numeric.
+
+    Raises:
+        HistoryError: naming the file, the row and what is allowed.
+    """
+    source = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise HistoryError(f"{source}: cannot read the history file ({err})") from None
+    reader = csv.DictReader(io.StringIO(text))
+    missing = [c for c in HISTORY_COLUMNS if c not in (reader.fieldnames or [])]
+    if missing:
+        raise HistoryError(f"{source}: missing columns {', '.join(missing)}; required: {', '.join(HISTORY_COLUMNS)}")
+    known = set(SERIES) | OTHER_SERIES
+    rows = []
+    for line, row in enumerate(reader, start=2):
+        where = f"{source}: row {line}"
+        if row["series"] not in known:
+            raise HistoryError(f"{where}: unknown series '{row['series']}'; allowed: {', '.join(sorted(known))}")
+        match = PERIOD.match(row["period"] or "")
+        if not match:
+            raise HistoryError(f"{where}: bad period '{row['period']}'; allowed: YYYY, YYYY-MM, YYYY-Qn, YYYY-Hn")
+        try:
+            value = float(row["value"])
+        except (TypeError, ValueError):
+            raise HistoryError(f"{where}: value '{row['value']}' is not a number") from None
+        if not math.isfinite(value):
+            raise HistoryError(f"{where}: value '{row['value']}' is not a finite number")
+        year, month = int(match.group(1)), match.group(2)
+        rows.append({**row, "value": value, "year": year, "month": int(month) if month else None,
+                     "subannual": bool(match.group(3) or match.group(4))})
+    return pd.DataFrame(rows)
+
+
+# ---------------------------------------------------------------- patterns
+@dataclass(frozen=True)
+class Pattern:
+    """One observed figure the model should reproduce."""
+
+    series: str
+    period: str
+    year: int
+    target: float
+    tolerance: float  # relative
+    weight: float
+    source: str
+    read: Callable[[Annual, int], float] = field(repr=False)
+
+    def model_value(self, annual: Annual) -> float:
+        """The model's value of this pattern from yearly records."""
+        return self.read(annual, self.year)
+
+
+# Literature patterns (GROUNDING.md), not Zhejiang series: the annual-report rate near 85-90%.
+LITERATURE = (
+    ("annual_report_rate", "2020", 2020, 87.5, 0.04, 0.5, "annual-report rate 85-90% (2013-14, GROUNDING.md)",
+     lambda annual, year: 100.0 * annual[year]["annual_reports_filed"] / annual[year]["annual_reports_due"]),
+)
+
+
+def patterns(history: pd.DataFrame, first_year: int, through: int) -> tuple[list[Pattern], list[str]]:
+    """Patterns usable for runs covering ``first_year``..``through`` (year ends), and why others are not."""
+    used, skipped = [], []
+    for row in history.itertuples(index=False):
+        label = f"{row.series} {row.period}"
+        if row.series not in SERIES:
+            skipped.append(f"{label}: the model does not produce this series")
+            continue
+        kind, read = SERIES[row.series]
+        whole_year = pd.isna(row.month)
+        if row.subannual or (kind == "stock" and row.month != 12) or (kind == "flow" and not whole_year):
+            skipped.append(f"{label}: not a year-end stock or a whole year's flow")
+            continue
+        lowest = first_year + 1  # the first year-end is the start itself: an input, not a pattern
+        if not lowest <= row.year <= through:
+            skipped.append(f"{label}: outside {lowest}-{through}")
+            continue
+        tolerance = 0.02 if kind == "stock" else 0.10
+        used.append(Pattern(row.series, row.period, row.year, row.value, tolerance, 1.0, row.source, read))
+    for series, period, year, target, tolerance, weight, source, read in LITERATURE:
+        if first_year < year <= through:
+            used.append(Pattern(series, period, year, target, tolerance, weight, source, read))
+    return used, skipped
+
+
+# ---------------------------------------------------------------- simulation and fit
+FIT_BOUNDS: dict[str, tuple[float, float]] = {
+    "hazard_scale": (0.8, 3.0),
+    "hazard_individual_multiplier": (1.0, 3.0),
+    "dormant_dereg_rate": (0.002, 0.06),
+    "entry_trend": (-0.05, 0.12),
+    "annual_report_file_active": (0.85, 0.995),
+}
+
+
+def start_2016(history: pd.DataFrame) -> InitialStock:
+    """End-2016 stock from the history file."""
+    def value(series: str, period: str) -> float:
+        found = history[(history.series == series) & (history.period == period)]
+        if found.empty:
+            raise HistoryError(f"history has no {series} for {period}; calibration starts from it")
+        return float(found.value.iloc[0])
+
+    total = value("market_entities_total", "2016-12")
+    share = value("enterprise_share_of_entities", "2016-12") / 100.0
+    return InitialStock(2016, total, total * share, COMPANY_SHARE_2016)
+
+
+def simulate(parameters: Parameters, start: InitialStock, through: int, seeds: Sequence[int], scale: float,
+             policies: Scenario | None = None) -> list[dict[int, dict[str, float]]]:
+    """Yearly records of history runs (vectorised engine) for each seed."""
+    from sim.vector import VectorMarketModel
+    import dataclasses
+
+    scenario = dataclasses.replace(policies or load_scenario(HISTORY_POLICIES), parameters=parameters)
+    out = []
+    for seed in seeds:
+        model = VectorMarketModel(scenario, scale=scale, seed=seed, horizon=through, start=start)
+        model.run()
+        out.append(model.annual_records())
+    return out
+
+
+def fit_table(runs: list[dict[int, dict[str, float]]], used: list[Pattern]) -> pd.DataFrame:
+    """Per pattern: target, model mean over seeds, its standard error, relative error, within tolerance."""
+    rows = []
+    for pat in used:
+        values = np.array([pat.model_value(r) for r in runs])
+        mean = float(values.mean())
+        error = (mean - pat.target) / pat.target
+        rows.append({"pattern": pat.series, "period": pat.period, "target": pat.target, "model": mean,
+                     "model_se": float(values.std(ddof=1) / np.sqrt(len(values))) if len(values) > 1 else 0.0,
+                     "error_pct": 100.0 * error, "tolerance_pct": 100.0 * pat.tolerance,
+                     "within": abs(error) <= pat.tolerance, "source": pat.source})
+    return pd.DataFrame(rows)
+
+
+def objective_value(table: pd.DataFrame, used: list[Pattern]) -> float:
+    """Weighted sum of squared relative errors, each scaled by its tolerance."""
+    weights = np.array([p.weight for p in used])
+    scaled = table["error_pct"].to_numpy() / table["tolerance_pct"].to_numpy()
+    return float((weights * scaled ** 2).sum())
+
+
+@dataclass
+class FitResult:
+    """A fitted parameter set and how well it reproduces each pattern."""
+
+    values: dict[str, float]
+    table: pd.DataFrame
+    objective: float
+    evaluations: int
+    through: int
+    skipped: list[str]
+
+
+def fit(history: pd.DataFrame, through: int = 2020, seeds: Sequence[int] = (0, 1, 2, 3), scale: float = 2000.0,
+        max_evaluations: int = 120, base: Parameters | None = None,
+        progress: Callable[[int, float], None] | None = None) -> FitResult:
+    """Fit FIT_BOUNDS' parameters to the history through ``through`` (bounded Nelder-Mead)."""
+    base = base or Parameters()
+    start = start_2016(history)
+    used, skipped = patterns(history, start.year, through)
+    if not used:
+        raise HistoryError(f"no usable patterns in the history between {start.year} and {through}")
+    names = list(FIT_BOUNDS)
+    low = np.array([FIT_BOUNDS[n][0] for n in names])
+    high = np.array([FIT_BOUNDS[n][1] for n in names])
+    policies = load_scenario(HISTORY_POLICIES)
+    evaluations = 0
+
+    def to_values(x: np.ndarray) -> dict[str, float]:
+        return {n: float(v) for n, v in zip(names, low + np.clip(x, 0.0, 1.0) * (high - low))}
+
+    def objective(x: np.ndarray) -> float:
+        nonlocal evaluations
+        evaluations += 1
+        runs = simulate(base.replace(**to_values(x)), start, through, seeds, scale, policies)
+        value = objective_value(fit_table(runs, used), used)
+        if progress:
+            progress(evaluations, value)
+        return value
+
+    x0 = np.array([(getattr(base, n) - FIT_BOUNDS[n][0]) / (FIT_BOUNDS[n][1] - FIT_BOUNDS[n][0]) for n in names])
+    result = optimize.minimize(objective, np.clip(x0, 0.0, 1.0), method="Nelder-Mead",
+                               bounds=[(0.0, 1.0)] * len(names),
+                               options={"maxfev": max_evaluations, "xatol": 1e-3, "fatol": 1e-3})
+    values = to_values(result.x)
+    runs = simulate(base.replace(**values), start, through, seeds, scale, policies)
+    table = fit_table(runs, used)
+    return FitResult(values, table, objective_value(table, used), evaluations, through, skipped)
+
+
+# ---------------------------------------------------------------- fitted files
+def write_fitted(path: Path, result: FitResult, history_path: str, seeds: Sequence[int], scale: float) -> str:
+    """The fitted parameters as TOML text with their provenance (the caller writes it atomically)."""
+    lines = [
+        "# Fitted model parameters: every scenario uses these unless it sets them itself.",
+        f"# Written by `python -m sim calibrate --history {history_path} --through {result.through}` on "
+        f"{date.today().isoformat()}.",
+        f"# Runs from the end of 2016 under calibration/history_policies.toml, seeds {list(seeds)}, "
+        f"scale {scale:g}; objective {result.objective:.4g} after {result.evaluations} evaluations.",
+        f"through = {result.through}",
+        "",
+        "[parameters]",
+    ]
+    lines += [f"{name} = {value:.6g}" for name, value in result.values.items()]
+    return "\n".join(lines) + "\n"
+
+
+def load_fitted(path: str | Path = FITTED_FILE) -> dict[str, float]:
+    """Fitted parameter values from a fitted file (empty if the file does not exist).
+
+    Raises:
+        HistoryError: if the file exists but is not a valid fitted file.
+    """
+    try:
+        return read_fitted(path)
+    except ValueError as err:
+        raise HistoryError(str(err)) from None
+
+
+def fitted_parameters(path: str | Path = FITTED_FILE) -> Parameters:
+    """Default parameters with the committed fit applied."""
+    return Parameters().replace(**load_fitted(path))
+
+
+def check(history: pd.DataFrame, fitted: str | Path = FITTED_FILE, through: int = 2020,
+          seeds: Sequence[int] = (0, 1, 2, 3), scale: float = 2000.0) -> pd.DataFrame:
+    """The fit table of a fitted file against the history through ``through``."""
+    start = start_2016(history)
+    used, _ = patterns(history, start.year, through)
+    runs = simulate(Parameters().replace(**load_fitted(fitted)), start, through, seeds, scale)
+    return fit_table(runs, used)
+
+
+# ---------------------------------------------------------------- actuals beside projections
+def actuals(history: pd.DataFrame, first_year: int = 2021) -> pd.DataFrame:
+    """Actual figures in the history for plan indicators from ``first_year`` (indicator, year, value)."""
+    rows = []
+    for series, indicator in INDICATOR_SERIES.items():
+        kind, _ = SERIES[series]
+        found = history[(history.series == series) & (history.year >= first_year) & ~history.subannual]
+        for row in found.itertuples(index=False):
+            if kind == "stock" and row.month != 12:
+                continue
+            rows.append({"indicator": indicator, "year": int(row.year), "actual": float(row.value),
+                         "source": row.source})
+    return pd.DataFrame(rows, columns=["indicator", "year", "actual", "source"])
+
+
+def format_fit_table(table: pd.DataFrame, title: str) -> str:
+    """A readable fit table."""
+    lines = [title, f"{'pattern':36} {'period':8} {'target':>10} {'model':>10} {'error':>8} {'tol':>6}  ok"]
+    for r in table.itertuples(index=False):
+        lines.append(f"{r.pattern:36} {r.period:8} {r.target:10.2f} {r.model:10.2f} {r.error_pct:7.1f}% "
+                     f"{r.tolerance_pct:5.0f}%  {'yes' if r.within else 'NO'}")
+    return "\n".join(lines)
+
+
+def fit_report(result: FitResult, history_path: str) -> str:
+    """A Markdown fit report: fitted values, then target against model for each pattern."""
+    lines = [f"# Calibration report (through {result.through})", "",
+             f"History: `{history_path}`. Runs start from the end of 2016 and follow "
+             "`calibration/history_policies.toml`. Objective (sum of squared errors in units of each "
+             f"pattern's tolerance): {result.objective:.4g} after {result.evaluations} evaluations.", "",
+             "## Fitted parameters", "", "| parameter | fitted | prior (sim/parameters.py) | bounds |",
+             "| --- | --- | --- | --- |"]
+    prior = Parameters()
+    for name, value in result.values.items():
+        low, high = FIT_BOUNDS[name]
+        lines.append(f"| `{name}` | {value:.4g} | {getattr(prior, name):.4g} | {low:g} - {high:g} |")
+    lines += ["", "## Patterns", "", "| pattern | period | target | model (mean ± se) | error | tolerance | within |",
+              "| --- | --- | --- | --- | --- | --- | --- |"]
+    for r in result.table.itertuples(index=False):
+        lines.append(f"| {r.pattern} | {r.period} | {r.target:.2f} | {r.model:.2f} ± {r.model_se:.2f} | "
+                     f"{r.error_pct:+.1f}% | {r.tolerance_pct:.0f}% | {'yes' if r.within else 'no'} |")
+    lines += ["", "## History rows not used", ""] + [f"- {s}" for s in result.skipped]
+    return "\n".join(lines) + "\n"
+
+
+def plot_fit(table: pd.DataFrame, path: Path) -> None:
+    """Model (mean and 2 standard errors over seeds) against observed, one panel per series, as PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    series = list(dict.fromkeys(table["pattern"]))
+    years = table["period"].str[:4].astype(int)
+    cols = 3
+    rows = math.ceil(len(series) / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4 * cols, 2.8 * rows), squeeze=False)
+    for ax, name in zip(axes.ravel(), series):
+        part = table[table["pattern"] == name]
+        x = part["period"].str[:4].astype(int)
+        ax.plot(x, part["target"], "o", color="black", label="observed")
+        ax.errorbar(x, part["model"], yerr=2 * part["model_se"], fmt="s", color="tab:blue", label="model")
+        ax.set_title(name, fontsize=9)
+        ax.set_xlim(years.min() - 0.5, years.max() + 0.5)
+        ax.set_xticks(range(years.min(), years.max() + 1))
+        ax.tick_params(labelsize=8)
+    for ax in axes.ravel()[len(series):]:
+        ax.axis("off")
+    axes[0, 0].legend(fontsize=8)
+    fig.tight_layout()
+    tmp = path.with_name(f".{path.name}.tmp.png")
+    fig.savefig(tmp, dpi=90)
+    plt.close(fig)
+    tmp.replace(path)
