@@ -169,7 +169,7 @@ class Regulator(mesa.Agent):
                 if complained:
                     lead_mass += entity.weight
         # Digital integration (indicator 19) lets the same staff do more inspections.
-        effective_capacity = self.capacity * float(self.model.programmes.digital_effectiveness[self.city])
+        effective_capacity = self.capacity * float(self.model.digital_effectiveness[self.city])
         random_by_class, self.routine_prob_per_visibility, self.lead_coverage = rules.inspection_plan(
             effective_capacity, registered, self.dual_random_share, self.credit_application_share, risk_mass,
             visibility_mass, lead_mass, self.model.p)
@@ -177,7 +177,6 @@ class Regulator(mesa.Agent):
 
     def inspect(self, entity: MarketEntity, complained: bool, u_select: float, u_detect: float) -> None:
         """Decide whether and how an entity is inspected this month, and what is found."""
-        p = self.model.p
         record = self.model.record
         active = entity.status == rules.ACTIVE
         p_random = min(1.0, self.random_prob_by_class[entity.risk]) \

@@ -15,7 +15,8 @@ import numpy as np
 
 from sim import rules
 from sim.params import CITIES, Scenario, baseline
-from sim.population import log_size_floor, log_size_min, survival_table
+from sim.population import InitialStock, log_size_floor, log_size_min, survival_table
+from sim.innovation import Innovation
 from sim.programmes import Programmes
 from sim.records import MONTHLY_FIELDS, annual, empty_record
 
@@ -72,13 +73,17 @@ class BaseMarketModel(mesa.Model):
     engine = "base"
 
     def __init__(self, scenario: Scenario | None = None, scale: float = DEFAULT_SCALE, seed: int = 0,
-                 horizon: int = DEFAULT_HORIZON) -> None:
+                 horizon: int = DEFAULT_HORIZON, start: InitialStock | None = None) -> None:
         super().__init__(rng=seed)
         self.policy = scenario or baseline()
         self.p = self.policy.parameters
         self.scale = float(scale)
         self.seed = int(seed)
         self.horizon = int(horizon)
+        # The stock the run starts from (end of 2020 by default; calibration starts earlier).
+        self.start = start or InitialStock.from_parameters(self.p)
+        self.base_year = self.start.year
+        self.start_year = self.base_year + 1
         self.month_index = 0
         self.record = empty_record()
         self.monthly: list[dict[str, float]] = []
@@ -87,8 +92,19 @@ class BaseMarketModel(mesa.Model):
         self.hazard_table = rules.hazard_by_age_month(ages, hazards, self.p.hazard_after_year_7,
                                                       int(self.p.max_age_years * 12) + 12 * 20)
         self.peer_violation = [[self.p.peer_reference] * len(rules.SECTORS) for _ in CITIES]
-        # Programme, city-regulator and market processes behind the institution-level indicators.
-        self.programmes = Programmes(self.policy, self.seed)
+        # Programme, city-regulator and market processes behind the institution-level indicators;
+        # they start from the plan's 2020 baselines, so only runs from the end of 2020 have them.
+        self.programmes = Programmes(self.policy, self.seed) if self.base_year == BASE_YEAR else None
+        # Trademarks and the simulated firm strata behind the firm-level indicators 4-7 and 11-13
+        # (sim/innovation.py); they too start from the plan's 2020 baselines.
+        self.innovation = Innovation(self.policy, self.seed) if self.base_year == BASE_YEAR else None
+
+    @property
+    def digital_effectiveness(self) -> np.ndarray:
+        """Per-city multiplier on inspection capacity from digital integration (1 without programmes)."""
+        if self.programmes is None:
+            return np.ones(len(CITIES))
+        return self.programmes.digital_effectiveness
 
     def _model_reporters(self) -> dict:
         return {name: (lambda m, n=name: m.record[n]) for name in MONTHLY_FIELDS}
@@ -114,17 +130,21 @@ class BaseMarketModel(mesa.Model):
 
     def _begin_month(self) -> MonthContext:
         self.record = empty_record()
-        year = START_YEAR + self.month_index // 12
+        year = self.start_year + self.month_index // 12
         self.ctx = self._context(year, self.month_index % 12 + 1)
         return self.ctx
 
     def _end_month(self) -> None:
-        self.programmes.step(self.ctx, self.record)
-        self.record.update(self.programmes.values())
+        if self.programmes is not None:
+            self.programmes.step(self.ctx, self.record)
+            self.record.update(self.programmes.values())
+        if self.innovation is not None:
+            self.innovation.step(self.ctx, self.record)
+            self.record.update(self.innovation.values())
         self.monthly.append(dict(self.record))
         self.datacollector.collect(self)
         self.month_index += 1
-        if self.month_index >= (self.horizon - START_YEAR + 1) * 12:
+        if self.month_index >= (self.horizon - self.start_year + 1) * 12:
             self.running = False
 
     def run(self) -> None:
@@ -133,9 +153,13 @@ class BaseMarketModel(mesa.Model):
             self.step()
 
     def annual_records(self) -> dict[int, dict[str, float]]:
-        """Yearly records: 2020 from the initial population (stocks only), then each simulated year."""
-        out = {BASE_YEAR: dict(self.initial_record)}
-        out[BASE_YEAR].update(self.programmes.initial_values)
+        """Yearly records: the start year-end (2020 by default) from the initial population (stocks
+        only), then each simulated year."""
+        out = {self.base_year: dict(self.initial_record)}
+        if self.programmes is not None:
+            out[self.base_year].update(self.programmes.initial_values)
+        if self.innovation is not None:
+            out[self.base_year].update(self.innovation.initial_values)
         for i in range(len(self.monthly) // 12):
-            out[START_YEAR + i] = annual(self.monthly[12 * i: 12 * (i + 1)])
+            out[self.start_year + i] = annual(self.monthly[12 * i: 12 * (i + 1)])
         return out

@@ -15,7 +15,7 @@ from sim.agents import MarketEntity, Regulator
 from sim.engine import (BASE_YEAR, DEFAULT_HORIZON, DEFAULT_SCALE, START_YEAR, BaseMarketModel, MonthContext,
                         regulator_capability)
 from sim.params import CITIES, LEVERS_BY_ID, Scenario
-from sim.population import build_population, count_entries, draw_entrants
+from sim.population import InitialStock, build_population, count_entries, draw_entrants
 
 __all__ = ["BASE_YEAR", "DEFAULT_HORIZON", "DEFAULT_SCALE", "START_YEAR", "MarketModel"]
 
@@ -33,9 +33,9 @@ class MarketModel(BaseMarketModel):
     engine = "mesa"
 
     def __init__(self, scenario: Scenario | None = None, scale: float = DEFAULT_SCALE, seed: int = 0,
-                 horizon: int = DEFAULT_HORIZON) -> None:
-        super().__init__(scenario, scale, seed, horizon)
-        population = build_population(self.p, self.scale, self.seed)
+                 horizon: int = DEFAULT_HORIZON, start: InitialStock | None = None) -> None:
+        super().__init__(scenario, scale, seed, horizon, start)
+        population = build_population(self.p, self.scale, self.seed, self.start)
         self.kind_weights = population.kind_weights
         arrays = population.arrays
         names = list(arrays)
@@ -43,8 +43,8 @@ class MarketModel(BaseMarketModel):
             MarketEntity(self, **dict(zip(names, row)))
         capability = regulator_capability(self.seed, self.p)
         self.regulators = [
-            Regulator(self, c, self.policy.lever("dual_random_share", BASE_YEAR, city),
-                      self.policy.lever("credit_application_rate", BASE_YEAR, city), float(capability[c]))
+            Regulator(self, c, self.policy.lever("dual_random_share", self.base_year, city),
+                      self.policy.lever("credit_application_rate", self.base_year, city), float(capability[c]))
             for c, city in enumerate(CITIES)]
         self.datacollector = mesa.DataCollector(
             model_reporters=self._model_reporters(),
@@ -71,12 +71,12 @@ class MarketModel(BaseMarketModel):
 
     def _initialise_behaviour(self) -> None:
         """Regulators publish 2020 rates; entities settle into 2020 compliance."""
-        self.ctx = self._context(BASE_YEAR, 12)
+        self.ctx = self._context(self.base_year, 12)
         entities = self.entities
         for entity in entities:
             entity.assess()
         for reg in self.regulators:
-            reg.capacity = self.policy.lever("inspection_capacity", BASE_YEAR, CITIES[reg.city])
+            reg.capacity = self.policy.lever("inspection_capacity", self.base_year, CITIES[reg.city])
         self._plan_inspections(entities, [False] * len(entities))
         for entity in entities:
             # Specific deterrence at its steady state: expected decayed memory of past inspections.
@@ -219,6 +219,8 @@ class MarketModel(BaseMarketModel):
             if outcome in rules.DEREG_ROUTES:
                 self.record["deregistrations"] += e.weight
                 self.record["dereg_" + rules.DEREG_ROUTES[outcome]] += e.weight
+                if e.kind == rules.INDIVIDUAL:
+                    self.record["deregistrations_individual"] += e.weight
                 e.remove()
 
     # ------------------------------------------------------------------ records

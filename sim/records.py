@@ -29,6 +29,7 @@ MONTHLY_FIELDS: dict[str, str] = {
     "dereg_simplified": FLOW,
     "dereg_ordinary": FLOW,
     "dereg_compulsory": FLOW,
+    "deregistrations_individual": FLOW,
     "conversions": FLOW,
     "corporatisations": FLOW,
     "inspections": FLOW,
@@ -58,6 +59,20 @@ MONTHLY_FIELDS: dict[str, str] = {
     "national_inspection_centers": STOCK,
     "industrial_metrology_centers": STOCK,
     "resident_population": STOCK,
+    # Firm-level innovation and brand indicators (sim/innovation.py). Stocks and shares at year end;
+    # overseas grants, trademark registrations and certifications lost to listing are the month's
+    # counts, so the year's value is their sum (grants in the year, as indicator 7 counts them).
+    "valid_trademarks": STOCK,
+    "high_value_patents_per_10k": STOCK,
+    "patent_coverage_above_scale": STOCK,
+    "overseas_patent_grants": FLOW,
+    "zhejiang_made_standards": STOCK,
+    "zhejiang_made_intl_certs": STOCK,
+    "pinzi_brand_firms": STOCK,
+    "above_scale_firms": STOCK,
+    "high_value_patents": STOCK,
+    "trademark_registrations": FLOW,
+    "certifications_lost_to_listing": FLOW,
 }
 
 

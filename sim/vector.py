@@ -15,10 +15,10 @@ import mesa
 import numpy as np
 
 from sim import kernels, rules
-from sim.engine import (BASE_YEAR, DEFAULT_HORIZON, DEFAULT_SCALE, BaseMarketModel, MonthContext,
+from sim.engine import (DEFAULT_HORIZON, DEFAULT_SCALE, BaseMarketModel, MonthContext,
                         regulator_capability)
 from sim.params import CITIES, LEVERS_BY_ID, Scenario
-from sim.population import ENTITY_FIELDS, build_population, count_entries, draw_entrants
+from sim.population import ENTITY_FIELDS, InitialStock, build_population, count_entries, draw_entrants
 
 N_CITIES = len(CITIES)
 N_SECTORS = len(rules.SECTORS)
@@ -44,9 +44,9 @@ class VectorMarketModel(BaseMarketModel):
     engine = "vector"
 
     def __init__(self, scenario: Scenario | None = None, scale: float = DEFAULT_SCALE, seed: int = 0,
-                 horizon: int = DEFAULT_HORIZON) -> None:
-        super().__init__(scenario, scale, seed, horizon)
-        population = build_population(self.p, self.scale, self.seed)
+                 horizon: int = DEFAULT_HORIZON, start: InitialStock | None = None) -> None:
+        super().__init__(scenario, scale, seed, horizon, start)
+        population = build_population(self.p, self.scale, self.seed, self.start)
         self.kind_weights = population.kind_weights
         n = population.size
         capacity = int(n * 1.5) + 1024
@@ -55,7 +55,7 @@ class VectorMarketModel(BaseMarketModel):
             self._buffers[name][:n] = population.arrays[name]
         self._set_length(n)
         self.dead = 0
-        city_value = lambda lever: np.array([self.policy.lever(lever, BASE_YEAR, c) for c in CITIES])  # noqa: E731
+        city_value = lambda lever: np.array([self.policy.lever(lever, self.base_year, c) for c in CITIES])  # noqa: E731
         self.dual_random_share = city_value("dual_random_share")
         self.credit_application_share = city_value("credit_application_rate")
         self.capacity = city_value("inspection_capacity")
@@ -116,7 +116,7 @@ class VectorMarketModel(BaseMarketModel):
 
     # ------------------------------------------------------------------ set-up
     def _initialise_behaviour(self) -> None:
-        self.ctx = self._context(BASE_YEAR, 12)
+        self.ctx = self._context(self.base_year, 12)
         self._assess()
         self._plan_inspections(np.zeros(self.n, dtype=bool))
         e = self.e
@@ -221,7 +221,7 @@ class VectorMarketModel(BaseMarketModel):
         kernels.plan_masses(e["status"], e["credit_status"], e["city"], self.risk, self.visibility, e["weight"],
                             complaints, N_CITIES, registered, risk_mass, visibility_mass, lead_mass)
         # Digital integration (indicator 19) lets the same staff do more inspections.
-        effective_capacity = self.capacity * self.programmes.digital_effectiveness
+        effective_capacity = self.capacity * self.digital_effectiveness
         for c in range(N_CITIES):
             self.random_prob_by_class[c], self.routine_prob_per_visibility[c], self.lead_coverage[c] = \
                 rules.inspection_plan(effective_capacity[c], registered[c], self.dual_random_share[c],
@@ -297,7 +297,7 @@ class VectorMarketModel(BaseMarketModel):
 
     def exit(self, ctx: MonthContext) -> None:
         """Process 8, exit: ceasing, dormancy and deregistration (simplified, ordinary, compulsory)."""
-        e, p, r = self.e, self.p, self.record
+        e, r = self.e, self.record
         outcome = np.empty(self.n, dtype=np.int8)
         kernels.exit_outcomes(e["status"], e["kind"], e["city"], e["age_months"], e["log_size"], e["credit_status"],
                               e["marginal"], e["months_dormant"], e["key"], self._base("exit"),
@@ -315,6 +315,7 @@ class VectorMarketModel(BaseMarketModel):
         to_dormant = rows[outcome == rules.GO_DORMANT]
         to_active = rows[outcome == rules.REACTIVATE]
         gone = rows[np.isin(outcome, list(rules.DEREG_ROUTES))]
+        r["deregistrations_individual"] += float(e["weight"][gone[e["kind"][gone] == rules.INDIVIDUAL]].sum())
         e["status"][to_dormant] = rules.DORMANT
         e["months_dormant"][to_dormant] = 0
         e["violating"][to_dormant] = False
