@@ -162,6 +162,53 @@ MECHANISMS: dict[str, tuple[str, str, tuple[str, ...], Callable[[Record], float]
         "programme", "New national industrial metrology test centres arrive at random, 0.5 a year at 2020 "
         "investment, scaled by quality-infrastructure investment.",
         ("quality_infrastructure_investment",), _field("industrial_metrology_centers"), False),
+    # Firm-level innovation and brand indicators (sim/innovation.py, docs/ODD.md 7.4).
+    "valid_trademarks": (
+        "entity", "Valid marks held in cohorts by the year their ten-year term began: registrations follow "
+        "filings (after a 6-month examination) by companies, other enterprises and individual businesses "
+        "(the month's register) and by the simulated firms (by size and sector), scaled by the support lever "
+        "and the economy; an expiring cohort is renewed with probability 0.45 or lapses; a small hazard "
+        "cancels marks early. Pre-2021 cohorts back-cast from the 2016, 2017 and 2020 stocks.",
+        ("trademark_support",), _field("valid_trademarks"), False),
+    "high_value_patents_per_10k": (
+        "entity", "Simulated firms (above-scale and near-threshold industrial firms, other holders) gain "
+        "invention grants in proportion to their portfolio (a share high-value) and let patents lapse; "
+        "firms without patents get a first one by size; patents lapse when a firm exits; universities and "
+        "institutes hold an aggregate stock. High-value patents over the resident population (10k).",
+        ("ip_programme",), _field("high_value_patents_per_10k"), False),
+    "patent_coverage_above_scale": (
+        "entity", "Share of above-scale industrial firms (revenue >= 20M yuan) holding an invention patent at "
+        "year end: firms enter the group by Gibrat growth past the threshold and leave by shrinking or "
+        "exiting; new firms come in from below with registered companies and the economy; firms without "
+        "patents get a first one at a hazard the IP programme raises; holders lose coverage when their last "
+        "patent lapses.",
+        ("ip_programme",), _field("patent_coverage_above_scale"), False),
+    # A yearly flow (grants in the year; the record field is a FLOW summed over the months). Declared
+    # flow=False so that its 2020 value, the plan's 3000 carried in Innovation.initial_values, is reported
+    # for 2020 like the other baselines.
+    "overseas_patent_grants": (
+        "entity", "Holders of high-value patents file overseas in proportion to them (IP programme raises "
+        "filing); filings pass two examination stages of 15 months each on average and 60% are granted. "
+        "Grants in the year.",
+        ("ip_programme",), _field("overseas_patent_grants"), False),
+    "zhejiang_made_standards": (
+        "entity", "Clean-credit industrial firms lead Zhejiang Made standards for their product category at a "
+        "hazard rising with size, lower where the category already has one, scaled by the standards "
+        "programme (2020 pace 543 a year, 2017-2020 history); standards stay in force when their firm exits "
+        "and are withdrawn at 1% a year.",
+        ("standards_programme",), _field("zhejiang_made_standards"), False),
+    "zhejiang_made_intl_certs": (
+        "entity", "Certified firms obtain international certificates (一次认证、多国证书) at a hazard by size "
+        "scaled by the brand programme (2020 pace 56 a year) and lose them at renewal or with their Zhejiang "
+        "Made certification (listing, non-renewal, exit).",
+        ("brand_programme", "credit_penalty_severity"), _field("zhejiang_made_intl_certs"), False),
+    "pinzi_brand_firms": (
+        "entity", "Industrial firms with a Zhejiang Made standard for their product, a clean credit record "
+        "(no listing for 36 months) are certified at a hazard by size, higher for a standard's leader, scaled "
+        "by the brand programme (2020 pace 446 a year); certified firms listed on the abnormal or "
+        "serious-dishonesty list lose certification. Listing follows the main model's detected violations "
+        "and the credit penalty severity (fine_level acts through detected violations).",
+        ("brand_programme", "credit_penalty_severity", "standards_programme"), _field("pinzi_brand_firms"), False),
 }
 
 OUTPUTS: tuple[tuple[str, str, str, str, str, tuple[str, ...], Callable[[Record], float], bool], ...] = (
@@ -194,19 +241,9 @@ OUTPUTS: tuple[tuple[str, str, str, str, str, tuple[str, ...], Callable[[Record]
      "％", "%", ("credit_application_rate",), _share("random_found_abnormal", "random_checked"), True),
 )
 
-# Plan indicators the model does not compute yet: their mechanism as planned.
-PLANNED: dict[str, tuple[str, str, tuple[str, ...]]] = {
-    "valid_trademarks": ("entity", "Trademark filing by kind, size and sector; 10-year validity, renewal or lapse.", ()),
-    "high_value_patents_per_10k": ("entity", "Patent-holding firms file and let lapse high-value invention "
-                                   "patents; divided by a population path.", ()),
-    "patent_coverage_above_scale": ("entity", "Above-scale industrial firms enter and leave the group; "
-                                    "acquisition hazard raised by the IP programme.", ()),
-    "overseas_patent_grants": ("entity", "Overseas filings of patent-holding firms.", ()),
-    "zhejiang_made_standards": ("entity", "Firms qualify by size and standards for their product.", ()),
-    "zhejiang_made_intl_certs": ("entity", "Certified firms with a clean credit record.", ()),
-    "pinzi_brand_firms": ("entity", "Firms qualify by size, standards and clean credit; listed firms lose "
-                          "certification.", ()),
-}
+# Plan indicators the model does not compute yet: their mechanism as planned (none left: indicators
+# 4-7 and 11-13 moved to MECHANISMS with sim/innovation.py).
+PLANNED: dict[str, tuple[str, str, tuple[str, ...]]] = {}
 
 TEXT_TARGET_REASON = "not modelled: no mechanism in the model yet (plan text target)"
 

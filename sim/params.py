@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path as FilePath
 
-from sim.parameters import Parameters
+from sim.parameters import Parameters, default_parameters
 
 FIRST_YEAR = 2015
 LAST_YEAR = 2035
@@ -176,6 +176,26 @@ LEVERS: tuple[Lever, ...] = (
           "Scales the hazard that a farm-produce wholesale market upgrades to AA grade (larger markets "
           "first; about 1.3 a year at 2020 effort).",
           "按比例提高农产品批发市场达到AA级的速度（规模大的先达标；2020年水平约每年1.3家）。"),
+    # Innovation and brand levers (sim/innovation.py): firm-level plan indicators 4-7 and 11-13.
+    Lever("ip_programme", "知识产权强企计划力度", "IP programme for firms",
+          "index, 2020 = 1", 0.0, 5.0, 1.0, "ip",
+          "Raises the hazard that an industrial firm without invention patents gets its first (elasticity "
+          "1), holders' invention grants and overseas filings (elasticity 0.5): patent coverage of "
+          "above-scale firms, high-value patents per 10k residents and, after a 30-month lag, overseas grants.",
+          "提高尚无发明专利的工业企业获得首件发明专利的速度（弹性1），以及持有企业的发明专利授权和海外申请"
+          "（弹性0.5）：影响规上工业企业发明专利覆盖率、每万人高价值发明专利拥有量，并在约30个月后影响海外授权量。"),
+    Lever("brand_programme", "“品字标”品牌建设力度", "Pinzi brand programme",
+          "index, 2020 = 1", 0.0, 5.0, 1.0, "quality",
+          "Scales the hazard that a firm with a Zhejiang Made standard for its product, the size and a clean "
+          "credit record is certified (Pinzi brand), and that a certified firm obtains an international "
+          "certificate (一次认证、多国证书).",
+          "按比例提高具备“浙江制造”标准、规模和良好信用记录的企业获得“浙江制造”认证（“品字标”）的速度，"
+          "以及获证企业取得国际认证证书的速度（一次认证、多国证书）。"),
+    Lever("trademark_support", "商标注册与品牌服务支持", "Trademark filing support",
+          "index, 2020 = 1", 0.0, 5.0, 1.0, "ip",
+          "Scales trademark filings per entity (elasticity 0.5; brand-service stations, filing support); "
+          "registrations follow after the examination lag and stay valid ten years unless renewed.",
+          "提高各类主体的商标申请量（弹性0.5；品牌服务指导站、注册便利化）；审查期后注册，有效期十年，续展或失效。"),
 )
 
 UNCERTAINTIES: tuple[Lever, ...] = (
@@ -233,7 +253,7 @@ class Scenario:
     levers: Mapping[str, Path]
     city_levers: Mapping[str, Mapping[str, Path]]
     uncertainties: Mapping[str, Path]
-    parameters: Parameters = field(default_factory=Parameters)
+    parameters: Parameters = field(default_factory=default_parameters)
     source: str = "<defaults>"
 
     def lever(self, lever_id: str, year: int, city: str | None = None) -> float:
@@ -374,7 +394,7 @@ def parse_scenario(data: Mapping, source: str = "<scenario>") -> Scenario:
     if not isinstance(param_raw, Mapping):
         raise _fail(source, "parameters", "expected a table of parameter = value")
     try:
-        parameters = Parameters().replace(**param_raw)
+        parameters = default_parameters().replace(**param_raw)
     except (TypeError, ValueError) as err:
         raise _fail(source, "parameters", str(err)) from None
     name = data.get("name", FilePath(source).stem if source.endswith(".toml") else "scenario")

@@ -1,6 +1,6 @@
 """docs/ODD.md stays true to the code: every parameter, lever and indicator is described,
-and the parameter tables (entity model and programmes) and the lever table carry the code's
-values."""
+and the parameter tables (entity model, programmes and innovation) and the lever table carry
+the code's values."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from sim import programmes
+from sim import innovation, programmes
 from sim.indicators import registry
+from sim.innovation import innovation_parameter_table
 from sim.parameters import Parameters, parameter_table
 from sim.params import LEVERS, UNCERTAINTIES
 from sim.programmes import programme_parameter_table
@@ -39,6 +40,13 @@ def _section(text: str, title: str) -> str:
     """The body of the level-2 section whose heading is ``title`` (up to the next level-2 heading)."""
     match = re.search(rf"^## {re.escape(title)}\s*$(.*?)(?=^## |\Z)", text, re.M | re.S)
     assert match, f"docs/ODD.md has no '## {title}' section"
+    return match.group(1)
+
+
+def _subsection(text: str, title: str) -> str:
+    """The body of the level-3 section whose heading is ``title`` (up to the next level-2 or -3 heading)."""
+    match = re.search(rf"^### {re.escape(title)}\s*$(.*?)(?=^##?#? |\Z)", text, re.M | re.S)
+    assert match, f"docs/ODD.md has no '### {title}' section"
     return match.group(1)
 
 
@@ -117,14 +125,12 @@ def test_parameter_table_matches_the_code(text):
         assert row["unit"] == want["unit"], f"{name}: ODD unit {row['unit']!r}, code {want['unit']!r}"
 
 
-def test_programme_parameter_table_matches_the_code(text):
-    # Headed `parameter`, not `name`, so the entity-model table test above does not read it.
-    rows = _table_rows(_section(text, "Parameters"), "parameter")
+def _check_parameter_table(rows: list[dict[str, str]], table: list[dict[str, object]], what: str) -> None:
     documented = [_ident(r["parameter"]) for r in rows]
-    assert len(documented) == len(set(documented)), "a programme parameter is listed twice in the ODD table"
-    code = {r["name"]: r for r in programme_parameter_table()}
+    assert len(documented) == len(set(documented)), f"a {what} parameter is listed twice in the ODD table"
+    code = {r["name"]: r for r in table}
     assert set(documented) == set(code), (
-        f"ODD programme parameter table out of date: missing {sorted(set(code) - set(documented))}, "
+        f"ODD {what} parameter table out of date: missing {sorted(set(code) - set(documented))}, "
         f"stale {sorted(set(documented) - set(code))}")
     for row in rows:
         name = _ident(row["parameter"])
@@ -134,6 +140,45 @@ def test_programme_parameter_table_matches_the_code(text):
             f"{name}: ODD says {row['value']}, the code's default is {want['value']!r}")
         assert row["status"] == want["status"], f"{name}: ODD status {row['status']}, code {want['status']}"
         assert row["unit"] == want["unit"], f"{name}: ODD unit {row['unit']!r}, code {want['unit']!r}"
+
+
+def test_programme_parameter_table_matches_the_code(text):
+    # Headed `parameter`, not `name`, so the entity-model table test above does not read it; read
+    # from its own subsection, since the innovation table is headed `parameter` too.
+    rows = _table_rows(_subsection(text, "Programme parameters"), "parameter")
+    _check_parameter_table(rows, programme_parameter_table(), "programme")
+
+
+def test_innovation_parameter_table_matches_the_code(text):
+    rows = _table_rows(_subsection(text, "Innovation parameters"), "parameter")
+    _check_parameter_table(rows, innovation_parameter_table(), "innovation")
+
+
+def test_parameter_tables_headed_parameter_are_the_programme_and_innovation_tables(text):
+    rows = _table_rows(_section(text, "Parameters"), "parameter")
+    want = len(programme_parameter_table()) + len(innovation_parameter_table())
+    assert len(rows) == want, f"{len(rows)} rows in `parameter` tables of the Parameters section, expected {want}"
+
+
+def test_innovation_submodel_describes_its_indicators_streams_and_record_fields(text):
+    body = _section(text, "7. Submodels")
+    match = re.search(r"^### 7\.4 Innovation and brands(.*?)(?=^### 7\.5 )", body, re.M | re.S)
+    assert match, "no submodel 7.4 Innovation and brands in the ODD"
+    assert "not modelled" not in match.group(0).splitlines()[0], "7.4 still says it is not modelled"
+    missing = [iid for iid in innovation.INDICATORS if not _mentions(match.group(1), iid)]
+    assert not missing, f"innovation indicators not described in 7.4: {missing}"
+    missing = [c for c in innovation.CLOCKS if not _mentions(match.group(1), c)]
+    assert not missing, f"innovation clocks not described in 7.4: {missing}"
+    streams = [name for name in innovation.STREAMS if not _mentions(text, name)]
+    assert not streams, f"innovation random streams not named in docs/ODD.md: {streams}"
+    fields = [name for name in innovation.EXTRA_FIELDS if not _mentions(text, name)]
+    assert not fields, f"innovation record fields not named in docs/ODD.md: {fields}"
+
+
+def test_no_plan_indicator_is_described_as_not_modelled(text):
+    assert all(ind.modelled for ind in registry() if ind.no is not None)
+    for phrase in ("not modelled yet)", "are not modelled yet", "17 of the plan's 24"):
+        assert phrase not in text, f"docs/ODD.md still says {phrase!r}"
 
 
 def test_programme_submodels_describe_every_programme_indicator_and_stream(text):
@@ -181,3 +226,14 @@ def test_every_indicator_is_described_with_its_modelled_status(text):
         assert ind.id in rows, f"indicator {ind.id} has no row in the ODD indicator tables"
         assert rows[ind.id]["modelled"] == ("yes" if ind.modelled else "no"), (
             f"{ind.id}: ODD says modelled={rows[ind.id]['modelled']}, the registry says {ind.modelled}")
+
+
+def test_calibration_section_names_every_fitted_parameter():
+    from sim.calibration import FIT_BOUNDS
+    from sim.parameters import FITTED_FILE, read_fitted
+
+    text = ODD.read_text(encoding="utf-8")
+    section = text.split("## Calibration", 1)[1].split("\n## ", 1)[0]
+    for name in FIT_BOUNDS:
+        assert f"`{name}`" in section, name
+    assert set(read_fitted(FITTED_FILE)) == set(FIT_BOUNDS)
