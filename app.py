@@ -1,340 +1,566 @@
-"""Streamlit app: set policy levers, see Zhejiang's market entities through 2025 against the plan.
+"""Streamlit app: set policy levers, see Zhejiang's market and the plan's 24 indicators against targets.
 
-Run with ``streamlit run app.py``. The page is thin: scenarios, levers, runs, medians, bands
-and target probabilities all come from ``sim``; this file only lays them out.
+Run with ``streamlit run app.py`` (or ``make app``). The page is thin: levers, indicators,
+targets, runs, medians, bands and probabilities all come from ``sim``; ``sim.ui`` holds the
+labels, tables and charts. Chinese first, with an English switch.
+
+Environment (optional): ``SIM_SCENARIO_DIR`` (preset folder, default ``scenarios/``),
+``SIM_APP_SEEDS`` and ``SIM_APP_SCALE`` (default seeds and scale of a new session).
 """
 
 from __future__ import annotations
 
 import math
 import os
-import tomllib
+from dataclasses import dataclass
 from pathlib import Path as FilePath
 
-import altair as alt
 import pandas as pd
 import streamlit as st
 
-from sim.ensemble import bands, run_ensemble, summarise
-from sim.indicators import Indicator, by_id
-from sim.params import (LEVERS_BY_ID, Lever, Scenario, ScenarioError, apply_overrides, baseline, load_scenario,
-                        parse_scenario)
+from sim.ensemble import summarise
+from sim.indicators import Indicator, by_id, registry
+from sim.params import CITIES, CITY_NAMES_ZH, LEVERS, LEVERS_BY_ID, UNCERTAINTIES, Lever, Path, Scenario, \
+    ScenarioError, baseline
+from sim.ui import runner, views
+from sim.ui import scenario as sc
+from sim.ui import text as tx
+from sim.ui.history import history_points
 
-SCENARIO_DIR = FilePath(os.environ.get("SIM_SCENARIO_DIR") or FilePath(__file__).resolve().parent / "scenarios")
-FIRST_PRESETS = ("baseline", "plan")
-SLIDER_LEVERS = ("dual_random_share", "credit_application_rate", "entry_cost_index",
-                 "simplified_deregistration", "credit_penalty_severity")
+ROOT = FilePath(__file__).resolve().parent
+SCENARIO_DIR = FilePath(os.environ.get("SIM_SCENARIO_DIR") or ROOT / "scenarios")
+DEFAULT_SEEDS = int(os.environ.get("SIM_APP_SEEDS") or 10)  # about 2 s with the vector engine at scale 8000
+DEFAULT_SCALE = int(os.environ.get("SIM_APP_SCALE") or 8000)
+TARGET_YEAR = sc.TARGET_YEAR
+MAX_HORIZON = 2035
+MAX_SEEDS = 100
+MAX_PINNED = 4
 HEADLINE = "market_entities"
-BASE_YEAR = 2020
-TARGET_YEAR = 2025
-DEFAULT_SEEDS = 20
-DEFAULT_SCALE = 8000  # real entities per simulated one: about a second for 20 seeds with the vector engine
-ENGINE = "vector"  # the vectorised engine; it gives the Mesa reference engine's numbers (tests/test_vector.py)
-
-TEXT: dict[str, dict[str, str]] = {
-    "zh": {
-        "page_title": "浙江市场主体政策模拟",
-        "title": "浙江省市场主体政策模拟器",
-        "intro": "“十四五”市场监管规划（2021–2025年）：调整政策杠杆，"
-                 "查看全省在册市场主体的走势及达到规划目标的概率。",
-        "scenario_header": "情景",
-        "preset": "预设情景",
-        "levers_header": "政策杠杆（2025年取值）",
-        "lever_help_path": "滑块设定2025年取值；2020年为预设情景的取值（{v2020}），"
-                           "其间线性变化。",
-        "run_header": "运行设置",
-        "seeds": "随机种子数",
-        "seeds_help": "同一情景用不同随机种子运行的次数；中位数和5%–95%区间由此得出。",
-        "scale": "缩放比例（每个模拟主体代表的真实主体数）",
-        "scale_help": "数值越大运行越快，但随机波动越大。",
-        "spinner": "正在模拟 {seeds} 次运行……",
-        "run_error": "无法运行情景：{err}",
-        "file_error": "情景文件无法载入：{err}",
-        "no_presets": "没有可用的情景文件，使用2020年政策基准情景。",
-        "metric_median": "{year}年在册市场主体（中位数）",
-        "metric_delta": "较{year}年",
-        "metric_band": "5%–95%区间",
-        "metric_prob": "达到规划目标（{target}）的概率",
-        "caption": "基于 {seeds} 次随机运行，每个模拟主体代表 {scale} 个真实主体；"
-                   "计入在册的歇业主体。",
-        "chart_header": "在册市场主体总量",
-        "chart_caption": "实线：中位数；阴影：5%–95%区间；红色虚线与红点：{year}年规划目标；"
-                         "灰色菱形：2020年基数。",
-        "year": "年份",
-        "y_axis": "在册市场主体（万户）",
-        "median": "中位数",
-        "low": "5%分位",
-        "high": "95%分位",
-        "table_header": "有目标的规划指标（{year}年）",
-        "col_indicator": "指标",
-        "col_attribute": "属性",
-        "col_baseline": "2020年基数",
-        "col_target": "{year}年目标",
-        "col_median": "中位数",
-        "col_band": "5%–95%区间",
-        "col_prob": "达标概率",
-        "binding": "约束性",
-        "expected": "预期性",
-        "text target": "规划文本目标",
-    },
-    "en": {
-        "page_title": "Zhejiang market-entity policy simulator",
-        "title": "Zhejiang market-entity policy simulator",
-        "intro": "14th Five-Year Plan for market supervision (2021-2025): set policy levers and see the "
-                 "province's registered market entities and the chance of meeting the plan's targets.",
-        "scenario_header": "Scenario",
-        "preset": "Preset scenario",
-        "levers_header": "Policy levers (2025 value)",
-        "lever_help_path": "The slider sets the 2025 value; 2020 keeps the preset's value ({v2020}), "
-                           "linear in between.",
-        "run_header": "Run settings",
-        "seeds": "Seeds",
-        "seeds_help": "Runs of the scenario with different random seeds; the median and 5-95% band "
-                      "come from them.",
-        "scale": "Scale (real entities per simulated one)",
-        "scale_help": "Larger is faster but noisier.",
-        "spinner": "Simulating {seeds} runs...",
-        "run_error": "Cannot run the scenario: {err}",
-        "file_error": "A scenario file could not be loaded: {err}",
-        "no_presets": "No scenario file could be loaded; using the 2020-policy baseline.",
-        "metric_median": "Registered market entities, {year} (median)",
-        "metric_delta": "vs {year}",
-        "metric_band": "5-95% band",
-        "metric_prob": "Probability of meeting the plan target ({target})",
-        "caption": "From {seeds} random runs; each simulated entity stands for {scale} real ones. "
-                   "Dormant entities still on the register are counted.",
-        "chart_header": "Registered market entities",
-        "chart_caption": "Line: median; shading: 5-95% band; red dashed line and dot: {year} plan target; "
-                         "grey diamond: 2020 baseline.",
-        "year": "Year",
-        "y_axis": "Registered market entities (10k)",
-        "median": "Median",
-        "low": "5th percentile",
-        "high": "95th percentile",
-        "table_header": "Plan indicators with targets ({year})",
-        "col_indicator": "Indicator",
-        "col_attribute": "Attribute",
-        "col_baseline": "2020 baseline",
-        "col_target": "{year} target",
-        "col_median": "Median",
-        "col_band": "5-95% band",
-        "col_prob": "P(target met)",
-        "binding": "binding",
-        "expected": "expected",
-        "text target": "plan text target",
-    },
-}
-
-# Chinese for the lever units (sim.params declares units in English only).
-UNIT_ZH = {"%": "%", "share 0-1": "比例，0–1", "index, 2020 = 1": "指数，2020年=1", "months": "月",
-           "switch 0/1": "开关，0/1", "% per year": "%/年"}
-OP_SYMBOL = {">=": "≥", ">": ">", "<=": "≤", "<": "<"}
+VIEWS = ("scorecard", "charts", "compare", "downloads")
 
 
-def load_presets(directory: FilePath) -> tuple[dict[str, Scenario], list[str]]:
-    """Every scenario file in ``directory``, baseline and plan first, and the load errors."""
-    files = sorted(directory.glob("*.toml"))
-    files.sort(key=lambda f: (FIRST_PRESETS.index(f.stem) if f.stem in FIRST_PRESETS else len(FIRST_PRESETS)))
-    presets: dict[str, Scenario] = {}
-    errors: list[str] = []
-    for file in files:
-        try:
-            presets[file.stem] = load_scenario(file)
-        except ScenarioError as err:
-            errors.append(str(err))
-    return presets, errors
+@st.cache_resource
+def seed_cache() -> runner.SeedCache:
+    """Seed runs shared by every session of this server."""
+    return runner.SeedCache()
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def ensemble(scenario_toml: str, seeds: int, scale: float) -> pd.DataFrame:
-    """Tidy indicator rows of a scenario (given as its TOML text) over seeds 0..seeds-1."""
-    scenario = parse_scenario(tomllib.loads(scenario_toml), "<app>")
-    return run_ensemble(scenario, range(seeds), scale=scale, engine=ENGINE, workers=1)
+@dataclass
+class Settings:
+    """What the sidebar decided."""
+
+    presets: dict[str, Scenario]
+    preset_name: str
+    preset: Scenario
+    scenario: Scenario
+    changed: list[str]
+    seeds: int
+    scale: int
+    horizon: int
 
 
-def unit_format(ind: Indicator, lang: str) -> tuple[float, int, str]:
-    """(factor, decimals, suffix) to show an indicator's values to readers of ``lang``."""
-    if ind.unit_en == "10k entities":
-        return (1.0, 1, "万户") if lang == "zh" else (0.01, 2, " million")
-    if ind.unit_en == "%":
-        return 1.0, 1, "%"
-    return 1.0, 1, ind.unit_zh if lang == "zh" else f" {ind.unit_en}"
+def city_label(city: str, lang: str) -> str:
+    return CITY_NAMES_ZH.get(city, city) if lang == "zh" else city
 
 
-def fmt(value: float | None, ind: Indicator, lang: str, sign: bool = False, trim: bool = False) -> str:
-    """A value with its unit, e.g. 1149.4万户 or 11.49 million; ``trim`` drops trailing zeros
-    (for round numbers such as targets), ``sign`` always shows + or -."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "—"
-    factor, decimals, suffix = unit_format(ind, lang)
-    text = f"{value * factor:{'+' if sign else ''}.{decimals}f}"
-    if trim and "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return text + suffix
+def scenario_label(s: Scenario, lang: str) -> str:
+    return s.label_zh if lang == "zh" else s.label_en
 
 
-def fmt_band(low: float, high: float, ind: Indicator, lang: str) -> str:
-    """A 5-95% band, e.g. 1049.4–1289.2万户."""
-    if math.isnan(low) or math.isnan(high):
-        return "—"
-    factor, decimals, suffix = unit_format(ind, lang)
-    return f"{low * factor:.{decimals}f}–{high * factor:.{decimals}f}{suffix}"
+def decimals(step: float | int) -> int:
+    return 0 if isinstance(step, int) else max(0, -int(math.floor(math.log10(step))))
 
 
-def fmt_prob(prob: float) -> str:
-    """A probability as a whole percentage."""
-    return "—" if math.isnan(prob) else f"{prob:.0%}"
+def widget_key(key: str, lang: str) -> str:
+    """The key of a selectbox whose option labels depend on the language: ``key`` in Chinese,
+    ``key__en`` in English. A browser keeps a selectbox's choice as its label, so one widget whose
+    labels change would fall back to its first option; a widget per language does not."""
+    return key if lang == "zh" else f"{key}__{lang}"
 
 
-def fmt_target(ind: Indicator, lang: str) -> str:
-    """The target with its comparison, e.g. ≥1100万户."""
-    return OP_SYMBOL.get(ind.target_op, ind.target_op) + fmt(ind.target, ind, lang, trim=True)
+def choose(key: str, value: str) -> None:
+    """Set a language-dependent selectbox's choice (before it is drawn in this run)."""
+    st.session_state.setdefault("_choices", {})[key] = value
+    for lang in tx.LANGS:
+        st.session_state.pop(widget_key(key, lang), None)
 
 
-def lever_label(lever: Lever, lang: str) -> str:
-    """A lever's label with its unit in the chosen language."""
-    if lang == "zh":
-        return f"{lever.label_zh}（{UNIT_ZH.get(lever.unit, lever.unit)}）"
-    return f"{lever.label_en} ({lever.unit})"
+def select(container, label: str, options: list, key: str, lang: str, default=None, **kwargs):
+    """A selectbox whose choice is kept across the language switch (see :func:`widget_key`)."""
+    store = st.session_state.setdefault("_choices", {})
+    wkey = widget_key(key, lang)
+    if st.session_state.get(wkey) in options:
+        store[key] = st.session_state[wkey]
+    else:
+        st.session_state[wkey] = store[key] if store.get(key) in options else (
+            default if default in options else options[0])
+    value = container.selectbox(label, options, key=wkey, **kwargs)
+    store[key] = value
+    return value
 
 
-def slider_step(lever: Lever) -> float | int:
-    """About a hundredth of the lever's range, rounded down to a power of ten."""
-    if lever.integer:
-        return 1
-    return 10.0 ** math.floor(math.log10((lever.high - lever.low) / 100))
+# ---------------------------------------------------------------- sidebar
 
 
-def sidebar(t: dict[str, str], lang: str) -> tuple[Scenario, int, int]:
-    """The scenario chosen in the sidebar (preset plus slider overrides), seeds and scale."""
-    st.sidebar.header(t["scenario_header"])
-    presets, errors = load_presets(SCENARIO_DIR)
+def handle_upload(box, t: dict[str, str]) -> str | None:
+    """The scenario file uploader: a valid file joins the presets (returns its preset key when new);
+    a bad one shows the ScenarioError text and changes nothing."""
+    upload = box.file_uploader(t["upload"], type=["toml"], key="upload", help=t["upload_help"])
+    if upload is None:
+        return None
+    try:
+        scenario = sc.scenario_from_bytes(upload.getvalue(), upload.name)
+    except ScenarioError as err:
+        box.error(t["upload_error"].format(err=err))
+        return None
+    key = sc.UPLOAD_PREFIX + FilePath(upload.name).stem
+    st.session_state.setdefault("uploaded", {})[key] = scenario
+    if st.session_state.get("_upload_id") != upload.file_id:
+        st.session_state["_upload_id"] = upload.file_id
+        return key
+    return None
+
+
+def reset_to_preset() -> None:
+    st.session_state.pop("_sliders_from", None)
+
+
+def sync_sliders(preset_key: str, preset: Scenario) -> None:
+    """A new preset (or an edited preset file) puts every slider at the preset's value."""
+    if st.session_state.get("_sliders_from") == preset_key:
+        return
+    for lever in LEVERS:
+        st.session_state[f"lever_{lever.id}"] = sc.slider_value(lever, preset.levers[lever.id].at(TARGET_YEAR))
+    for unc in UNCERTAINTIES:
+        st.session_state[f"unc_{unc.id}"] = sc.slider_value(unc, preset.uncertainties[unc.id].at(sc.POLICY_START))
+    st.session_state["city_overrides"] = {}
+    st.session_state["_sliders_from"] = preset_key
+
+
+def value_slider(spec: Lever, path: Path, year: int, key: str, lang: str, t: dict[str, str]) -> float:
+    """A slider for a lever or uncertainty with its unit, help and 2020 value; returns its value."""
+    step = sc.slider_step(spec)
+    st.session_state.setdefault(key, sc.slider_value(spec, path.at(year)))
+    low, high = (int(spec.low), int(spec.high)) if spec.integer else (float(spec.low), float(spec.high))
+    value = st.slider(
+        tx.lever_label(spec, lang), min_value=low, max_value=high, step=step, format=f"%.{decimals(step)}f",
+        key=key, help=tx.lever_help(spec, lang) + "\n\n" + t["lever_help_tail"].format(
+            v2020=tx.num(spec.value_2020), low=tx.num(spec.low), high=tx.num(spec.high)))
+    st.caption(t["lever_marks"].format(v2020=tx.num(spec.value_2020), year=year, preset=tx.num(path.at(year))))
+    return value
+
+
+def add_city_override(lang: str) -> None:
+    lid = st.session_state[widget_key("city_lever_pick", lang)]
+    city = st.session_state[widget_key("city_pick", lang)]
+    st.session_state.setdefault("city_overrides", {})[(city, lid)] = st.session_state[f"city_value_{lid}"]
+
+
+def remove_city_override(city: str, lid: str) -> None:
+    st.session_state.get("city_overrides", {}).pop((city, lid), None)
+
+
+def city_overrides(preset: Scenario, lever_values: dict[str, float], lang: str, t: dict[str, str]) -> dict:
+    """The city-override editor: pick a city and a lever, set its 2025 value, add; remove any."""
+    overrides: dict[tuple[str, str], float] = st.session_state.setdefault("city_overrides", {})
+    with st.sidebar.expander(t["city_header"], expanded=bool(overrides)):
+        st.caption(t["city_caption"].format(year=TARGET_YEAR))
+        select(st, t["city_pick"], list(CITIES), "city_pick", lang, format_func=lambda c: city_label(c, lang))
+        lid = select(st, t["city_lever"], [lv.id for lv in LEVERS], "city_lever_pick", lang,
+                     format_func=lambda i: tx.lever_label(LEVERS_BY_ID[i], lang))
+        spec = LEVERS_BY_ID[lid]
+        step = sc.slider_step(spec)
+        vkey = f"city_value_{lid}"
+        st.session_state.setdefault(vkey, sc.slider_value(spec, lever_values.get(lid, spec.value_2020)))
+        low, high = (int(spec.low), int(spec.high)) if spec.integer else (float(spec.low), float(spec.high))
+        st.number_input(t["city_value"].format(year=TARGET_YEAR), min_value=low, max_value=high, step=step,
+                        format=f"%.{decimals(step)}f", key=vkey, help=tx.lever_help(spec, lang))
+        st.button(t["city_add"], key="city_add", on_click=add_city_override, args=(lang,))
+        if preset.city_levers:
+            items = [f"{city_label(c, lang)} · {tx.lever_name(LEVERS_BY_ID[k], lang)}"
+                     for c, over in preset.city_levers.items() for k in over]
+            st.caption(t["city_from_preset"].format(items="；".join(items) if lang == "zh" else "; ".join(items)))
+        if not overrides:
+            st.caption(t["city_none"])
+        for (city, lever_id), value in list(overrides.items()):
+            item = f"{city_label(city, lang)} · {tx.lever_name(LEVERS_BY_ID[lever_id], lang)} = {tx.num(value)}"
+            st.button(t["city_remove"].format(item=item), key=f"city_remove_{city}_{lever_id}",
+                      on_click=remove_city_override, args=(city, lever_id), width="stretch")
+    return dict(overrides)
+
+
+def sidebar(lang: str, t: dict[str, str]) -> Settings:
+    """Preset or uploaded scenario, levers by plan group, city overrides, economy, run settings."""
+    sb = st.sidebar
+    sb.header(t["scenario_header"])
+    presets, errors = sc.load_presets(SCENARIO_DIR)
     for err in errors:
-        st.error(t["file_error"].format(err=err))
+        sb.error(t["file_error"].format(err=err))
     if not presets:
-        st.warning(t["no_presets"])
+        sb.warning(t["no_presets"])
         presets = {"baseline": baseline()}
-    if st.session_state.get("preset") not in presets:
-        st.session_state["preset"] = next(iter(presets))
-    name = st.sidebar.selectbox(
-        t["preset"], list(presets), key="preset",
-        format_func=lambda n: presets[n].label_zh if lang == "zh" else presets[n].label_en)
+    preset_box, upload_box = sb.container(), sb.container()
+    new_upload = handle_upload(upload_box, t)
+    presets.update(st.session_state.get("uploaded", {}))
+    if new_upload:
+        choose("preset", new_upload)
+
+    def preset_label(name: str) -> str:
+        label = scenario_label(presets[name], lang)
+        return label + t["uploaded_suffix"] if name.startswith(sc.UPLOAD_PREFIX) else label
+
+    name = select(preset_box, t["preset"], list(presets), "preset", lang, format_func=preset_label,
+                  help=t["preset_help"])
     preset = presets[name]
+    sync_sliders(name + "\n" + sc.run_key(preset), preset)
 
-    # A new preset (or an edited preset file) resets the sliders to its 2025 values.
-    preset_toml = preset.to_toml()
-    if st.session_state.get("_sliders_from") != preset_toml:
-        for lid in SLIDER_LEVERS:
-            lever = LEVERS_BY_ID[lid]
-            value = preset.levers[lid].at(TARGET_YEAR)
-            st.session_state[f"lever_{lid}"] = int(value) if lever.integer else float(value)
-        st.session_state["_sliders_from"] = preset_toml
+    sb.header(t["levers_header"])
+    sb.caption(t["levers_caption"].format(year=TARGET_YEAR))
+    lever_values: dict[str, float] = {}
+    groups = sc.lever_groups()
+    for group in tx.group_order(groups):
+        with sb.expander(tx.group_label(group, lang), expanded=group in tx.OPEN_GROUPS):
+            for lever in groups[group]:
+                lever_values[lever.id] = value_slider(lever, preset.levers[lever.id], TARGET_YEAR,
+                                                      f"lever_{lever.id}", lang, t)
+    overrides = city_overrides(preset, lever_values, lang, t)
+    unc_values: dict[str, float] = {}
+    with sb.expander(t["uncertainty_header"]):
+        st.caption(t["uncertainty_caption"])
+        for unc in UNCERTAINTIES:
+            unc_values[unc.id] = value_slider(unc, preset.uncertainties[unc.id], sc.POLICY_START,
+                                              f"unc_{unc.id}", lang, t)
 
-    st.sidebar.subheader(t["levers_header"])
-    overrides = []
-    for lid in SLIDER_LEVERS:
-        lever = LEVERS_BY_ID[lid]
-        step = slider_step(lever)
-        decimals = max(0, -int(math.floor(math.log10(step))))
-        v2020 = preset.levers[lid].at(BASE_YEAR)
-        lever_help = lever.help_zh if lang == "zh" else lever.help_en
-        value = st.sidebar.slider(
-            lever_label(lever, lang),
-            min_value=int(lever.low) if lever.integer else float(lever.low),
-            max_value=int(lever.high) if lever.integer else float(lever.high),
-            step=step, format=f"%.{decimals}f", key=f"lever_{lid}",
-            help=f"{lever_help}\n\n{t['lever_help_path'].format(v2020=f'{v2020:g}')}")
-        if not math.isclose(value, preset.levers[lid].at(TARGET_YEAR), abs_tol=1e-9):
-            overrides.append(f"{lid}={BASE_YEAR}:{v2020:g},{TARGET_YEAR}:{value:g}")
-    scenario = apply_overrides(preset, overrides, source="app") if overrides else preset
-
-    st.sidebar.subheader(t["run_header"])
+    sb.header(t["run_header"])
     st.session_state.setdefault("seeds", DEFAULT_SEEDS)
     st.session_state.setdefault("scale", DEFAULT_SCALE)
-    seeds = st.sidebar.number_input(t["seeds"], min_value=1, max_value=50, step=1, key="seeds",
-                                    help=t["seeds_help"])
-    scale = st.sidebar.number_input(t["scale"], min_value=1000, max_value=1_000_000, step=1000, key="scale",
-                                    help=t["scale_help"])
-    return scenario, int(seeds), int(scale)
+    st.session_state.setdefault("horizon", TARGET_YEAR)
+    seeds = sb.number_input(t["seeds"], min_value=1, max_value=MAX_SEEDS, step=1, key="seeds", help=t["seeds_help"])
+    horizon = sb.slider(t["horizon"], min_value=TARGET_YEAR, max_value=MAX_HORIZON, step=1, key="horizon",
+                        help=t["horizon_help"])
+    scale = sb.number_input(t["scale"], min_value=1000, max_value=1_000_000, step=1000, key="scale",
+                            help=t["scale_help"])
+    sb.caption(t["run_caption"])
+
+    lever_changes = {lid: v for lid, v in lever_values.items()
+                     if v != sc.slider_value(LEVERS_BY_ID[lid], preset.levers[lid].at(TARGET_YEAR))}
+    unc_changes = {uid: v for uid, v in unc_values.items()
+                   if v != sc.slider_value(next(u for u in UNCERTAINTIES if u.id == uid),
+                                           preset.uncertainties[uid].at(sc.POLICY_START))}
+    scenario = sc.resolve(preset, lever_changes, unc_changes, overrides)
+    changed = sc.changed_levers(preset, scenario)
+    if changed:
+        scenario = sc.renamed(scenario, f"{preset.name}-adjusted", f"{preset.label_zh}（调整）",
+                              f"{preset.label_en} (adjusted)")
+        names = []
+        for item in changed:
+            city, _, lid = item.rpartition(".")
+            spec = LEVERS_BY_ID.get(lid) or next((u for u in UNCERTAINTIES if u.id == lid), None)
+            label = tx.lever_name(spec, lang) if spec else lid
+            names.append(f"{city_label(city, lang)}·{label}" if city else label)
+        preset_box.caption(t["changed_some"].format(n=len(changed), items="、".join(names) if lang == "zh"
+                                                    else ", ".join(names)))
+        preset_box.button(t["reset"], key="reset", on_click=reset_to_preset)
+    else:
+        preset_box.caption(t["changed_none"])
+    preset_box.download_button(t["download_toml"], data=scenario.to_toml(), file_name=f"{scenario.name}.toml",
+                               mime="application/toml", key="download_toml_sidebar", help=t["download_toml_help"],
+                               on_click="ignore")
+    return Settings(presets, name, preset, scenario, changed, int(seeds), int(scale), int(horizon))
 
 
-def headline(summary: pd.DataFrame, t: dict[str, str], lang: str) -> None:
-    """Median, band and probability of meeting the target for registered market entities."""
-    ind = by_id()[HEADLINE]
-    row = summary.set_index("indicator").loc[HEADLINE]
-    median_col, band_col, prob_col = st.columns(3)
-    median_col.metric(t["metric_median"].format(year=TARGET_YEAR), fmt(row["median_2025"], ind, lang),
-                      delta=f"{fmt(row['median_2025'] - ind.baseline_2020, ind, lang, sign=True)} "
-                            f"{t['metric_delta'].format(year=BASE_YEAR)}")
-    band_col.metric(t["metric_band"], fmt_band(row["p05_2025"], row["p95_2025"], ind, lang))
-    prob_col.metric(t["metric_prob"].format(target=fmt_target(ind, lang)), fmt_prob(row["prob_target_met"]))
+# ---------------------------------------------------------------- runs
 
 
-def chart(tidy: pd.DataFrame, t: dict[str, str]) -> alt.LayerChart:
-    """Median line and 5-95% band of registered entities by year, with the 2020 baseline and the target."""
-    ind = by_id()[HEADLINE]
-    data = bands(tidy)
-    data = data[data["indicator"] == HEADLINE]
-    x = alt.X("year:Q", title=t["year"], axis=alt.Axis(format="d", tickMinStep=1))
-    tooltip = [alt.Tooltip("year:Q", title=t["year"], format="d"),
-               alt.Tooltip("median:Q", title=t["median"], format=".1f"),
-               alt.Tooltip("low:Q", title=t["low"], format=".1f"),
-               alt.Tooltip("high:Q", title=t["high"], format=".1f")]
-    base = alt.Chart(data).encode(x=x)
-    band = base.mark_area(opacity=0.25, color="#1f77b4").encode(
-        y=alt.Y("low:Q", title=t["y_axis"], scale=alt.Scale(zero=False)), y2="high:Q")
-    line = base.mark_line(point=True, color="#1f77b4").encode(y="median:Q", tooltip=tooltip)
-    marks = pd.DataFrame({"year": [BASE_YEAR, TARGET_YEAR], "value": [ind.baseline_2020, ind.target]})
-    target_rule = alt.Chart(marks.tail(1)).mark_rule(color="#d62728", strokeDash=[6, 4]).encode(y="value:Q")
-    target_point = alt.Chart(marks.tail(1)).mark_point(color="#d62728", filled=True, size=90).encode(
-        x="year:Q", y="value:Q")
-    base_point = alt.Chart(marks.head(1)).mark_point(color="grey", shape="diamond", filled=True, size=110).encode(
-        x="year:Q", y="value:Q")
-    return alt.layer(band, line, target_rule, target_point, base_point)
+def run(requests: list[runner.Request], settings: Settings, t: dict[str, str]) -> list[pd.DataFrame]:
+    """Ensembles of the requested scenarios on the same seeds; missing seed runs are computed with a
+    progress bar (an interrupted run keeps the seeds it finished)."""
+    cache = seed_cache()
+    seeds = range(settings.seeds)
+    todo = runner.missing(cache, requests, seeds, settings.scale, settings.horizon)
+    if todo:
+        bar = st.progress(0.0, text=t["progress_start"].format(total=len(todo)))
+
+        def progress(done: int, total: int, left: float) -> None:
+            bar.progress(done / total, text=t["progress"].format(done=done, total=total, left=left))
+
+        runner.compute(cache, todo, sc.from_key, progress)
+        bar.empty()
+    return [runner.ensemble(cache, r, seeds, settings.scale, settings.horizon, sc.from_key) for r in requests]
 
 
-def target_table(summary: pd.DataFrame, t: dict[str, str], lang: str) -> pd.DataFrame:
-    """Summary rows that have a target, formatted for readers of ``lang``."""
-    indicators = by_id()
-    rows = []
-    for _, row in summary[summary["target_2025"].notna()].iterrows():
-        ind = indicators[row["indicator"]]
-        rows.append({
-            t["col_indicator"]: ind.name_zh if lang == "zh" else ind.name_en,
-            t["col_attribute"]: t.get(ind.attribute, ind.attribute),
-            t["col_baseline"]: fmt(ind.baseline_2020, ind, lang, trim=True),
-            t["col_target"].format(year=TARGET_YEAR): fmt_target(ind, lang),
-            t["col_median"]: fmt(row["median_2025"], ind, lang),
-            t["col_band"]: fmt_band(row["p05_2025"], row["p95_2025"], ind, lang),
-            t["col_prob"]: fmt_prob(row["prob_target_met"]),
+# ---------------------------------------------------------------- main area
+
+
+def headline(summary: pd.DataFrame, settings: Settings, lang: str, t: dict[str, str]) -> None:
+    """Registered market entities in 2025 (median, band, probability) and the binding indicators' marks."""
+    rows = summary.set_index("indicator")
+    cols = st.columns([1.1, 1.4, 1.1, 1.1])
+    if HEADLINE in rows.index:
+        ind, row = by_id()[HEADLINE], rows.loc[HEADLINE]
+        cols[0].metric(t["metric_median"].format(year=TARGET_YEAR), tx.fmt(row["median_2025"], ind, lang, short=True),
+                       delta=f"{tx.fmt(row['median_2025'] - ind.baseline_2020, ind, lang, sign=True, short=True)} "
+                             f"{t['metric_delta']}")
+        cols[1].metric(t["metric_band"], tx.fmt_band(row["p05_2025"], row["p95_2025"], ind, lang,
+                                                     digits=0 if lang == "zh" else 1, short=True))
+        cols[2].metric(t["metric_prob"].format(target=tx.fmt_target(ind, lang, short=True)),
+                       tx.fmt_prob(row["prob_target_met"]))
+    counts = views.binding_counts(summary)
+    cols[3].metric(t["metric_binding"], t["metric_binding_value"].format(
+        met=counts["met"], risk=counts["at risk"], missed=counts["missed"]),
+        help=t["metric_binding_help"].format(year=TARGET_YEAR))
+    st.caption(t["caption"].format(scenario=scenario_label(settings.scenario, lang), seeds=settings.seeds,
+                                   scale=f"{settings.scale:,}", horizon=settings.horizon))
+
+
+def indicator_options() -> list[str]:
+    """Indicators a chart can show: the scorecard's, the model's outputs, then text targets not modelled
+    (which show why)."""
+    ids = [ind.id for ind in views.scorecard_indicators()]
+    ids += [ind.id for ind in registry() if ind.modelled and ind.id not in ids]
+    return ids + [ind.id for ind in views.other_text_targets() if ind.id not in ids]
+
+
+def indicator_option_label(iid: str, lang: str) -> str:
+    ind = by_id()[iid]
+    prefix = f"{ind.no}. " if ind.no is not None else ""
+    return prefix + tx.indicator_name(ind, lang)
+
+
+def indicator_detail(tidy: pd.DataFrame, ind: Indicator, lang: str, t: dict[str, str]) -> None:
+    """The chart of one indicator (or why it is not modelled), its mechanism and levers."""
+    st.subheader(t["indicator_header"].format(name=tx.indicator_name(ind, lang)))
+    if ind.modelled:
+        st.altair_chart(views.indicator_chart(tidy, ind, lang, history_points(ind)), width="stretch")
+        st.caption(t["indicator_caption"].format(year=ind.target_year))
+    else:
+        st.info(t["indicator_not_modelled"].format(reason=tx.reason(ind, lang)))
+    levers = [tx.lever_name(LEVERS_BY_ID[lid], lang) for lid in ind.levers if lid in LEVERS_BY_ID]
+    st.caption(t["levers_moving"].format(levers="、".join(levers) if lang == "zh" else ", ".join(levers))
+               if levers else t["no_levers"])
+    if ind.mechanism:
+        with st.expander(t["mechanism"]):
+            st.write(ind.mechanism)
+
+
+def scorecard_view(tidy: pd.DataFrame, summary: pd.DataFrame, settings: Settings, lang: str,
+                   t: dict[str, str]) -> None:
+    st.subheader(t["scorecard_header"].format(year=TARGET_YEAR))
+    st.caption(t["scorecard_caption"])
+    final = summarise(tidy, settings.horizon) if settings.horizon > TARGET_YEAR else None
+    table, ids = views.scorecard(summary, lang, TARGET_YEAR, final, settings.horizon if final is not None else None)
+    event = st.dataframe(
+        views.status_colours(table, lang), hide_index=True, width="stretch", height=36 * (len(table) + 1) + 4,
+        key="scorecard",
+        on_select="rerun", selection_mode="single-row",
+        column_config={
+            t["col_no"]: st.column_config.NumberColumn(t["col_no"], format="%d", width="small"),
+            t["col_prob"]: st.column_config.ProgressColumn(t["col_prob"], format="%d%%", min_value=0,
+                                                           max_value=100, width="small"),
         })
-    return pd.DataFrame(rows)
+    rows = list(getattr(getattr(event, "selection", None), "rows", []) or [])
+    if rows and rows[0] < len(ids):
+        picked = ids[rows[0]]
+        if st.session_state.get("_scorecard_pick") != picked:
+            st.session_state["_scorecard_pick"] = picked
+            choose("indicator", picked)
+    others = views.other_text_targets()
+    if others:
+        with st.expander(t["other_text_targets"].format(n=len(others))):
+            st.dataframe(pd.DataFrame({
+                t["col_indicator"]: [tx.indicator_name(i, lang) for i in others],
+                t["col_target"].format(year=TARGET_YEAR): [tx.fmt_target(i, lang) for i in others],
+                t["col_note"]: [t["not_modelled_reason"].format(reason=tx.reason(i, lang)) for i in others],
+            }), hide_index=True, width="stretch")
+    options = indicator_options()
+    iid = select(st, t["pick_indicator"], options, "indicator", lang, default=HEADLINE,
+                       format_func=lambda i: indicator_option_label(i, lang))
+    indicator_detail(tidy, by_id()[iid], lang, t)
+
+
+def charts_view(tidy: pd.DataFrame, settings: Settings, lang: str, t: dict[str, str]) -> None:
+    reg = by_id()
+    st.subheader(t["charts_header"])
+    entities = reg[HEADLINE]
+    factor, unit = tx.display_unit(entities, lang)
+    y_entities = f"{t['chart_kinds'].split('（')[0]}（{unit}）" if lang == "zh" else f"Entities ({unit})"
+    left, right = st.columns(2)
+    with left:
+        st.markdown(f"**{t['chart_kinds']}**")
+        kinds = [(runner.RECORD_PREFIX + "registered_company", t["kind_company"]),
+                 (runner.RECORD_PREFIX + "registered_other", t["kind_other"]),
+                 (runner.RECORD_PREFIX + "registered_individual", t["kind_individual"])]
+        st.altair_chart(views.lines_chart(tidy, kinds, y_entities, lang, factor, history_points(entities),
+                                          stacked=True), width="stretch")
+        st.caption(t["chart_kinds_caption"])
+    with right:
+        st.markdown(f"**{t['chart_cities']}**")
+        chart = views.city_chart(tidy, [(c, city_label(c, lang)) for c in CITIES], settings.horizon, y_entities,
+                                 lang, runner.CITY_PREFIX, factor)
+        if chart is None:
+            st.info(t["cities_unavailable"])
+        else:
+            st.altair_chart(chart, width="stretch")
+            st.caption(t["chart_cities_caption"].format(year=settings.horizon))
+    left, right = st.columns(2)
+    with left:
+        st.markdown(f"**{t['chart_flows']}**")
+        flows = [(i, tx.indicator_name(reg[i], lang)) for i in ("new_registrations", "deregistrations",
+                                                                 "dormant_entities") if i in reg]
+        if flows:
+            f, u = tx.display_unit(reg[flows[0][0]], lang)
+            st.altair_chart(views.lines_chart(tidy, flows, u, lang, f), width="stretch")
+        st.caption(t["chart_flows_caption"])
+    with right:
+        st.markdown(f"**{t['chart_compliance']}**")
+        if "compliance_rate" in reg:
+            st.altair_chart(views.indicator_chart(tidy, reg["compliance_rate"], lang), width="stretch")
+        st.caption(t["chart_compliance_caption"])
+    left, right = st.columns(2)
+    with left:
+        st.markdown(f"**{t['chart_inspections']}**")
+        ids = [i for i in ("inspections", "inspections_on_compliant") if i in reg]
+        if ids:
+            f, u = tx.display_unit(reg[ids[0]], lang)
+            st.altair_chart(views.lines_chart(tidy, [(i, tx.indicator_name(reg[i], lang)) for i in ids], u, lang, f),
+                            width="stretch")
+        if len(ids) == 2:
+            at = tidy[tidy["year"] == settings.horizon].groupby("indicator")["value"].median()
+            if at.get(ids[0], 0) > 0:
+                share = at[ids[1]] / at[ids[0]]
+                st.caption(t["chart_inspections_caption"].format(
+                    year=settings.horizon, share=f"{share:.0%}", on=tx.fmt(at[ids[1]], reg[ids[1]], lang),
+                    all=tx.fmt(at[ids[0]], reg[ids[0]], lang)))
+    with right:
+        if "dual_random_share" in reg:
+            ind = reg["dual_random_share"]
+            st.markdown(f"**{tx.indicator_name(ind, lang)}**")
+            st.altair_chart(views.indicator_chart(tidy, ind, lang), width="stretch")
+
+
+def pin_current(key: str, default_name: str, t: dict[str, str]) -> None:
+    pinned = st.session_state.setdefault("pinned", [])
+    name = (st.session_state.get("pin_name") or "").strip() or default_name
+    if len(pinned) >= MAX_PINNED:
+        st.session_state["_pin_message"] = t["pin_full"].format(n=MAX_PINNED)
+    elif name in [p["name"] for p in pinned] or name == t["current"]:
+        st.session_state["_pin_message"] = t["pin_duplicate"].format(name=name)
+    else:
+        pinned.append({"name": name, "key": key})
+        st.session_state["pin_name"] = ""
+        st.session_state.pop("_pin_message", None)
+
+
+def unpin(name: str) -> None:
+    st.session_state["pinned"] = [p for p in st.session_state.get("pinned", []) if p["name"] != name]
+
+
+def compare_view(tidy: pd.DataFrame, settings: Settings, lang: str, t: dict[str, str]) -> None:
+    st.subheader(t["compare_header"])
+    st.caption(t["compare_caption"].format(n=MAX_PINNED))
+    pinned: list[dict[str, str]] = st.session_state.setdefault("pinned", [])
+    key = sc.run_key(settings.scenario)
+    default_name = f"{scenario_label(settings.scenario, lang)} #{len(pinned) + 1}"
+    left, right = st.columns([3, 1], vertical_alignment="bottom")
+    left.text_input(t["pin_name"], key="pin_name", placeholder=default_name)
+    right.button(t["pin"], key="pin", on_click=pin_current, args=(key, default_name, t), type="primary",
+                 disabled=len(pinned) >= MAX_PINNED)
+    if st.session_state.get("_pin_message"):
+        st.warning(st.session_state["_pin_message"])
+    if pinned:
+        st.markdown(f"**{t['pinned']}**")
+        cols = st.columns(MAX_PINNED)
+        for col, p in zip(cols, pinned):
+            col.button(t["unpin"].format(name=p["name"]), key=f"unpin_{p['name']}", on_click=unpin,
+                       args=(p["name"],))
+
+    refs = {f"preset:{n}": (s, scenario_label(s, lang)) for n, s in settings.presets.items()}
+    ref_options = list(refs) + [f"pinned:{p['name']}" for p in pinned]
+    left, mid, right = st.columns([2, 1, 2])
+    ref_id = select(left, t["reference"], ref_options, "reference", lang, default="preset:baseline",
+                    help=t["reference_help"], format_func=lambda o: refs[o][1] if o in refs else o.split(":", 1)[1])
+    years = list(range(sc.POLICY_START, settings.horizon + 1))
+    if st.session_state.get("compare_year") not in years:
+        st.session_state["compare_year"] = TARGET_YEAR
+    year = mid.selectbox(t["year"], years, key="compare_year")
+    if ref_id in refs:
+        ref = runner.Request(sc.run_key(refs[ref_id][0]), refs[ref_id][1])
+    else:
+        p = next(p for p in pinned if p["name"] == ref_id.split(":", 1)[1])
+        ref = runner.Request(p["key"], p["name"])
+    shown = [runner.Request(key, t["current"])] + [runner.Request(p["key"], p["name"]) for p in pinned]
+    shown = [r for r in shown if r.name != ref.name]
+    ref_tidy, *tidies = run([ref] + shown, settings, t)
+    names = [r.name for r in shown]
+    ref_name = ref.name + (" " if ref.name in names else "")
+    st.markdown(f"**{t['compare_side'].format(year=year)}**")
+    side = views.side_by_side([ref_tidy] + tidies, [ref_name] + names, lang, year)
+    st.dataframe(side, hide_index=True, width="stretch", key="compare_side", height=36 * (len(side) + 1) + 4)
+    st.markdown(f"**{t['compare_diff'].format(ref=ref.name, year=year)}**")
+    diff = views.differences(ref_tidy, tidies, names, lang, year)
+    st.dataframe(diff, hide_index=True, width="stretch", key="compare_diff", height=36 * (len(diff) + 1) + 4)
+    options = [ind.id for ind in views.compare_indicators()]
+    iid = select(right, t["compare_indicator"], options, "compare_indicator", lang, default=HEADLINE,
+                          format_func=lambda i: indicator_option_label(i, lang))
+    st.markdown(f"**{t['compare_chart']}: {tx.indicator_name(by_id()[iid], lang)}**")
+    st.altair_chart(views.compare_chart([ref_tidy] + tidies, [ref_name] + names, by_id()[iid], lang),
+                    width="stretch")
+
+
+def downloads_view(tidy: pd.DataFrame, summary: pd.DataFrame, settings: Settings, lang: str,
+                   t: dict[str, str]) -> None:
+    st.subheader(t["downloads_header"])
+    s = settings.scenario
+    cols = st.columns(3)
+    cols[0].download_button(t["download_toml"], data=s.to_toml(), file_name=f"{s.name}.toml",
+                            mime="application/toml", key="download_toml", help=t["download_toml_help"],
+                            on_click="ignore")
+    cols[1].download_button(t["download_csv"], data=runner.indicators_only(tidy).to_csv(index=False,
+                                                                                        float_format="%.10g"),
+                            file_name="indicators.csv", mime="text/csv", key="download_csv",
+                            help=t["download_csv_help"], on_click="ignore")
+    cols[2].download_button(t["download_summary"], data=summary.to_csv(index=False, float_format="%.10g"),
+                            file_name="summary.csv", mime="text/csv", key="download_summary",
+                            help=t["download_summary_help"], on_click="ignore")
+    st.markdown(t["reproduce"])
+    st.code(f"python -m sim run --scenario {s.name}.toml --seeds {settings.seeds} --scale {settings.scale} "
+            f"--horizon {settings.horizon} --engine vector --out out/", language="bash")
+    with st.expander(t["toml_preview"], expanded=True):
+        st.code(s.to_toml(), language="toml")
 
 
 def main() -> None:
     """The page."""
-    st.set_page_config(page_title=TEXT[st.session_state.get("lang", "zh")]["page_title"], layout="wide")
-    lang = st.sidebar.radio("语言 / Language", ["zh", "en"], key="lang", horizontal=True,
-                            format_func=lambda code: {"zh": "中文", "en": "English"}[code])
-    t = TEXT[lang]
+    lang0 = st.session_state.get("lang", "zh")
+    st.set_page_config(page_title=tx.texts(lang0)["page_title"], layout="wide")
+    lang = st.sidebar.radio("语言 / Language", list(tx.LANGS), key="lang", horizontal=True,
+                            format_func=lambda code: tx.LANG_NAMES[code])
+    t = tx.texts(lang)
     st.title(t["title"])
     st.caption(t["intro"])
     try:
-        scenario, seeds, scale = sidebar(t, lang)
+        settings = sidebar(lang, t)
+        tidy, = run([runner.Request(sc.run_key(settings.scenario), settings.scenario.name)], settings, t)
     except ScenarioError as err:
         st.error(t["run_error"].format(err=err))
         return
-    with st.spinner(t["spinner"].format(seeds=seeds)):
-        tidy = ensemble(scenario.to_toml(), seeds, scale)
-    summary = summarise(tidy, TARGET_YEAR)
-
-    headline(summary, t, lang)
-    st.caption(t["caption"].format(seeds=seeds, scale=f"{scale:,}"))
-    st.subheader(t["chart_header"])
-    st.altair_chart(chart(tidy, t), width="stretch")
-    st.caption(t["chart_caption"].format(year=TARGET_YEAR))
-    st.subheader(t["table_header"].format(year=TARGET_YEAR))
-    st.dataframe(target_table(summary, t, lang), hide_index=True)
+    except Exception as err:  # a failed run says so instead of leaving a half-drawn page
+        st.error(t["run_error"].format(err=f"{type(err).__name__}: {err}"))
+        st.exception(err)
+        return
+    summary = summarise(runner.indicators_only(tidy), TARGET_YEAR)
+    headline(summary, settings, lang, t)
+    st.session_state.setdefault("view", VIEWS[0])
+    view = st.segmented_control(t["view"], VIEWS, key="view", required=True, label_visibility="collapsed",
+                                format_func=lambda v: t[f"view_{v}"])
+    if view == "charts":
+        charts_view(tidy, settings, lang, t)
+    elif view == "compare":
+        compare_view(tidy, settings, lang, t)
+    elif view == "downloads":
+        downloads_view(tidy, summary, settings, lang, t)
+    else:
+        scorecard_view(tidy, summary, settings, lang, t)
 
 
 main()

@@ -1,0 +1,73 @@
+"""Published history for an indicator's chart, from ``sim/data/history_zhejiang.csv``.
+
+A history series belongs to an indicator when it has the indicator's id as its name, or
+the name :data:`HISTORY_SERIES` gives, and the indicator's unit. Stocks dated by month
+(``2019-12``) sit on the year axis at their month (December = the year, as the model's
+year-end values); yearly flows (``2017``) at their year; part-year flows (``2019-Q1``)
+are left out because they do not compare with a year's value. Points go up to 2020, the
+model's starting year; calibration extends this by adding series or names here.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from functools import cache
+from importlib import resources
+
+import pandas as pd
+
+from sim.indicators import Indicator
+
+HISTORY_FILE = "history_zhejiang.csv"
+# Indicator id -> history series name, where the file names it differently.
+HISTORY_SERIES: dict[str, str] = {
+    "market_entities": "market_entities_total",
+    "enterprises": "enterprises_total",
+    "individual_businesses": "individual_businesses_total",
+    "new_registrations": "new_registrations_total",
+}
+COLUMNS = ["year", "value", "period", "kind", "source"]
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+_YEAR = re.compile(r"^(\d{4})$")
+
+
+@cache
+def _rows() -> tuple[dict[str, str], ...]:
+    try:
+        with resources.files("sim.data").joinpath(HISTORY_FILE).open(encoding="utf-8") as fh:
+            return tuple(csv.DictReader(fh))
+    except (FileNotFoundError, OSError):
+        return ()
+
+
+def period_year(period: str, flow: bool) -> float | None:
+    """Position of a period on the year axis, or None if it does not compare with the model's years.
+
+    A month of a stock: year + (month - 12) / 12 (December is the year itself). A year of a flow:
+    the year. Anything else (quarters, halves, a month of a flow): None.
+    """
+    month = _MONTH.match(period)
+    if month and not flow:
+        return int(month[1]) + (int(month[2]) - 12) / 12
+    year = _YEAR.match(period)
+    if year and flow:
+        return float(year[1])
+    return None
+
+
+def history_points(ind: Indicator, until: float = 2020.0) -> pd.DataFrame:
+    """History points of an indicator up to ``until``: year (axis position), value, period, kind, source."""
+    series = HISTORY_SERIES.get(ind.id, ind.id)
+    out = []
+    for row in _rows():
+        if row.get("series") != series or row.get("unit") != ind.unit_en:
+            continue
+        year = period_year(row.get("period", ""), ind.flow)
+        try:
+            value = float(row.get("value", ""))
+        except ValueError:
+            continue
+        if year is not None and year <= until:
+            out.append((year, value, row["period"], row.get("kind", ""), row.get("source", "")))
+    return pd.DataFrame(out, columns=COLUMNS).sort_values("year", ignore_index=True)

@@ -1,0 +1,314 @@
+"""Tables and charts of the app: the scorecard, scenario comparisons and Altair charts.
+
+Functions here take tidy rows or summaries from :mod:`sim.ensemble` and return pandas
+tables or Altair charts with labels in the reader's language; they do not call Streamlit,
+so they are tested directly.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+from sim.cli import status_mark
+from sim.ensemble import bands, compare
+from sim.indicators import Indicator, by_id, registry
+from sim.ui.text import (axis_title, display_unit, fmt, fmt_band, fmt_diff, fmt_prob, fmt_target, indicator_name,
+                         reason, texts)
+
+# Cell colours of the status column (light backgrounds, readable in light and dark themes).
+STATUS_COLOUR = {"met": "#c8e6c9", "at risk": "#fff3b0", "missed": "#ffcdd2", "not_modelled": "#e0e0e0"}
+BLUE, RED, GREY = "#1f77b4", "#d62728", "#7f7f7f"
+PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2"]
+
+
+def scorecard_indicators() -> list[Indicator]:
+    """The plan's numbered indicators (all, modelled or not), then the modelled text targets."""
+    reg = registry()
+    return [i for i in reg if i.no is not None] + [i for i in reg if i.attribute == "text target" and i.modelled]
+
+
+def other_text_targets() -> list[Indicator]:
+    """Text targets of the plan the model does not compute yet."""
+    return [i for i in registry() if i.attribute == "text target" and not i.modelled]
+
+
+def status(prob: float, lang: str) -> str:
+    """met / at risk / missed (sim.cli.status_mark) in ``lang``."""
+    key = status_mark(prob, "en")
+    return texts(lang)[key] if key else "—"
+
+
+def status_colours(table: pd.DataFrame, lang: str):
+    """The scorecard as a pandas Styler whose status cells are coloured green, yellow, red or grey."""
+    t = texts(lang)
+    colour = {t[k]: c for k, c in STATUS_COLOUR.items() if k in t}
+    colour[t["not_modelled"]] = STATUS_COLOUR["not_modelled"]
+    col = t["col_status"]
+    return table.style.map(lambda v: f"background-color: {colour[v]}; color: #222" if v in colour else "",
+                           subset=[col])
+
+
+def attribute_label(ind: Indicator, lang: str) -> str:
+    """binding (starred), expected, text target or output in ``lang``."""
+    return texts(lang).get(ind.attribute, ind.attribute)
+
+
+def scorecard(summary: pd.DataFrame, lang: str, year: int = 2025,
+              final: pd.DataFrame | None = None, final_year: int | None = None) -> tuple[pd.DataFrame, list[str]]:
+    """The scorecard table for readers of ``lang`` and the indicator id of each row.
+
+    Args:
+        summary: :func:`sim.ensemble.summarise` at the target year.
+        lang: zh or en.
+        year: The target year.
+        final: The summary at the horizon, if it is later than the target year.
+        final_year: That horizon year.
+    """
+    t = texts(lang)
+    rows_by_id = summary.set_index("indicator")
+    rows, ids = [], []
+    for ind in scorecard_indicators():
+        have = ind.modelled and ind.id in rows_by_id.index
+        r = rows_by_id.loc[ind.id] if have else None
+        prob = float(r["prob_target_met"]) if have else math.nan
+        row = {
+            t["col_no"]: f"{ind.no:>2}" if ind.no is not None else "—",  # " 1" sorts before "10"
+            t["col_indicator"]: indicator_name(ind, lang),
+            t["col_attribute"]: attribute_label(ind, lang),
+            t["col_baseline"]: fmt(ind.baseline_2020, ind, lang),
+            t["col_target"].format(year=year): fmt_target(ind, lang),
+            t["col_median"].format(year=year): fmt(r["median_2025"], ind, lang) if have else "—",
+            t["col_band"]: fmt_band(r["p05_2025"], r["p95_2025"], ind, lang) if have else "—",
+            t["col_prob"]: None if math.isnan(prob) else round(100 * prob),
+            t["col_status"]: status(prob, lang) if have else t["not_modelled"],
+            t["col_note"]: "" if have else t["not_modelled_reason"].format(reason=reason(ind, lang)),
+        }
+        if final is not None and final_year is not None:
+            fin = final.set_index("indicator")
+            value = fin.loc[ind.id, "median_2025"] if have and ind.id in fin.index else None
+            row[t["col_final"].format(year=final_year)] = fmt(value, ind, lang)
+        rows.append(row)
+        ids.append(ind.id)
+    table = pd.DataFrame(rows)
+    table[t["col_prob"]] = table[t["col_prob"]].astype("Int64")
+    return table, ids
+
+
+def binding_counts(summary: pd.DataFrame) -> dict[str, int]:
+    """How many modelled binding indicators are met, at risk and missed."""
+    reg = by_id()
+    counts = {"met": 0, "at risk": 0, "missed": 0}
+    for row in summary.itertuples(index=False):
+        if reg[row.indicator].attribute == "binding":
+            key = status_mark(row.prob_target_met, "en")
+            if key:
+                counts[key] += 1
+    return counts
+
+
+# ---------------------------------------------------------------- comparison
+
+
+def compare_indicators() -> list[Indicator]:
+    """Modelled indicators in registry order: plan, text targets, then outputs."""
+    return [i for i in registry() if i.modelled]
+
+
+def side_by_side(tidies: Sequence[pd.DataFrame], names: Sequence[str], lang: str, year: int) -> pd.DataFrame:
+    """Median in ``year`` of each scenario, with the probability of meeting the target."""
+    t = texts(lang)
+    at = [tidy[tidy["year"] == year].groupby("indicator")["value"] for tidy in tidies]
+    medians = [g.median() for g in at]
+    values = [g.apply(list) for g in at]
+    rows = []
+    for ind in compare_indicators():
+        row = {t["col_indicator"]: indicator_name(ind, lang), t["target"]: fmt_target(ind, lang)}
+        for name, med, vals in zip(names, medians, values):
+            if ind.id not in med.index:
+                row[name] = "—"
+                continue
+            text = fmt(float(med[ind.id]), ind, lang)
+            if ind.target is not None:
+                text += f"（{fmt_prob(float(np.mean([ind.met(v) for v in vals[ind.id]])))}）" if lang == "zh" \
+                    else f" ({fmt_prob(float(np.mean([ind.met(v) for v in vals[ind.id]])))})"
+            row[name] = text
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def differences(reference: pd.DataFrame, tidies: Sequence[pd.DataFrame], names: Sequence[str], lang: str,
+                year: int) -> pd.DataFrame:
+    """Each scenario minus the reference in ``year``, paired by seed (:func:`sim.ensemble.compare`)."""
+    t = texts(lang)
+    reg = by_id()
+    tables = [compare(reference, tidy, year=year).set_index("indicator") for tidy in tidies]
+    rows = []
+    for ind in compare_indicators():
+        row = {t["col_indicator"]: indicator_name(ind, lang)}
+        for name, table in zip(names, tables):
+            if ind.id not in table.index:
+                row[name] = "—"
+                continue
+            r = table.loc[ind.id]
+            row[name] = fmt_diff(r["difference_median"], r["difference_p05"], r["difference_p95"], reg[ind.id], lang)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+# ---------------------------------------------------------------- charts
+
+
+def series_bands(tidy: pd.DataFrame, ids: Sequence[str]) -> pd.DataFrame:
+    """Median and 5-95% band by year for the given indicator (or record) ids, in the order given."""
+    rows = tidy[tidy["indicator"].isin(ids)]
+    if rows.empty:
+        return pd.DataFrame(columns=["scenario", "year", "indicator", "median", "low", "high"])
+    return bands(rows)
+
+
+def _x(t: dict[str, str]) -> alt.X:
+    return alt.X("year:Q", title=t["year"], axis=alt.Axis(format="d", tickMinStep=1))
+
+
+def indicator_chart(tidy: pd.DataFrame, ind: Indicator, lang: str,
+                    history: pd.DataFrame | None = None) -> alt.LayerChart:
+    """Median and band of one indicator by year, with its target, its 2020 baseline and history points."""
+    t = texts(lang)
+    factor, _ = display_unit(ind, lang)
+    data = series_bands(tidy, [ind.id])
+    data = data.assign(median=data["median"] * factor, low=data["low"] * factor, high=data["high"] * factor)
+    y_title = axis_title(ind, lang)
+    tooltip = [alt.Tooltip("year:Q", title=t["year"], format="d"),
+               alt.Tooltip("median:Q", title=t["median"], format=",.2f"),
+               alt.Tooltip("low:Q", title=t["low"], format=",.2f"),
+               alt.Tooltip("high:Q", title=t["high"], format=",.2f")]
+    base = alt.Chart(data).encode(x=_x(t))
+    layers = [
+        base.mark_area(opacity=0.25, color=BLUE).encode(
+            y=alt.Y("low:Q", title=y_title, scale=alt.Scale(zero=False)), y2="high:Q"),
+        base.mark_line(point=True, color=BLUE).encode(y="median:Q", tooltip=tooltip),
+    ]
+    if ind.target is not None:
+        target = pd.DataFrame({"year": [ind.target_year], "value": [ind.target * factor], "label": [t["target"]]})
+        tip = [alt.Tooltip("label:N", title=" "), alt.Tooltip("value:Q", title=t["value"], format=",.2f")]
+        layers.append(alt.Chart(target).mark_rule(color=RED, strokeDash=[6, 4]).encode(y="value:Q"))
+        layers.append(alt.Chart(target).mark_point(color=RED, filled=True, size=90).encode(
+            x="year:Q", y="value:Q", tooltip=tip))
+    if ind.baseline_2020 is not None:
+        base_pt = pd.DataFrame({"year": [2020], "value": [ind.baseline_2020 * factor], "label": [t["baseline"]]})
+        layers.append(alt.Chart(base_pt).mark_point(color=GREY, shape="diamond", filled=True, size=110).encode(
+            x="year:Q", y="value:Q", tooltip=[alt.Tooltip("label:N", title=" "),
+                                              alt.Tooltip("value:Q", title=t["value"], format=",.2f")]))
+    if history is not None and not history.empty:
+        hist = history.assign(value=history["value"] * factor, label=t["history"])
+        layers.append(alt.Chart(hist).mark_circle(color="black", size=45).encode(
+            x="year:Q", y="value:Q",
+            tooltip=[alt.Tooltip("label:N", title=" "), alt.Tooltip("period:N", title=t["year"]),
+                     alt.Tooltip("value:Q", title=t["value"], format=",.2f"),
+                     alt.Tooltip("source:N", title=t["history_source"])]))
+    return alt.layer(*layers)
+
+
+def lines_chart(tidy: pd.DataFrame, series: Sequence[tuple[str, str]], y_title: str, lang: str,
+                factor: float = 1.0, history: pd.DataFrame | None = None, stacked: bool = False) -> alt.LayerChart:
+    """Several series by year: medians as lines with bands (or stacked areas of medians).
+
+    Args:
+        tidy: Tidy rows.
+        series: (id, label) pairs, in legend order.
+        y_title: Axis title with its unit.
+        lang: zh or en.
+        factor: Multiplier for display (e.g. 0.01 for millions).
+        history: Points (year, value, period, source) to add in black.
+        stacked: Stack the medians as areas (parts of a total) instead of lines with bands.
+    """
+    t = texts(lang)
+    labels = dict(series)
+    data = series_bands(tidy, list(labels))
+    order = [label for _, label in series]
+    data = data.assign(series=data["indicator"].map(labels), median=data["median"] * factor,
+                       low=data["low"] * factor, high=data["high"] * factor)
+    data = data.assign(order=data["series"].map({label: i for i, label in enumerate(order)}))
+    scale = alt.Scale(domain=order, range=PALETTE[:len(order)])
+    color = alt.Color("series:N", title=None, sort=order, scale=scale,
+                      legend=alt.Legend(orient="bottom", direction="vertical", labelLimit=400, symbolType="stroke"))
+    tooltip = [alt.Tooltip("series:N", title=t["series"]), alt.Tooltip("year:Q", title=t["year"], format="d"),
+               alt.Tooltip("median:Q", title=t["median"], format=",.2f"),
+               alt.Tooltip("low:Q", title=t["low"], format=",.2f"),
+               alt.Tooltip("high:Q", title=t["high"], format=",.2f")]
+    base = alt.Chart(data).encode(x=_x(t))
+    if stacked:
+        layers = [base.mark_area(opacity=0.8).encode(
+            y=alt.Y("median:Q", title=y_title, stack="zero"), order=alt.Order("order:Q"), tooltip=tooltip,
+            color=alt.Color("series:N", title=None, sort=order, scale=scale,
+                            legend=alt.Legend(orient="bottom", labelLimit=400)))]
+    else:
+        layers = [base.mark_area(opacity=0.18).encode(y=alt.Y("low:Q", title=y_title, scale=alt.Scale(zero=False)),
+                                                      y2="high:Q", color=color),
+                  base.mark_line(point=True).encode(y="median:Q", tooltip=tooltip, color=color)]
+    if history is not None and not history.empty:
+        hist = history.assign(value=history["value"] * factor, label=t["history"])
+        layers.append(alt.Chart(hist).mark_circle(color="black", size=45).encode(
+            x="year:Q", y="value:Q",
+            tooltip=[alt.Tooltip("label:N", title=" "), alt.Tooltip("period:N", title=t["year"]),
+                     alt.Tooltip("value:Q", title=t["value"], format=",.2f"),
+                     alt.Tooltip("source:N", title=t["history_source"])]))
+    return alt.layer(*layers)
+
+
+def city_chart(tidy: pd.DataFrame, cities: Sequence[tuple[str, str]], year: int, y_title: str, lang: str,
+               prefix: str, factor: float = 1.0) -> alt.Chart | None:
+    """Registered entities by city: 2020 and the median in ``year``, side by side; None without city rows."""
+    t = texts(lang)
+    ids = {prefix + c: label for c, label in cities}
+    rows = tidy[tidy["indicator"].isin(ids) & tidy["year"].isin([2020, year])]
+    if rows.empty:
+        return None
+    data = rows.groupby(["year", "indicator"])["value"].median().reset_index()
+    data = data.assign(city=data["indicator"].map(ids), value=data["value"] * factor,
+                       when=data["year"].astype(str))
+    order = [label for _, label in cities]
+    return alt.Chart(data).mark_bar().encode(
+        x=alt.X("city:N", title=None, sort=order, axis=alt.Axis(labelAngle=0 if lang == "zh" else -40,
+                                                                 labelOverlap=False)),
+        xOffset=alt.XOffset("when:N", sort=["2020", str(year)]),
+        y=alt.Y("value:Q", title=y_title),
+        color=alt.Color("when:N", title=None, sort=["2020", str(year)],
+                        scale=alt.Scale(range=["#aec7e8", BLUE]), legend=alt.Legend(orient="bottom")),
+        tooltip=[alt.Tooltip("city:N", title=t["city"]), alt.Tooltip("when:N", title=t["year"]),
+                 alt.Tooltip("value:Q", title=t["median"], format=",.2f")])
+
+
+def compare_chart(tidies: Sequence[pd.DataFrame], names: Sequence[str], ind: Indicator, lang: str) -> alt.LayerChart:
+    """One indicator's median and band by year for each scenario, with the target."""
+    t = texts(lang)
+    factor, _ = display_unit(ind, lang)
+    frames = []
+    for tidy, name in zip(tidies, names):
+        b = series_bands(tidy, [ind.id])
+        frames.append(b.assign(scenario=name))
+    data = pd.concat(frames, ignore_index=True)
+    data = data.assign(median=data["median"] * factor, low=data["low"] * factor, high=data["high"] * factor)
+    order = list(names)
+    scale = alt.Scale(domain=order, range=PALETTE[:len(order)])
+    color = alt.Color("scenario:N", title=None, sort=order, scale=scale,
+                      legend=alt.Legend(orient="bottom", labelLimit=400, symbolType="stroke"))
+    base = alt.Chart(data).encode(x=_x(t))
+    tooltip = [alt.Tooltip("scenario:N", title=" "), alt.Tooltip("year:Q", title=t["year"], format="d"),
+               alt.Tooltip("median:Q", title=t["median"], format=",.2f"),
+               alt.Tooltip("low:Q", title=t["low"], format=",.2f"),
+               alt.Tooltip("high:Q", title=t["high"], format=",.2f")]
+    layers = [base.mark_area(opacity=0.12).encode(
+                  y=alt.Y("low:Q", title=axis_title(ind, lang), scale=alt.Scale(zero=False)), y2="high:Q",
+                  color=color),
+              base.mark_line(point=True).encode(y="median:Q", tooltip=tooltip, color=color)]
+    if ind.target is not None:
+        target = pd.DataFrame({"year": [ind.target_year], "value": [ind.target * factor]})
+        layers.append(alt.Chart(target).mark_rule(color=RED, strokeDash=[6, 4]).encode(y="value:Q"))
+        layers.append(alt.Chart(target).mark_point(color=RED, filled=True, size=90).encode(x="year:Q", y="value:Q"))
+    return alt.layer(*layers)

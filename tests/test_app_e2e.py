@@ -1,0 +1,216 @@
+"""End to end: the app served by ``streamlit run`` and used in a real headless Chromium.
+
+What a new user does: open the page, pick the plan preset, raise the double-random share,
+see the scorecard change within seconds, compare with the baseline, switch to English and
+download the scenario. Needs Debian's ``chromium`` (/usr/bin/chromium) and the ``playwright``
+Python package (never ``playwright install``: the browser is the system's); skipped with the
+reason when either is missing. Screenshots go to the test's temporary folder, and also to
+``$SIM_E2E_SCREENSHOTS`` when set.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from sim.indicators import by_id
+from sim.params import load_scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+try:
+    from playwright.sync_api import Page, sync_playwright
+except ImportError:  # pragma: no cover - depends on the machine
+    sync_playwright = None
+
+pytestmark = [
+    pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium (apt-get install -y chromium); "
+                                                ".ci/run installs it"),
+    pytest.mark.skipif(sync_playwright is None, reason="needs the playwright Python package (pip install playwright; "
+                                                       "no 'playwright install': the system chromium is used)"),
+]
+DR = "dual_random_share"
+UPDATE_SECONDS = 30  # generous for a loaded machine; the measured time is printed
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """``streamlit run app.py`` on a free localhost port, until the module's tests end."""
+    port = free_port()
+    log = tmp_path_factory.mktemp("streamlit") / "server.log"
+    env = dict(os.environ, SIM_APP_SEEDS="4", SIM_APP_SCALE="40000")
+    env.pop("SIM_SCENARIO_DIR", None)
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
+             "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false",
+             "--server.fileWatcherType", "none"],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"streamlit exited with {proc.returncode}:\n{log.read_text(errors='replace')}")
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
+                    if resp.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"streamlit did not answer /_stcore/health in 90 s:\n{log.read_text(errors='replace')}")
+            time.sleep(0.3)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture
+def page(server):
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            pg = browser.new_page(viewport={"width": 1500, "height": 2400}, accept_downloads=True)
+            pg.set_default_timeout(60_000)
+            yield pg
+        finally:
+            browser.close()
+
+
+def shot(page: Page, folder: Path, name: str) -> Path:
+    path = folder / name
+    page.screenshot(path=str(path))
+    extra = os.environ.get("SIM_E2E_SCREENSHOTS")
+    if extra:
+        Path(extra).mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, Path(extra) / name)
+    return path
+
+
+def row_cells(page: Page, name: str, table: int = 0, timeout: float = 30) -> list[str]:
+    """The cells of the row whose first text column is ``name`` in the ``table``-th data frame, read
+    from the grid's accessible table (waiting for the grid to draw it)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        grid = page.locator("[data-testid='stDataFrame']").nth(table)
+        for row in grid.locator("[role='row']").all():
+            cells = [c.inner_text() for c in row.locator("[role='gridcell']").all()]
+            if name in cells:
+                return cells
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no row {name!r} in data frame {table} after {timeout} s")
+        page.wait_for_timeout(200)
+
+
+def wait_for_cell_change(page: Page, name: str, before: str, column: int = 5, timeout: float = UPDATE_SECONDS) -> str:
+    """Wait until the scorecard cell of ``name`` differs from ``before``; return the new text."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        cells = row_cells(page, name, timeout=timeout)
+        if len(cells) > column and cells[column] not in (before, ""):
+            return cells[column]
+        page.wait_for_timeout(200)
+    raise AssertionError(f"the scorecard row {name!r} still shows {before!r} after {timeout} s")
+
+
+def wait_idle(page: Page) -> None:
+    """Until Streamlit has no script run in progress."""
+    page.wait_for_timeout(300)
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
+
+
+def view_button(page: Page, label: str):
+    return page.locator(".st-key-view button", has_text=label)
+
+
+def test_new_user_plan_double_random_compare_english_download(server, page, tmp_path):
+    dr_zh, dr_en = by_id()[DR].name_zh, by_id()[DR].name_en
+    page.goto(server)
+    page.get_by_text("浙江省市场主体政策模拟器").wait_for()
+    page.locator("[data-testid='stMetric']").first.wait_for()
+    wait_idle(page)
+    before = row_cells(page, dr_zh)[5]
+    assert before == "10%"
+
+    # Pick the plan preset.
+    page.locator(".st-key-preset [role='combobox']").click()
+    page.get_by_role("option", name="“十四五”规划情景").click()
+    plan_value = wait_for_cell_change(page, dr_zh, before)
+    assert float(plan_value.rstrip("%")) > 50
+    wait_idle(page)
+    shot(page, tmp_path, "1_plan_zh.png")
+
+    # Raise the double-random share to its maximum; the scorecard follows within seconds.
+    slider = page.locator(f".st-key-lever_{DR} input[type='range']")
+    slider.focus()
+    started = time.monotonic()
+    slider.press("End")
+    raised = wait_for_cell_change(page, dr_zh, plan_value)
+    seconds = time.monotonic() - started
+    print(f"scorecard updated {seconds:.1f} s after the slider moved ({plan_value} -> {raised})")
+    assert float(raised.rstrip("%")) > float(plan_value.rstrip("%"))
+    wait_idle(page)
+    assert page.get_by_text("已调整 1 项").count() == 1
+
+    # Select the double-random row in the scorecard: its chart opens below.
+    grid = page.locator("[data-testid='stDataFrame']").first.bounding_box()
+    row = 1  # No. 2, in plan order; rows are 35 px under a 35 px header, the first column is the row selector
+    page.mouse.click(grid["x"] + 15, grid["y"] + 35 * (row + 1) + 17)
+    page.locator("h3", has_text=dr_zh).wait_for()
+    wait_idle(page)
+
+    # Compare with the baseline on the same seeds.
+    view_button(page, "情景比较").click()
+    page.get_by_text("与参照情景“基准情景（保持2020年政策）”的差值").wait_for()
+    wait_idle(page)
+    diff = row_cells(page, dr_zh, table=1)
+    assert diff[1].startswith("+") and float(diff[1].split()[0]) > 0, diff  # current minus baseline
+    shot(page, tmp_path, "2_compare_zh.png")
+
+    # Switch to English: every label changes.
+    page.locator(".st-key-lang").get_by_text("English").click()
+    page.get_by_text("Zhejiang market-entity policy simulator", exact=True).first.wait_for()
+    wait_idle(page)
+    page.get_by_text("Difference from the reference").wait_for()
+    assert page.get_by_text("浙江省市场主体政策模拟器").count() == 0
+    shot(page, tmp_path, "3_compare_en.png")
+    view_button(page, "Scorecard").click()
+    page.get_by_text("Plan indicator scorecard (2025)").wait_for()
+    wait_idle(page)
+    assert row_cells(page, dr_en)[5] == raised
+    shot(page, tmp_path, "4_scorecard_en.png")
+
+    # Download the scenario: python -m sim run accepts it, with the raised share.
+    view_button(page, "Downloads").click()
+    button = page.get_by_test_id("stMainBlockContainer").get_by_role("button", name="Download this scenario (TOML)")
+    button.wait_for()
+    with page.expect_download() as info:
+        button.click()
+    path = tmp_path / info.value.suggested_filename
+    info.value.save_as(path)
+    scenario = load_scenario(path)
+    assert path.name == "plan-adjusted.toml"
+    assert scenario.levers[DR].at(2025) == 100 and scenario.levers[DR].at(2020) == 10
+    shot(page, tmp_path, "5_downloads_en.png")
