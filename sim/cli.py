@@ -96,6 +96,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--format", choices=("csv", "table"), default="csv",
                      help="also print a readable table of targets (table)")
     run.add_argument("--lang", choices=("zh", "en"), default="zh", help="language of the table")
+    run.add_argument("--history", default=None,
+                     help="history CSV with actual figures (rows for 2021 on are laid beside the projection "
+                          "in actuals.csv)")
 
     cmp = sub.add_parser("compare", help="two scenarios with common random numbers: the 2025 difference per indicator")
     cmp.add_argument("scenario_a", help="reference scenario TOML file (e.g. scenarios/baseline.toml)")
@@ -108,13 +111,87 @@ def build_parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("bench", help="engine speed, full-scale time and memory, ensemble time")
     bench.add_argument("--json", action="store_true", help="print one JSON object")
     bench.add_argument("--scenario", default="scenarios/plan.toml", help="scenario TOML file")
-    bench.add_argument("--compare-scale", type=_scale, default=4000.0, help="scale of the engine comparison")
+    bench.add_argument("--compare-scale", type=_scale, default=100.0,
+                       help="scale of the engine comparison (default 100: 80k entities, where per-entity work dominates)")
     bench.add_argument("--full-scale", type=_scale, default=1.0, help="scale of the full run (1 = every entity)")
     bench.add_argument("--ensemble-seeds", type=_positive_int, default=20, help="seeds of the ensemble")
 
+    cal = sub.add_parser("calibrate", help="fit uncertain parameters to Zhejiang's history, or --check the fit")
+    cal.add_argument("--history", default=None, help="history CSV (default calibration/data/history_zhejiang.csv)")
+    cal.add_argument("--through", type=int, default=2020, help="last year of history used (default 2020)")
+    cal.add_argument("--out", default=None, help="fitted-parameter file written (e.g. calibration/fitted.toml)")
+    cal.add_argument("--check", action="store_true",
+                     help="print the committed fit's table and the 2016-2018 hold-out; fit nothing")
+    cal.add_argument("--seeds", type=_positive_int, default=4, help="seeds per evaluation (default 4)")
+    cal.add_argument("--scale", type=_scale, default=2000.0, help="scale of calibration runs (default 2000)")
+    cal.add_argument("--max-evaluations", type=_positive_int, default=120, help="optimiser budget (default 120)")
+    cal.add_argument("--report", default=None, help="fit report (Markdown) written beside --out by default")
+
     sub.add_parser("levers", help="list the levers and uncertainties with ranges and 2020 values")
     sub.add_parser("params", help="list the model parameters with their sources")
+    _add_sweep_parsers(sub)
     return parser
+
+
+def _probability(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"{text} is out of range; allowed: a probability above 0 and up to 1")
+    return value
+
+
+def _add_backend_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--workers", type=_positive_int, default=None,
+                        help="local processes (default: CPU count; 1 = this process)")
+    parser.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                        help="run on a running Dask distributed scheduler, e.g. tcp://10.0.0.5:8786")
+    parser.add_argument("--dask-local", type=_positive_int, metavar="N", default=None,
+                        help="start a local Dask cluster of N worker processes and run on it")
+    parser.add_argument("--quiet", action="store_true", help="no progress output")
+
+
+def _add_sweep_parsers(sub) -> None:
+    sweep = sub.add_parser("sweep", help="run a sweep file's design x seeds into a resumable Parquet dataset")
+    sweep.add_argument("file", help="sweep TOML file (see scenarios/sweeps/)")
+    sweep.add_argument("--out", required=True, help="sweep folder; run the same command again to resume")
+    _add_backend_options(sweep)
+
+    sens = sub.add_parser("sensitivity", help="Sobol or Morris indices of an indicator from a sweep (runs it first)")
+    sens.add_argument("file", help="sweep TOML file with design = \"sobol\" or \"morris\"")
+    sens.add_argument("--out", required=True, help="the sweep's folder (missing runs are computed first)")
+    sens.add_argument("--indicator", required=True,
+                      help="indicator id, or all_binding_met (share of seeds meeting every binding target)")
+    sens.add_argument("--year", type=_horizon, default=2025, help="year analysed (default 2025)")
+    sens.add_argument("--statistic", choices=("mean", "median", "prob_met"), default="mean",
+                      help="per design point, over seeds: mean (default), median, or P(target met)")
+    _add_backend_options(sens)
+
+    disc = sub.add_parser("discover", help="PRIM box of lever ranges where every binding target is met")
+    disc.add_argument("file", help="sweep TOML file")
+    disc.add_argument("--out", required=True, help="the sweep's folder (missing runs are computed first)")
+    disc.add_argument("--prob", type=_probability, default=0.8,
+                      help="a design point counts when all binding targets are met together in at least this "
+                           "share of its seeds (default 0.8)")
+    disc.add_argument("--density", type=_probability, default=0.8,
+                      help="least density of the box reported (default 0.8)")
+    _add_backend_options(disc)
+
+    tgt = sub.add_parser("target", help="least costly lever settings meeting every binding target with P >= prob")
+    tgt.add_argument("--prob", type=_probability, required=True, help="required probability for each target")
+    tgt.add_argument("--sweep", default="scenarios/sweeps/target.toml", help="sweep file: levers and ranges searched")
+    tgt.add_argument("--costs", default="scenarios/sweeps/costs.toml", help="cost per lever unit (TOML)")
+    tgt.add_argument("--out", default=None,
+                     help="scenario file written (default out/least_cost_p<prob>.toml)")
+    tgt.add_argument("--work", default=None, help="folder for the sweep's runs (default out/sweeps/<sweep name>)")
+    tgt.add_argument("--targets", default=None, metavar="ID[,ID]",
+                     help="only these binding indicators (default: every binding indicator the model computes)")
+    tgt.add_argument("--refine-steps", type=_positive_int, default=6, help="bisection steps per lever (default 6)")
+    tgt.add_argument("--passes", type=_positive_int, default=2,
+                     help="most refinement passes over the levers (default 2)")
+    _add_backend_options(tgt)
 
 
 def _atomic_write(path: Path, text: str) -> None:
@@ -208,9 +285,29 @@ def _output_folder(path: str) -> Path:
     return out
 
 
+def _history(path: str):
+    from sim.calibration import HistoryError, load_history
+
+    try:
+        return load_history(path)
+    except HistoryError as err:
+        raise UsageError(str(err)) from None
+
+
+def _actuals_beside(history, tidy: pd.DataFrame) -> pd.DataFrame:
+    """Actual figures from the history next to the projected median and band of the same year."""
+    from sim.calibration import actuals
+
+    actual = actuals(history)
+    projected = ensemble.bands(tidy).rename(columns={"median": "projected_median", "low": "projected_p05",
+                                                     "high": "projected_p95"})
+    return actual.merge(projected.drop(columns="scenario"), on=["indicator", "year"], how="left")
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     """Run a scenario over seeds and write indicators.csv, summary.csv and run.json."""
     scenario = apply_overrides(load_scenario(args.scenario), args.set)
+    history = _history(args.history) if args.history else None
     out = _output_folder(args.out)
     seeds = _seeds(args)
     started = time.perf_counter()
@@ -229,6 +326,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     _atomic_write(out / "indicators.csv", tidy.to_csv(index=False, float_format="%.10g"))
     _atomic_write(out / "summary.csv", summary.to_csv(index=False, float_format="%.10g"))
     _atomic_write(out / "run.json", json.dumps(meta, ensure_ascii=False, indent=2) + "\n")
+    if history is not None:
+        _atomic_write(out / "actuals.csv", _actuals_beside(history, tidy).to_csv(index=False, float_format="%.10g"))
     if args.format == "table":
         print(format_table(summary, args.lang))
     if not args.quiet:
@@ -240,7 +339,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 def format_comparison(table: pd.DataFrame, name_a: str, name_b: str, year: int, lang: str = "zh") -> str:
     """A readable table of B - A per indicator with the band of the paired difference."""
     zh = lang == "zh"
-    head = ("指标", f"{name_a}", f"{name_b}", f"差值中位数 [5%-95%]", "达标概率 A→B") if zh else \
+    head = ("指标", f"{name_a}", f"{name_b}", "差值中位数 [5%-95%]", "达标概率 A→B") if zh else \
         ("Indicator", name_a, name_b, "difference median [5%-95%]", "P(met) A->B")
     lines = []
     for row in table.itertuples(index=False):
@@ -268,6 +367,54 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    """Fit the uncertain parameters to the history, or check the committed fit."""
+    from sim import calibration as cal
+
+    try:
+        history = cal.load_history(args.history or cal.HISTORY_FILE)
+        if args.check:
+            seeds = range(args.seeds)
+            table = cal.check(history, cal.FITTED_FILE, 2020, seeds, args.scale)
+            print(cal.format_fit_table(table, f"Committed fit ({cal.FITTED_FILE.relative_to(cal.ROOT)}), "
+                                              f"2017-2020, {args.seeds} seeds at scale {args.scale:g}"))
+            if cal.HOLDOUT_FILE.exists():
+                holdout = cal.check(history, cal.HOLDOUT_FILE, 2020, seeds, args.scale)
+                fitted_years = holdout["period"].str[:4].astype(int) <= 2018
+                print()
+                print(cal.format_fit_table(holdout[fitted_years], "Hold-out fit on 2017-2018 only ..."))
+                print(cal.format_fit_table(holdout[~fitted_years], "... and how 2019-2020 come out (not fitted)"))
+            within = table["within"].mean()
+            print(f"\n{within:.0%} of patterns within tolerance")
+            return 0
+        if not args.out:
+            raise UsageError("calibrate: give --out FILE for the fitted parameters, or --check")
+        if args.through > 2020 and Path(args.out).resolve() == cal.FITTED_FILE:
+            print("note: fitting on figures after 2020; the committed default fit uses data up to 2020 only",
+                  file=sys.stderr)
+        out = Path(args.out)
+        started = time.perf_counter()
+
+        def progress(done: int, value: float) -> None:
+            print(f"\revaluation {done}/{args.max_evaluations}: objective {value:.3f} "
+                  f"({time.perf_counter() - started:.0f}s)", end="", file=sys.stderr, flush=True)
+
+        result = cal.fit(history, args.through, range(args.seeds), args.scale, args.max_evaluations,
+                         progress=progress)
+        print(file=sys.stderr)
+        history_name = args.history or str(cal.HISTORY_FILE.relative_to(cal.ROOT))
+        out.parent.mkdir(parents=True, exist_ok=True)
+        _atomic_write(out, cal.write_fitted(out, result, history_name, range(args.seeds), args.scale))
+        report = Path(args.report) if args.report else out.with_suffix(".md")
+        _atomic_write(report, cal.fit_report(result, history_name))
+        cal.plot_fit(result.table, report.with_suffix(".png"))
+        print(cal.format_fit_table(result.table, f"Fit through {args.through} (objective {result.objective:.3g})"))
+        print(f"wrote {out}, {report} and {report.with_suffix('.png')}", file=sys.stderr)
+        return 0
+    except cal.HistoryError as err:
+        raise UsageError(str(err)) from None
+
+
 def cmd_levers(_: argparse.Namespace) -> int:
     """Print the lever and uncertainty declarations."""
     for title, items in (("levers", LEVERS), ("uncertainties", UNCERTAINTIES)):
@@ -278,9 +425,17 @@ def cmd_levers(_: argparse.Namespace) -> int:
 
 
 def cmd_params(_: argparse.Namespace) -> int:
-    """Print the parameter table with sources."""
-    for row in parameter_table():
-        print(f"{row['name']:36} {row['value']:<10g} {row['unit']:36} {row['status']:10} {row['source']}")
+    """Print the parameter tables (entity model, programmes, innovation firms) with sources."""
+    from sim.innovation import innovation_parameter_table
+    from sim.programmes import programme_parameter_table
+
+    for title, table in (("model parameters (sim/parameters.py)", parameter_table()),
+                         ("programme parameters (sim/programmes.py)", programme_parameter_table()),
+                         ("innovation parameters (sim/innovation.py)", innovation_parameter_table())):
+        print(f"# {title}")
+        for row in table:
+            name = row.get("name", row.get("parameter"))
+            print(f"{name:36} {row['value']:<10g} {row['unit']:36} {row['status']:10} {row['source']}")
     return 0
 
 
@@ -303,7 +458,123 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"run": cmd_run, "compare": cmd_compare, "bench": cmd_bench, "levers": cmd_levers, "params": cmd_params}
+def _backend(args: argparse.Namespace):
+    from sim.sweep import Backend
+
+    if args.scheduler and args.dask_local:
+        raise UsageError("--scheduler and --dask-local: give one of them (a running cluster, or a local one to start)")
+    if (args.scheduler or args.dask_local) and args.workers:
+        raise UsageError("--workers is for the local process pool; with Dask the cluster's workers run the sweep")
+    return Backend(args.workers, args.scheduler, args.dask_local)
+
+
+def _sweep_folder(args: argparse.Namespace, spec, backend=None) -> Path:
+    """Load (or compute the missing runs of) the sweep in --out; returns the folder."""
+    from sim.sweep import run_sweep
+
+    out = _output_folder(args.out)
+    run_sweep(spec, out, workers=args.workers, scheduler=args.scheduler, dask_local=args.dask_local,
+              progress=not args.quiet, command="python -m sim " + " ".join(sys.argv[1:]), backend=backend)
+    return out
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    """Run (or resume) a sweep into --out."""
+    from sim.sweep import load_sweep, run_sweep
+
+    spec = load_sweep(args.file)
+    _backend(args)  # check the backend options before anything is written
+    out = _output_folder(args.out)
+    report = run_sweep(spec, out, workers=args.workers, scheduler=args.scheduler, dask_local=args.dask_local,
+                       progress=not args.quiet, command="python -m sim " + " ".join(sys.argv[1:]))
+    if not args.quiet:
+        print(f"{report.n_runs} runs ({report.n_points} points x {len(spec.seeds)} seeds) in {out}: "
+              f"results/*.parquet, design.parquet, design.csv, sweep.json", file=sys.stderr)
+    return 0
+
+
+def cmd_sensitivity(args: argparse.Namespace) -> int:
+    """Sobol or Morris indices of one indicator over a sweep; table, CSV and PNG."""
+    from sim import sensitivity
+    from sim.sweep import _atomic_bytes, load_design, load_results, load_sweep
+
+    spec = load_sweep(args.file)
+    if spec.design not in ("sobol", "morris"):
+        raise UsageError(f"{args.file}: design: sensitivity needs design = \"sobol\" or \"morris\"; "
+                         f"this sweep has {spec.design!r}")
+    if args.indicator != sensitivity.ALL_BINDING and args.indicator not in spec.indicators:
+        raise UsageError(f"--indicator {args.indicator}: not kept by the sweep; allowed: "
+                         f"{', '.join(list(spec.indicators) + [sensitivity.ALL_BINDING])}")
+    if args.indicator == sensitivity.ALL_BINDING:
+        sensitivity.check_keeps_binding(spec)
+    if args.indicator != sensitivity.ALL_BINDING and args.year not in spec.years:
+        raise UsageError(f"--year {args.year}: not kept by the sweep; allowed: {', '.join(map(str, spec.years))}")
+    _backend(args)
+    out = _sweep_folder(args, spec)
+    kind, table = sensitivity.analyse(spec, load_design(out), load_results(out), args.indicator, args.year,
+                                      args.statistic)
+    stem = f"sensitivity_{args.indicator}_{args.year}" + ("" if args.statistic == "mean" else f"_{args.statistic}")
+    if args.indicator == sensitivity.ALL_BINDING:
+        stem = f"sensitivity_{args.indicator}"
+    _atomic_write(out / f"{stem}.csv", table.to_csv(index=False, float_format="%.6g"))
+    what = (f"{args.indicator} ({args.statistic} over {len(spec.seeds)} seeds, {args.year})"
+            if args.indicator != sensitivity.ALL_BINDING else "all binding targets met (share of seeds)")
+    title = f"{'Sobol' if kind == 'sobol' else 'Morris'} sensitivity of {what}\nsweep {spec.name}, {len(table)} factors"
+    _atomic_bytes(out / f"{stem}.png", lambda tmp: sensitivity.plot_indices(kind, table, title, tmp))
+    print(f"{'Sobol indices' if kind == 'sobol' else 'Morris elementary effects'} of {what}:")
+    print(sensitivity.format_indices(kind, table))
+    if not args.quiet:
+        print(f"wrote {out / (stem + '.csv')}, {out / (stem + '.png')}", file=sys.stderr)
+    return 0
+
+
+def cmd_discover(args: argparse.Namespace) -> int:
+    """PRIM box of the lever ranges where every binding target is met with P >= --prob."""
+    from sim.discovery import discover, format_discovery
+    from sim.sweep import load_design, load_results, load_sweep
+
+    from sim.sensitivity import check_keeps_binding
+
+    spec = load_sweep(args.file)
+    check_keeps_binding(spec)
+    _backend(args)
+    out = _sweep_folder(args, spec)
+    result = discover(spec, load_design(out), load_results(out), prob=args.prob, min_density=args.density)
+    stem = f"discovery_p{args.prob:g}"
+    _atomic_write(out / f"{stem}.csv", result.box.to_csv(index=False, float_format="%.6g"))
+    _atomic_write(out / f"{stem}.json", json.dumps(result.to_dict(), ensure_ascii=False, indent=2) + "\n")
+    print(format_discovery(result))
+    if not args.quiet:
+        print(f"wrote {out / (stem + '.csv')}, {out / (stem + '.json')}", file=sys.stderr)
+    return 0
+
+
+def cmd_target(args: argparse.Namespace) -> int:
+    """Least-cost lever settings meeting every binding target with P >= --prob; writes a scenario file."""
+    from sim import target
+    from sim.sweep import load_sweep
+
+    spec = load_sweep(args.sweep)
+    costs = target.load_costs(args.costs)
+    only = [t.strip() for t in args.targets.split(",") if t.strip()] if args.targets else None
+    target._targets(only)  # bad ids fail before anything runs
+    out_file = Path(args.out or f"out/least_cost_p{args.prob:g}.toml")
+    if out_file.exists() and out_file.is_dir():
+        raise UsageError(f"--out {out_file}: is a folder; give a scenario file name ending in .toml")
+    _output_folder(str(out_file.parent))
+    work = _output_folder(args.work or f"out/sweeps/{spec.name}")
+    with _backend(args) as backend:
+        result = target.search(spec, costs, args.prob, work, backend, targets=only,
+                               refine_steps=args.refine_steps, passes=args.passes, progress=not args.quiet)
+    _atomic_write(out_file, target.scenario_file_text(result, spec, costs))
+    print(target.format_result(result, spec, costs))
+    print(f"wrote {out_file}: python -m sim run --scenario {out_file} --seeds {len(result.seeds)} "
+          f"--first-seed {result.seeds[0]} --scale {spec.scale:g} --engine {spec.engine} --out DIR")
+    return 0 if result.feasible else 1
+
+
+COMMANDS = {"run": cmd_run, "compare": cmd_compare, "bench": cmd_bench, "calibrate": cmd_calibrate, "levers": cmd_levers, "params": cmd_params,
+            "sweep": cmd_sweep, "sensitivity": cmd_sensitivity, "discover": cmd_discover, "target": cmd_target}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
