@@ -146,9 +146,11 @@ class Regulator(mesa.Agent):
         self.dual_random_share = rules.regulator_move(
             self.dual_random_share, target_share, p.dual_random_pace / 12.0 * capacity_ratio * self.capability, u_share,
             p.regulator_pace_noise)
+        # Sampling by credit-risk class needs the city's data systems: digital integration speeds it.
+        digital = float(self.model.digital_effectiveness[self.city])
         self.credit_application_share = rules.regulator_move(
-            self.credit_application_share, target_credit, p.credit_application_pace / 12.0 * self.capability, u_credit,
-            p.regulator_pace_noise)
+            self.credit_application_share, target_credit,
+            p.credit_application_pace / 12.0 * self.capability * digital, u_credit, p.regulator_pace_noise)
 
     def published_rates(self, risk: int) -> tuple[float, float, float]:
         """Annual inspection rates an entity of a risk class can infer: random, routine per

@@ -154,8 +154,9 @@ class Parameters:
     risk_weight_d: float = _p(30.0, "relative sampling weight", "source", "Henan 2021 class ratios")
     dual_random_pace: float = _p(11.0, "percentage points per year at 2020 capacity", "assumption",
                                  "how fast a city can move items to double-random inspection")
-    credit_application_pace: float = _p(8.0, "percentage points per year", "assumption",
-                                        "how fast risk classes can be built into sampling")
+    credit_application_pace: float = _p(4.0, "percentage points per year", "assumption",
+                                        "how fast risk classes can be built into sampling at 2020 digital "
+                                        "integration (scaled by the city's digital effectiveness)")
     regulator_pace_noise: float = _p(0.5, "half-width of uniform noise on pace", "assumption",
                                      "cities progress unevenly month to month")
     regulator_capability_spread: float = _p(0.3, "half-width of a city's lasting pace factor", "assumption",

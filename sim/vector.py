@@ -210,9 +210,11 @@ class VectorMarketModel(BaseMarketModel):
         self.dual_random_share = rules.regulator_move(
             self.dual_random_share, target_share, p.dual_random_pace / 12.0 * ratio * self.capability, u[0::2],
             p.regulator_pace_noise)
+        # Sampling by credit-risk class needs the city's data systems: digital integration speeds it.
         self.credit_application_share = rules.regulator_move(
-            self.credit_application_share, target_credit, p.credit_application_pace / 12.0 * self.capability,
-            u[1::2], p.regulator_pace_noise)
+            self.credit_application_share, target_credit,
+            p.credit_application_pace / 12.0 * self.capability * self.digital_effectiveness, u[1::2],
+            p.regulator_pace_noise)
 
     def _plan_inspections(self, complaints: np.ndarray) -> None:
         e = self.e

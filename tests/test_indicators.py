@@ -38,3 +38,22 @@ def test_met_uses_the_comparison():
     assert reg["dual_random_share"].met(60.1) and not reg["dual_random_share"].met(60.0)
     assert reg["credit_application_rate"].met(80.0) and reg["credit_application_rate"].met(80.0 - 1e-12)
     assert not reg["market_entities"].met(1099.0)
+
+
+def test_every_plan_indicator_every_year_finite_and_not_a_line_to_its_target():
+    import numpy as np
+
+    from sim.ensemble import run_ensemble
+    from sim.params import load_scenario
+
+    tidy = run_ensemble(load_scenario("scenarios/plan.toml"), range(4), scale=40000, engine="vector", workers=1)
+    medians = tidy.groupby(["indicator", "year"])["value"].median()
+    for ind in plan_indicators():
+        assert ind.modelled, ind.id
+        path = medians.loc[ind.id]
+        assert list(path.index) == list(range(2020, 2026)), ind.id
+        assert np.isfinite(path.to_numpy()).all() and (path.to_numpy() >= 0).all(), ind.id
+        if ind.baseline_2020 is not None:
+            assert path.loc[2020] == __import__("pytest").approx(ind.baseline_2020, rel=0.02), ind.id
+            line = np.linspace(ind.baseline_2020, ind.target, 6)
+            assert not np.allclose(path.to_numpy(), line, rtol=1e-3), ind.id
