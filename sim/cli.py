@@ -10,10 +10,8 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import platform
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -21,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 import sim
+from sim.files import atomic_write_text
 from sim import ensemble
 from sim.indicators import by_id, registry
 from sim.engine import DEFAULT_HORIZON, DEFAULT_SCALE, START_YEAR
@@ -195,15 +194,7 @@ def _add_sweep_parsers(sub) -> None:
     _add_backend_options(tgt)
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+_atomic_write = atomic_write_text
 
 
 def status_mark(prob: float, lang: str) -> str:
@@ -497,7 +488,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 def cmd_sensitivity(args: argparse.Namespace) -> int:
     """Sobol or Morris indices of one indicator over a sweep; table, CSV and PNG."""
     from sim import sensitivity
-    from sim.sweep import _atomic_bytes, load_design, load_results, load_sweep
+    from sim.files import atomic_write_bytes as _atomic_bytes
+    from sim.sweep import load_design, load_results, load_sweep
 
     spec = load_sweep(args.file)
     if spec.design not in ("sobol", "morris"):

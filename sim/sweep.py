@@ -35,7 +35,6 @@ import queue
 import re
 import signal
 import sys
-import tempfile
 import time
 import tomllib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -46,6 +45,7 @@ import numpy as np
 import pandas as pd
 
 import sim
+from sim.files import atomic_write_bytes, atomic_write_text
 from sim.params import (LEVERS_BY_ID, UNCERTAINTIES_BY_ID, Lever, Path, Scenario, ScenarioError, baseline,
                         load_scenario)
 
@@ -664,32 +664,8 @@ class Backend:
 # The sweep folder: design, metadata, one Parquet file per finished batch
 
 
-def _file_mode() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return 0o666 & ~mask
-
-
-_FILE_MODE = _file_mode()
-
-
-def _atomic_bytes(path: FilePath, write: Callable[[str], None]) -> None:
-    """Write a file through ``write(tmp_path)`` to a dot-named temp file, fsync, then rename into place."""
-    fd, tmp = tempfile.mkstemp(prefix=f".tmp-{path.name}.", dir=path.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.chmod(tmp, _FILE_MODE)
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        FilePath(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _atomic_text(path: FilePath, text: str) -> None:
-    _atomic_bytes(path, lambda tmp: FilePath(tmp).write_text(text, encoding="utf-8"))
+_atomic_bytes = atomic_write_bytes
+_atomic_text = atomic_write_text
 
 
 def _json_default(obj):

@@ -148,3 +148,14 @@ def test_compare_prints_and_writes_the_difference(tmp_path, capsys):
     table = pd.read_csv(tmp_path / "compare.csv").set_index("indicator")
     assert table.loc["dual_random_share"].difference_median > 30
     assert main(["compare", "scenarios/baseline.toml", "nope.toml", "--seeds", "1"]) == 2
+
+
+def test_output_files_are_readable_like_any_file(plan_run):
+    import os
+    import stat
+
+    mask = os.umask(0)
+    os.umask(mask)
+    for name in ("indicators.csv", "summary.csv", "run.json"):
+        mode = stat.S_IMODE((plan_run / name).stat().st_mode)
+        assert mode == 0o666 & ~mask, (name, oct(mode))
