@@ -144,3 +144,15 @@ def test_digital_integration_lets_regulators_inspect_more():
     mean, se = paired_difference(_yearly(baseline(), "inspections", 2024, engine="vector"),
                                  _yearly(digital, "inspections", 2024, engine="vector"))
     assert mean > 3 * se and mean > 0, (mean, se)
+
+
+def test_credit_application_and_conversion_levers_move_their_indicators():
+    credit = scenario_with("credit_application_rate=2020:60,2022:95")
+    mean, se = paired_difference(_yearly(baseline(), "credit_application_share", 2022, engine="vector"),
+                                 _yearly(credit, "credit_application_share", 2022, engine="vector"))
+    assert mean > 3 * se and mean > 0, (mean, se)
+    share = lambda r: r["registered_company"] / (r["registered_company"] + r["registered_other"])  # noqa: E731
+    runs = lambda s: [share(run_model(s, seed=k, horizon=2023, engine="vector").annual_records()[2023])  # noqa: E731
+                      for k in SEEDS]
+    mean, se = paired_difference(runs(baseline()), runs(scenario_with("individual_to_company_rate=4")))
+    assert mean > 3 * se and mean > 0, (mean, se)
