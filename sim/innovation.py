@@ -37,9 +37,8 @@ compiled with numba, as the vector engine's kernels are. docs/ODD.md 7.4 describ
 
 from __future__ import annotations
 
-import dataclasses
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from typing import Protocol
 
@@ -50,7 +49,7 @@ from scipy import optimize, special
 
 from sim import kernels  # the parameter tuple; registers the rules numba compiles (rules.uniform_from_key, ...)
 from sim import rules
-from sim.parameters import Parameters
+from sim.parameters import Parameters, documented, parameter_rows, replaced
 from sim.params import Scenario
 
 BASE_YEAR = 2020
@@ -95,8 +94,7 @@ AGGREGATION.update(overseas_patent_grants="flow", trademark_registrations="flow"
                    certifications_lost_to_listing="flow")
 
 
-def _p(value: float, unit: str, status: str, source: str) -> float:
-    return field(default=value, metadata={"unit": unit, "status": status, "source": source})
+_p = documented
 
 
 @dataclass(frozen=True)
@@ -249,16 +247,12 @@ class InnovationParameters:
 
     def replace(self, **changes: float) -> InnovationParameters:
         """A copy with some values changed; unknown names raise ValueError."""
-        names = {f.name for f in dataclasses.fields(self)}
-        for key in changes:
-            if key not in names:
-                raise ValueError(f"unknown innovation parameter '{key}'")
-        return dataclasses.replace(self, **{k: float(v) for k, v in changes.items()})
+        return replaced(self, "innovation parameter", changes)
 
 
 def innovation_parameter_table() -> list[dict[str, object]]:
     """Rows of name, value, unit, status and source, for docs and the CLI."""
-    return [{"name": f.name, "value": f.default, **f.metadata} for f in dataclasses.fields(InnovationParameters)]
+    return parameter_rows(InnovationParameters)
 
 
 # ---------------------------------------------------------------------------------------- pure rules

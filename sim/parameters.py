@@ -19,8 +19,30 @@ from pathlib import Path
 FITTED_FILE = Path(__file__).resolve().parents[1] / "calibration" / "fitted.toml"
 
 
-def _p(value: float, unit: str, status: str, source: str) -> float:
+def documented(value: float, unit: str, status: str, source: str) -> float:
+    """A dataclass field carrying its unit, status and source (every parameter set uses it)."""
     return field(default=value, metadata={"unit": unit, "status": status, "source": source})
+
+
+_p = documented
+
+
+def replaced(params, kind: str, changes: dict[str, float]):
+    """A copy of a frozen parameter set with some values changed; unknown names raise.
+
+    Raises:
+        ValueError: naming the unknown ``kind`` parameter.
+    """
+    names = {f.name for f in dataclasses.fields(params)}
+    for key in changes:
+        if key not in names:
+            raise ValueError(f"unknown {kind} '{key}'; see `python -m sim params` for the list")
+    return dataclasses.replace(params, **{k: float(v) for k, v in changes.items()})
+
+
+def parameter_rows(cls) -> list[dict[str, object]]:
+    """Rows of name, value, unit, status and source of a parameter dataclass, for docs and the CLI."""
+    return [{"name": f.name, "value": f.default, **f.metadata} for f in dataclasses.fields(cls)]
 
 
 @dataclass(frozen=True)
@@ -181,13 +203,10 @@ class Parameters:
         Raises:
             ValueError: naming the parameter and what is allowed.
         """
-        names = {f.name for f in dataclasses.fields(self)}
         for key, value in changes.items():
-            if key not in names:
-                raise ValueError(f"unknown parameter '{key}'; see `python -m sim params` for the list")
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise ValueError(f"parameter '{key}' must be a number, got {value!r}")
-        return dataclasses.replace(self, **{k: float(v) for k, v in changes.items()})
+        return replaced(self, "parameter", changes)
 
     def changed(self) -> dict[str, float]:
         """Parameters that differ from the defaults (the fitted values where there are some)."""
@@ -222,4 +241,4 @@ def default_parameters() -> Parameters:
 
 def parameter_table() -> list[dict[str, object]]:
     """Rows of name, value, unit, status and source, for docs and the CLI."""
-    return [{"name": f.name, "value": f.default, **f.metadata} for f in dataclasses.fields(Parameters)]
+    return parameter_rows(Parameters)

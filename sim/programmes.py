@@ -32,9 +32,8 @@ take scalars and numpy arrays alike.
 from __future__ import annotations
 
 import csv
-import dataclasses
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib import resources
 from typing import Protocol
 
@@ -43,6 +42,7 @@ from scipy import stats
 
 from sim import rules
 from sim.params import CITIES, Scenario
+from sim.parameters import documented, parameter_rows, replaced
 
 BASE_YEAR = 2020
 N_CITIES = len(CITIES)
@@ -72,8 +72,7 @@ AGGREGATION: dict[str, str] = {name: "stock" for name in INDICATORS + EXTRA_FIEL
 AGGREGATION.update(food_sampling_per_1000="mean", product_quality_spot_checks="mean")
 
 
-def _p(value: float, unit: str, status: str, source: str) -> float:
-    return field(default=value, metadata={"unit": unit, "status": status, "source": source})
+_p = documented
 
 
 @dataclass(frozen=True)
@@ -214,16 +213,12 @@ class ProgrammeParameters:
 
     def replace(self, **changes: float) -> ProgrammeParameters:
         """A copy with some values changed; unknown names raise ValueError."""
-        names = {f.name for f in dataclasses.fields(self)}
-        for key in changes:
-            if key not in names:
-                raise ValueError(f"unknown programme parameter '{key}'")
-        return dataclasses.replace(self, **{k: float(v) for k, v in changes.items()})
+        return replaced(self, "programme parameter", changes)
 
 
 def programme_parameter_table() -> list[dict[str, object]]:
     """Rows of name, value, unit, status and source, for docs and the CLI."""
-    return [{"name": f.name, "value": f.default, **f.metadata} for f in dataclasses.fields(ProgrammeParameters)]
+    return parameter_rows(ProgrammeParameters)
 
 
 # ---------------------------------------------------------------------------------------- pure rules
