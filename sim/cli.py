@@ -22,7 +22,7 @@ import sim
 from sim.files import atomic_write_text
 from sim import ensemble
 from sim.indicators import by_id, registry
-from sim.engine import DEFAULT_HORIZON, DEFAULT_SCALE, START_YEAR
+from sim.engine import DEFAULT_HORIZON, DEFAULT_SCALE, START_YEAR, firm_scale
 from sim.parameters import parameter_table
 from sim.params import LEVERS, UNCERTAINTIES, ScenarioError, apply_overrides, load_scenario
 
@@ -311,6 +311,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         "scale": args.scale,
         "horizon": args.horizon,
         "engine": args.engine,
+        "firm_scale": firm_scale(args.scale),
         "package_version": sim.__version__,
         "python": platform.python_version(),
         "command": "python -m sim " + " ".join(sys.argv[1:]),

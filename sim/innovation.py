@@ -9,10 +9,11 @@ the entity processes and the programmes (:meth:`Innovation.step`, called from
   (their counts from the month's record) and by the simulated firms below (by size and
   sector), registered after an examination lag; a cohort reaching ten years is renewed with a
   probability or lapses; a small hazard cancels marks early.
-- The rare strata simulated one to one (about 8.8万 firms at the end of 2020, arrays of firms,
-  not a Python loop over them): above-scale industrial firms (revenue >= 20M yuan) and the band of industrial
-  firms just below the threshold, plus non-industrial holders of invention patents. Each firm
-  has a log size, a sector flag, invention and high-value patents held, overseas filings in
+- The rare strata simulated firm by firm (about 8.8万 firms at the end of 2020, arrays of firms,
+  not a Python loop over them; one to one at ``firm_scale`` 1, else a stratified sample of one
+  firm in ``firm_scale`` whose counts are multiplied by it in the outputs): above-scale
+  industrial firms (revenue >= 20M yuan) and the band of industrial firms just below the
+  threshold, plus non-industrial holders of invention patents. Each firm has a log size, a sector flag, invention and high-value patents held, overseas filings in
   examination and overseas grants, a product category, Zhejiang Made standards led,
   Zhejiang Made (Pinzi-brand) certification, international certificates and a credit status.
   Sizes follow the Gibrat rule with Laplace shocks once a year (the above-scale directory is
@@ -256,9 +257,10 @@ def innovation_parameter_table() -> list[dict[str, object]]:
 
 
 # ---------------------------------------------------------------------------------------- pure rules
+@register_jitable
 def exponential_threshold(u):
-    """An Exp(1) clock threshold from a uniform."""
-    return -np.log1p(-u) if isinstance(u, np.ndarray) else -math.log1p(-u)
+    """An Exp(1) clock threshold from a uniform (a float; ``rules.log1p`` takes arrays too)."""
+    return -rules.log1p(-u)
 
 
 def tail_log_excess(q, alpha, largest=math.inf):
@@ -538,6 +540,17 @@ def fire_clock(cand, c, T, F, n, key, level, base, rows_out, counts_out):
 
 
 @_jit
+def start_thresholds(start, stop, key, base, R):
+    """Each new row's first Exp(1) threshold on every clock (keyed by firm, clock and event 0)."""
+    shift = np.uint64(24)
+    for i in range(start, stop):
+        firm = key[i] << shift
+        for c in range(R.shape[0]):
+            u = rules.uniform_from_key(base, firm | (np.uint64(c) << np.uint64(20)))
+            R[c, i] = exponential_threshold(u)
+
+
+@_jit
 def credit_scan(n, ints, flags, cleared_step, listed_out, cleared_out):
     """One pass over the firms: rows of live firms on a list, and rows listed at ``cleared_step``
     (whose record becomes clean this month); returns their numbers."""
@@ -716,11 +729,15 @@ _N_INV, _N_HV, _PEND1, _PEND2, _CATEGORY, _N_STD, _N_INTL, _CREDIT, _LISTED_STEP
 _INDUSTRIAL, _ALIVE, _ABOVE, _CERTIFIED = (FLAG_COLUMNS.index(c) for c in FLAG_COLUMNS)
 
 # Key of a firm's k-th threshold on a clock: firm key << 24 | clock index << 20 | k (firm keys < 2^32).
-CLOCK_KEYS = np.arange(len(CLOCKS), dtype=np.uint64) << np.uint64(20)
 CLOCK_ID = {c: i for i, c in enumerate(CLOCKS)}
 NEVER = -(10 ** 6)  # listed_step of a firm never listed
 HORIZON_MONTHS = 6.0  # a clock's candidates are the firms that could fire within this many months
 ENTRY_MONTHS = 3  # entrants drawn each month are added at the end of each quarter
+
+
+@cache
+def _clock_ids(clocks: tuple[str, ...]) -> np.ndarray:
+    return np.array([CLOCK_ID[c] for c in clocks], np.int64)
 
 
 class MonthLike(Protocol):
@@ -744,6 +761,8 @@ class Innovation:
         policy: The scenario (levers by year, uncertainties, entity-model parameters).
         seed: Run seed; the same seed gives identical numbers.
         params: Innovation parameters; the defaults if None.
+        firm_scale: Real firms per simulated firm (1: one to one); every 2020 count is divided by
+            it and every count in the outputs multiplied by it.
 
     Attributes:
         initial_values: The indicators at the end of 2020 (the plan's baselines) and the extra fields.
@@ -752,9 +771,13 @@ class Innovation:
             that left have ``alive`` False until the yearly compaction).
     """
 
-    def __init__(self, policy: Scenario, seed: int, params: InnovationParameters | None = None) -> None:
+    def __init__(self, policy: Scenario, seed: int, params: InnovationParameters | None = None,
+                 firm_scale: float = 1.0) -> None:
+        if not firm_scale >= 1.0:
+            raise ValueError(f"firm_scale must be at least 1 (real firms per simulated firm), got {firm_scale}")
         self.policy = policy
         self.seed = int(seed)
+        self.k = float(firm_scale)
         self.q = q = params or InnovationParameters()
         self.p = p = policy.parameters
         self.p_tuple = kernels.parameter_tuple(p)  # the parameters as compiled code reads them
@@ -768,6 +791,7 @@ class Innovation:
         self.detection = q.detection_rate_2020  # moving average of the main model's detection rate
         self.step_now = -1
         self.year_now = BASE_YEAR
+        self._scalars_when: tuple[int, int] | None = None
         self.S = np.zeros(len(CLOCKS))  # cumulative scalar of each clock
         self.H = np.full(len(CLOCKS), -np.inf)  # horizon of each clock's candidate list
         self.cand = [np.zeros(0, np.int64) for _ in CLOCKS]
@@ -819,9 +843,9 @@ class Innovation:
     # ------------------------------------------------------------------ initialisation
     def _init_firms(self) -> None:
         q = self.q
-        n_above = int(round(q.above_scale_2020))
+        n_above = int(round(q.above_scale_2020 / self.k))
         n_band = int(round(n_above * (math.exp(self.alpha * q.band_log_width) - 1.0)))
-        n_other = int(round(q.other_holders_2020))
+        n_other = int(round(q.other_holders_2020 / self.k))
         n = n_above + n_band + n_other
         self.t = t = _Table(FIRM_GROUPS, n)
         t["key"][:] = np.arange(n, dtype=np.uint64)
@@ -855,18 +879,18 @@ class Innovation:
         x = t["log_size"] - self.log_threshold
         pop_2018 = q.population_2020 / (1.0 + self.policy.uncertainty("population_growth", BASE_YEAR) / 100.0) ** 2
         inventions = q.firm_share_inventions * q.invention_per_10k_2018 * pop_2018 \
-            * (1.0 + q.invention_growth_2018_2020) ** 2
+            * (1.0 + q.invention_growth_2018_2020) ** 2 / self.k
         holders = np.flatnonzero(self._holder_2020)
         extra = systematic_allocation(np.exp(q.portfolio_size_elasticity * x[holders]),
                                       int(round(inventions)) - len(holders), self._u("init_patents", 0, -1))
         t["n_inv"][holders] = 1 + extra
         high_value_total = q.high_value_per_10k_2020 * q.population_2020
-        firm_hv = int(round(q.firm_share_high_value * high_value_total))
+        firm_hv = int(round(q.firm_share_high_value * high_value_total / self.k))
         hv = systematic_allocation(t["n_inv"][holders], firm_hv, self._u("init_hv", 0, -1))
         t["n_hv"][holders] = np.minimum(hv, t["n_inv"][holders])
-        self.nonfirm_hv = high_value_total - float(t["n_hv"].sum())
+        self.nonfirm_hv = high_value_total - self.k * float(t["n_hv"].sum())
         # overseas filings in examination, in steady growth at the 2020 pace
-        filings, stage1, stage2 = overseas_pipeline(q.overseas_grants_2020, q.patent_growth_2020,
+        filings, stage1, stage2 = overseas_pipeline(q.overseas_grants_2020 / self.k, q.patent_growth_2020,
                                                     q.overseas_stage_months, q.overseas_grant_ratio)
         self.rates["overseas_filings_2020"] = filings
         weights = t["n_hv"].astype(float)
@@ -881,11 +905,12 @@ class Innovation:
         t["category"][:] = -1
         t["category"][:n_ind] = (self._u("init_category", t["key"][:n_ind], -1) * self.n_categories).astype(np.int64)
         # leaders of the 2020 standards, larger firms first; extra standards to the larger leaders
-        n_leaders = int(round(q.standards_2020 / q.standards_per_leader))
+        standards_2020 = q.standards_2020 / self.k
+        n_leaders = int(round(standards_2020 / q.standards_per_leader))
         leaders = weighted_choice(self._u("init_leader", t["key"][:n_ind], -1),
                                   np.exp(q.standard_size_elasticity * x[:n_ind]), n_leaders)
         extra = systematic_allocation(np.exp(q.standard_size_elasticity * x[leaders]),
-                                      int(round(q.standards_2020)) - n_leaders, self._u("init_standards", 0, -1))
+                                      int(round(standards_2020)) - n_leaders, self._u("init_standards", 0, -1))
         t["n_std"][leaders] = 1 + extra
         self.standards = float(t["n_std"].sum())
         self.covered = np.zeros(self.n_categories, bool)
@@ -906,10 +931,10 @@ class Innovation:
         weights = np.where(self._access(x_all) & self._clean(x_all),
                            np.exp(q.cert_size_elasticity * x) * np.where(t["n_std"] > 0, q.cert_leader_factor, 1.0),
                            0.0)
-        certified = weighted_choice(self._u("init_cert", t["key"], -1), weights, int(round(q.pinzi_2020)))
+        certified = weighted_choice(self._u("init_cert", t["key"], -1), weights, int(round(q.pinzi_2020 / self.k)))
         t["certified"][certified] = True
         intl = weighted_choice(self._u("init_intl", t["key"][certified], -1),
-                               np.exp(q.intl_size_elasticity * x[certified]), int(round(q.intl_certs_2020)))
+                               np.exp(q.intl_size_elasticity * x[certified]), int(round(q.intl_certs_2020 / self.k)))
         t["n_intl"][certified[intl]] = 1
 
     def _refresh_factors(self, rows: slice | None = None) -> None:
@@ -996,7 +1021,8 @@ class Innovation:
         r["nonfirm_grants_per_patent"] = q.patent_growth_2020 + q.high_value_lapse
         r["overseas_filings_per_hv"] = r["overseas_filings_2020"] / hv_total
         # standards, certification and international certificates at their October 2017 - 2020 pace
-        years = q.history_months / 12.0
+        # (paces in simulated firms: real counts over the firm scale)
+        years = q.history_months / 12.0 * self.k
         r["standards_pace_2020"] = (q.standards_2020 - q.standards_2017) / years
         r["pinzi_pace_2020"] = (q.pinzi_2020 - q.pinzi_2017) / years
         r["intl_pace_2020"] = (q.intl_certs_2020 - q.intl_certs_2017) / years
@@ -1025,7 +1051,14 @@ class Innovation:
 
     # ------------------------------------------------------------------ clocks
     def _scalars(self) -> np.ndarray:
-        """What the clocks' factors read besides the firms' state (see ``rebase_clock``)."""
+        """What the clocks' factors read besides the firms' state (see ``rebase_clock``); they change
+        with the month and the year's levers."""
+        when = (self.step_now, self.year_now)
+        if self._scalars_when != when:
+            self._scalars_when, self._scalars_now = when, self._compute_scalars()
+        return self._scalars_now
+
+    def _compute_scalars(self) -> np.ndarray:
         q, p = self.q, self.p
         return np.array([p.hazard_listed_effect * self.severity, self.first_ratio, q.invention_lapse,
                          q.high_value_lapse, q.covered_category_factor, q.cert_leader_factor, self.cert_lapse_ratio,
@@ -1039,7 +1072,7 @@ class Innovation:
         if not rows.size:
             return
         t = self.t
-        ids = np.array([CLOCK_ID[c] for c in clocks], np.int64)
+        ids = _clock_ids(clocks)
         new_rows = np.empty(rows.size * ids.size, np.int64)
         new_clocks = np.empty(rows.size * ids.size, np.int64)
         g = t.groups
@@ -1053,9 +1086,8 @@ class Innovation:
     def _start_clocks(self, rows: slice) -> None:
         """Fresh thresholds (each firm's first on every clock) and factors for new rows."""
         d = self.t.data
-        keys = (d["key"][rows] << np.uint64(24))[:, None] | CLOCK_KEYS[None, :]
         d["F"][:, rows] = 0.0
-        d["R"][:, rows] = exponential_threshold(self._u("clock", keys, -2)).T
+        start_thresholds(rows.start, rows.stop, d["key"], self.clock_base, d["R"])
         d["T"][:, rows] = np.inf
         self._rebase(CLOCKS, rows)
 
@@ -1337,27 +1369,27 @@ class Innovation:
         Overseas grants, registrations and certifications lost are this month's flows (the record
         sums them over the year); ``initial_values`` holds the 2020 flows instead.
         """
-        t = self.t
+        t, k = self.t, self.k
         n_above, covered, hv, intl, certified = tally(t.n, t.groups["ints"], t.groups["flags"])
-        high_value = float(hv) + self.nonfirm_hv
+        high_value = k * float(hv) + self.nonfirm_hv
         return {
             "valid_trademarks": sum(self.cohorts.values()) / 1e4,
             "high_value_patents_per_10k": high_value / self.population,
             "patent_coverage_above_scale": 100.0 * covered / max(1, n_above),
-            "overseas_patent_grants": self.month_grants,
-            "zhejiang_made_standards": float(self.standards),
-            "zhejiang_made_intl_certs": float(intl),
-            "pinzi_brand_firms": float(certified),
-            "above_scale_firms": float(n_above),
+            "overseas_patent_grants": k * self.month_grants,
+            "zhejiang_made_standards": k * float(self.standards),
+            "zhejiang_made_intl_certs": k * float(intl),
+            "pinzi_brand_firms": k * float(certified),
+            "above_scale_firms": k * float(n_above),
             "high_value_patents": high_value,
             "trademark_registrations": float(self.month_registrations),
-            "certifications_lost_to_listing": self.month_lost_listing,
+            "certifications_lost_to_listing": k * self.month_lost_listing,
         }
 
 
 def run_innovation(policy: Scenario, seed: int, horizon: int = 2025, company_growth: float = 0.095,
                    individual_growth: float = 0.065, detection_ratio: float = 1.0,
-                   params: InnovationParameters | None = None) -> dict[int, dict[str, float]]:
+                   params: InnovationParameters | None = None, firm_scale: float = 1.0) -> dict[int, dict[str, float]]:
     """Innovation alone, month by month, with the register growing from its 2020 counts at the given
     rates and detected violations at ``detection_ratio`` times the 2020 rate (tests, quick looks).
 
@@ -1365,7 +1397,7 @@ def run_innovation(policy: Scenario, seed: int, horizon: int = 2025, company_gro
         Yearly values: 2020 from the initial state, then each year's December value (flows summed
         over the year, as the engines' records do).
     """
-    inn = Innovation(policy, seed, params)
+    inn = Innovation(policy, seed, params, firm_scale)
     out = {BASE_YEAR: dict(inn.initial_values)}
     step = 0
     for year in range(BASE_YEAR + 1, horizon + 1):

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from sim.cli import format_table, main
+from sim.engine import firm_scale
 from sim.ensemble import SUMMARY_COLUMNS, TIDY_COLUMNS
 from sim.indicators import plan_indicators
 
@@ -50,6 +51,7 @@ def test_run_writes_the_three_contract_files(plan_run):
     assert meta["scenario"]["levers"]["dual_random_share"] == [[2020, 10.0], [2025, 65.0]]
     assert meta["package_version"]
     assert meta["engine"] == "vector"  # the default engine; --engine mesa gives the same numbers
+    assert meta["firm_scale"] == firm_scale(meta["scale"])
 
 
 def test_same_command_gives_identical_files(plan_run, tmp_path):

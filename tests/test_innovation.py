@@ -24,6 +24,7 @@ from sim import programmes, rules
 from sim.indicators import MECHANISMS, PLANNED, by_id, indicator_values
 from sim.innovation import (AGGREGATION, EXTRA_FIELDS, INDICATORS, NORMAL, STREAMS, Innovation, InnovationParameters,
                             innovation_parameter_table, run_innovation, trademark_backcast, trademark_stock)
+from sim.engine import MAX_FIRM_SCALE, firm_scale
 from sim.params import LEVERS_BY_ID, baseline, load_scenario
 from sim.records import FLOW, MONTHLY_FIELDS, STOCK
 
@@ -112,11 +113,36 @@ def test_plan_levers_quote_a_plan_section_and_baseline_holds_2020():
 
 # ------------------------------------------------------------------------------------ 2020 and the engine
 @pytest.mark.parametrize("seed", [0, 1, 7])
-def test_2020_values_equal_the_plan_baselines(seed):
-    values = Innovation(baseline(), seed).initial_values
+@pytest.mark.parametrize("scale", [1.0, 10.0])
+def test_2020_values_equal_the_plan_baselines(seed, scale):
+    values = Innovation(baseline(), seed, firm_scale=scale).initial_values
     for iid in INDICATORS:
         assert values[iid] == pytest.approx(_baseline_2020(iid), rel=0.02), iid
     assert values["above_scale_firms"] == 48000
+
+
+def test_the_engines_sample_firms_at_coarse_scales_only():
+    assert [firm_scale(s) for s in (1, 4, 10, 8000)] == [1, 4, 10, MAX_FIRM_SCALE]
+    model = run_model(scale=8000, horizon=2021, engine="vector")
+    assert model.firm_scale == MAX_FIRM_SCALE == model.innovation.k
+    assert model.innovation.t.n < 10_000  # about 8.8万 firms / 10
+    with pytest.raises(ValueError, match="firm_scale"):
+        Innovation(baseline(), 0, firm_scale=0.5)
+
+
+@pytest.mark.slow
+def test_a_sample_of_firms_agrees_with_one_to_one():
+    """Means over 8 seeds at one firm in ten agree with one to one within 3 standard errors, and
+    the sample's spread of the firm indicators is wider (about the square root of ten)."""
+    plan = load_scenario("scenarios/plan.toml")
+    full = [run_innovation(plan, seed)[2025] for seed in range(8)]
+    sample = [run_innovation(plan, seed, firm_scale=10)[2025] for seed in range(8)]
+    for name in INDICATORS + ("above_scale_firms",):
+        a, b = np.array([r[name] for r in full]), np.array([r[name] for r in sample])
+        se = math.sqrt(a.var(ddof=1) / a.size + b.var(ddof=1) / b.size)
+        assert abs(b.mean() - a.mean()) <= 3 * se + 1e-9, (name, a.mean(), b.mean(), se)
+        if name != "valid_trademarks":  # (trademarks are cohorts, not firms)
+            assert b.std() > a.std(), name
 
 
 def test_the_trademark_backcast_reproduces_the_history():
