@@ -395,7 +395,7 @@ def test_every_lever_has_a_group_label_and_unit_in_both_languages():
         for lang in tx.LANGS:
             assert tx.group_label(lever.group, lang)
             assert tx.lever_label(lever, lang)
-        if lever.unit not in tx.UNIT_ZH:  # a new unit shows in English until sim/ui/text.py has its Chinese
-            assert tx.lever_unit(lever, "zh") == lever.unit
+        assert tx.lever_unit(lever, "zh") == lever.unit_zh and tx.lever_unit(lever, "en") == lever.unit
+        assert lever.unit_zh in tx.lever_label(lever, "zh") and lever.unit in tx.lever_label(lever, "en")
     assert tx.group_order(["zzz", "credit", "registration"]) == ["registration", "credit", "zzz"]
     assert set(tx.TEXT["zh"]) == set(tx.TEXT["en"])

@@ -1,9 +1,10 @@
 """Every label of the app in Chinese (first) and English, lever groups, units and number formats.
 
-Levers and indicators bring their own names (``Lever.label_zh/label_en``,
-``Indicator.name_zh/name_en``); this module adds the page's own words, the names of the
-plan's lever groups and the Chinese for lever units, and formats values the way readers
-of each language expect: 万户 and 万件 in Chinese, millions in English.
+Levers and indicators bring their own texts in both languages (``Lever.label_zh/label_en``,
+``Lever.unit_zh/unit``, ``Indicator.name_zh/name_en``, ``Indicator.mechanism_zh/mechanism``);
+this module adds the page's own words and the names of the plan's lever groups, picks each
+text in the reader's language, and formats values the way readers of each language expect:
+万户 and 万件 in Chinese, millions in English.
 """
 
 from __future__ import annotations
@@ -349,12 +350,6 @@ GROUPS: dict[str, tuple[str, str]] = {
 }
 OPEN_GROUPS = ("registration", "dual_random", "credit")  # expanded in the sidebar at first
 
-# Chinese for lever units (sim.params declares units in English).
-UNIT_ZH: dict[str, str] = {
-    "%": "%", "share 0-1": "比例，0–1", "index, 2020 = 1": "指数，2020年=1", "months": "月",
-    "switch 0/1": "开关，0/1", "% per year": "%/年", "inspections per 100 entities per year": "次/百户/年",
-    "index, 2020 batches = 1": "指数，2020年批次=1", "multiplier": "倍数",
-}
 OP_SYMBOL = {">=": "≥", ">": ">", "<=": "≤", "<": "<"}
 TENK = "10k "  # English units counted in ten thousands ("10k entities", "10k marks")
 
@@ -384,7 +379,7 @@ def lever_name(lever: Lever, lang: str) -> str:
 
 def lever_unit(lever: Lever, lang: str) -> str:
     """A lever's unit in ``lang``."""
-    return UNIT_ZH.get(lever.unit, lever.unit) if lang == "zh" else lever.unit
+    return lever.unit_zh if lang == "zh" else lever.unit
 
 
 def lever_label(lever: Lever, lang: str) -> str:
