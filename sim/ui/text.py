@@ -115,7 +115,7 @@ TEXT: dict[str, dict[str, str]] = {
         "indicator_caption": "实线：中位数；阴影：5%–95%区间；红色虚线与红点：{year}年目标；"
                              "灰色菱形：2020年基数；黑色圆点：历史统计数据。",
         "indicator_not_modelled": "该指标尚未建模：{reason}",
-        "mechanism": "模型机制（英文原文）",
+        "mechanism": "模型机制",
         "levers_moving": "影响该指标的杠杆：{levers}",
         "no_levers": "没有直接影响该指标的杠杆。",
         "history_source": "历史数据来源",
@@ -510,12 +510,13 @@ def axis_title(ind: Indicator, lang: str) -> str:
     return f"{indicator_name(ind, lang)}（{unit}）" if lang == "zh" else f"{indicator_name(ind, lang)} ({unit})"
 
 
+def mechanism(ind: Indicator, lang: str) -> str:
+    """How the model produces an indicator, in ``lang``."""
+    return ind.mechanism_zh if lang == "zh" else ind.mechanism
+
+
 def reason(ind: Indicator, lang: str) -> str:
-    """Why an indicator is not modelled, in ``lang`` (the registry states it in English)."""
-    text = ind.not_modelled_reason or "not modelled yet"
+    """Why an indicator is not modelled, in ``lang``."""
     if lang == "zh":
-        if text.startswith("not modelled yet: mechanism planned"):
-            return "机制已规划，尚未实现（见 docs/ODD.md）"
-        if text.startswith("not modelled: no mechanism"):
-            return "模型中尚无相应机制（规划文本目标）"
-    return text
+        return ind.not_modelled_reason_zh or "尚无说明"
+    return ind.not_modelled_reason or "not modelled yet"
