@@ -340,7 +340,7 @@ def indicator_detail(tidy: pd.DataFrame, ind: Indicator, lang: str, t: dict[str,
                if levers else t["no_levers"])
     if ind.mechanism:
         with st.expander(t["mechanism"]):
-            st.write(ind.mechanism)
+            st.write(tx.mechanism(ind, lang))
 
 
 def scorecard_view(tidy: pd.DataFrame, summary: pd.DataFrame, settings: Settings, lang: str,

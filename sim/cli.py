@@ -235,7 +235,8 @@ def format_table(summary: pd.DataFrame, lang: str = "zh") -> str:
         out.append("")
         out.append("未建模的指标：" if zh else "Not modelled yet:")
         for ind in missing:
-            out.append(f"  {ind.no or '-':>2} {ind.name_zh if zh else ind.name_en}: {ind.not_modelled_reason}")
+            why = ind.not_modelled_reason_zh if zh else ind.not_modelled_reason
+            out.append(f"  {ind.no or '-':>2} {ind.name_zh if zh else ind.name_en}: {why}")
     return "\n".join(out)
 
 

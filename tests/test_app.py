@@ -8,6 +8,7 @@ registries, as the app reads them.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import tomllib
 from pathlib import Path
@@ -395,7 +396,85 @@ def test_every_lever_has_a_group_label_and_unit_in_both_languages():
         for lang in tx.LANGS:
             assert tx.group_label(lever.group, lang)
             assert tx.lever_label(lever, lang)
-        if lever.unit not in tx.UNIT_ZH:  # a new unit shows in English until sim/ui/text.py has its Chinese
-            assert tx.lever_unit(lever, "zh") == lever.unit
+        assert tx.lever_unit(lever, "zh") == lever.unit_zh and tx.lever_unit(lever, "en") == lever.unit
+        assert lever.unit_zh in tx.lever_label(lever, "zh") and lever.unit in tx.lever_label(lever, "en")
     assert tx.group_order(["zzz", "credit", "registration"]) == ["registration", "credit", "zzz"]
     assert set(tx.TEXT["zh"]) == set(tx.TEXT["en"])
+
+
+# ---------------------------------------------------------------- every text in the reader's language
+
+CJK = r"[\u4e00-\u9fff]"
+
+
+def english_only(text: str) -> bool:
+    """Text a Chinese reader cannot read: English words and no Chinese."""
+    return bool(re.search(r"[A-Za-z]{2,}", text)) and not re.search(CJK, text)
+
+
+def chart_titles(spec: object) -> list[str]:
+    """Every axis, legend and chart title in a Vega-Lite spec."""
+    if isinstance(spec, dict):
+        found = [v for k, v in spec.items() if k == "title" and isinstance(v, str)]
+        return found + [t for v in spec.values() for t in chart_titles(v)]
+    if isinstance(spec, list):
+        return [t for v in spec for t in chart_titles(v)]
+    return []
+
+
+def shown_texts(at: AppTest) -> list[tuple[str, str]]:
+    """(where, text) for what a reader sees: widget labels and options, headings, captions, messages,
+    the words of the page, table headers and cells, chart titles. Widget values (internal ids) are not shown."""
+    out: list[tuple[str, str]] = []
+    for kind in ("slider", "selectbox", "number_input", "button", "radio", "text_input", "checkbox",
+                 "multiselect", "toggle", "expander", "tab", "metric"):
+        for el in at.get(kind):
+            out.append((f"{kind} label", el.label))
+            out += [(f"{kind} option", str(o)) for o in (getattr(el, "options", None) or [])]
+    for kind in ("file_uploader", "download_button", "button_group"):
+        for el in at.get(kind):
+            out.append((f"{kind} label", el.proto.label))
+            out += [(f"{kind} option", o.content) for o in getattr(el.proto, "options", [])]
+    for kind in ("title", "header", "subheader", "caption", "markdown", "info", "warning", "error", "success"):
+        out += [(kind, el.value) for el in at.get(kind)]
+    for frame in at.dataframe:
+        out += [("table header", str(c)) for c in frame.value.columns]
+        out += [("table cell", v) for c in frame.value.columns for v in frame.value[c] if isinstance(v, str)]
+    for chart in at.get("vega_lite_chart"):
+        out += [("chart title", t) for t in chart_titles(json.loads(chart.proto.spec))]
+    return out
+
+
+def mechanism_shown(at: AppTest, label: str) -> list[str]:
+    expanders = [e for e in at.expander if e.label == label]
+    assert len(expanders) == 1, [e.label for e in at.expander]
+    return [m.value for m in expanders[0].markdown]
+
+
+def test_indicator_mechanism_is_shown_in_the_page_language(app):
+    ind = by_id()[DR]
+    at = app()
+    at.selectbox(key="indicator").select(DR).run()
+    ok(at)
+    assert mechanism_shown(at, "模型机制") == [ind.mechanism_zh]
+    at.radio(key="lang").set_value("en").run()
+    ok(at)
+    assert at.selectbox(key="indicator__en").value == DR
+    assert mechanism_shown(at, "How the model produces it") == [ind.mechanism]
+
+
+def test_chinese_page_shows_no_english_only_label_header_or_text(app):
+    at = app()
+    seen: list[tuple[str, str]] = []
+    for view in ("scorecard", "charts", "compare", "downloads"):
+        at.button_group(key="view").set_value(view).run()
+        ok(at)
+        seen += [(f"{view}: {where}", text) for where, text in shown_texts(at)]
+    # The language switch names English in English, so a reader of either language can find it.
+    english = [(where, text) for where, text in seen if english_only(text) and text != tx.LANG_NAMES["en"]]
+    assert not english, english
+    texts = {text for _, text in seen}
+    # The collection reaches every kind of element checked (else the check above would pass vacuously).
+    for expected in ("“双随机”监管事项占比目标（%）", "指标", "模型机制", "指标记分卡", tx.texts("zh")["download_csv"],
+                     by_id()["market_entities"].mechanism_zh, tx.axis_title(by_id()["market_entities"], "zh")):
+        assert expected in texts, expected

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
@@ -12,7 +13,7 @@ import pytest
 from sim.cli import format_table, main
 from sim.engine import firm_scale
 from sim.ensemble import SUMMARY_COLUMNS, TIDY_COLUMNS
-from sim.indicators import plan_indicators
+from sim.indicators import by_id, plan_indicators, registry
 
 FAST = ["--scale", "100000", "--seeds", "2", "--workers", "1", "--quiet"]
 
@@ -85,6 +86,18 @@ def test_table_format_shows_names_targets_and_marks(plan_run, capsys):
         if not ind.modelled:
             assert ind.name_en in en  # listed as not modelled, with the reason
     assert "Madrid" in en  # text targets not reached are listed too
+
+
+def test_table_says_why_a_target_is_not_modelled_in_the_table_language():
+    empty = pd.DataFrame(columns=SUMMARY_COLUMNS)
+    zh, en = format_table(empty, "zh"), format_table(empty, "en")
+    missing = [ind for ind in registry() if not ind.modelled and ind.target is not None]
+    assert missing and by_id()["madrid_marks"] in missing
+    for ind in missing:
+        assert f"{ind.name_zh}: {ind.not_modelled_reason_zh}" in zh, ind.id
+        assert f"{ind.name_en}: {ind.not_modelled_reason}" in en, ind.id
+    not_modelled_zh = zh.split("未建模的指标：", 1)[1]
+    assert not re.search(r"[A-Za-z]", not_modelled_zh), not_modelled_zh
 
 
 def test_unknown_lever_on_the_command_line_is_one_line_and_exit_2(tmp_path):

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import csv
+import re
 
 from sim.indicators import by_id, plan_indicators, registry
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+# English mechanisms that write a number in words the Chinese writes in its own units.
+NUMBER_WORDS = {"100M": "1亿", "20M": "2000万", "10k": "万", "per 1000": "每千", "about one": "about 1"}
 
 
 def test_all_24_plan_indicators_are_declared_from_the_plan_data():
@@ -57,3 +62,34 @@ def test_every_plan_indicator_every_year_finite_and_not_a_line_to_its_target():
             assert path.loc[2020] == __import__("pytest").approx(ind.baseline_2020, rel=0.02), ind.id
             line = np.linspace(ind.baseline_2020, ind.target, 6)
             assert not np.allclose(path.to_numpy(), line, rtol=1e-3), ind.id
+
+
+def _numbers(text: str) -> set[str]:
+    return set(re.findall(r"\d+(?:\.\d+)?", text))
+
+
+def test_every_modelled_indicator_states_its_mechanism_in_chinese_with_the_same_numbers():
+    for ind in registry():
+        if not ind.modelled:
+            continue
+        assert ind.mechanism and CJK.search(ind.mechanism_zh), f"{ind.id}: no Chinese mechanism"
+        english = ind.mechanism
+        for words, chinese in NUMBER_WORDS.items():
+            english = english.replace(words, chinese)
+        assert _numbers(ind.mechanism_zh) == _numbers(english), (
+            f"{ind.id}: the Chinese mechanism's numbers {sorted(_numbers(ind.mechanism_zh))} differ from the "
+            f"English {sorted(_numbers(english))}")
+
+
+def test_every_indicator_not_modelled_says_why_in_both_languages():
+    missing = [ind for ind in registry() if not ind.modelled]
+    assert missing, "the plan's text targets without a mechanism are listed as not modelled"
+    for ind in missing:
+        assert ind.not_modelled_reason and not CJK.search(ind.not_modelled_reason), ind.id
+        assert CJK.search(ind.not_modelled_reason_zh), f"{ind.id}: no Chinese reason"
+
+
+def test_every_indicator_unit_is_chinese_in_chinese():
+    for ind in registry():
+        assert ind.unit_zh and not re.search(r"[A-Za-z]", ind.unit_zh), f"{ind.id}: unit_zh {ind.unit_zh!r}"
+        assert CJK.search(ind.unit_zh) or ind.unit_zh in ("%", "％"), f"{ind.id}: unit_zh {ind.unit_zh!r}"

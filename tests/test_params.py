@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
-from sim.params import (CITIES, LEVERS, LEVERS_BY_ID, Path, ScenarioError, apply_overrides, baseline,
-                        load_scenario, parse_scenario)
+from sim.params import (CITIES, LEVERS, LEVERS_BY_ID, UNCERTAINTIES, Path, ScenarioError, apply_overrides,
+                        baseline, load_scenario, parse_scenario)
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
 
 DESIGN_LEVERS = ("entry_cost_index", "licence_reform_coverage", "simplified_deregistration",
                  "compulsory_deregistration", "individual_to_company_rate", "dual_random_share",
@@ -19,6 +23,16 @@ def test_every_design_lever_is_declared_once_with_labels_and_range():
         lever = LEVERS_BY_ID[lid]
         assert lever.label_zh and lever.label_en and lever.unit and lever.help_zh and lever.help_en
         assert lever.low <= lever.value_2020 <= lever.high
+
+
+def test_every_lever_and_uncertainty_declares_its_unit_in_chinese():
+    for lever in (*LEVERS, *UNCERTAINTIES):
+        unit = lever.unit_zh
+        assert unit.strip(), f"{lever.id}: no unit_zh"
+        assert not re.search(r"[A-Za-z]", unit), f"{lever.id}: English in unit_zh {unit!r}"
+        # A unit in words is written in Chinese; only a bare symbol reads the same in both languages.
+        assert CJK.search(unit) or unit == lever.unit == "%", f"{lever.id}: unit_zh {unit!r} is not Chinese"
+        assert ("%" in unit) == ("%" in lever.unit), f"{lever.id}: {unit!r} and {lever.unit!r} differ in %"
 
 
 def test_path_is_linear_between_years_and_flat_beyond():

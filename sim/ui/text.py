@@ -1,9 +1,10 @@
 """Every label of the app in Chinese (first) and English, lever groups, units and number formats.
 
-Levers and indicators bring their own names (``Lever.label_zh/label_en``,
-``Indicator.name_zh/name_en``); this module adds the page's own words, the names of the
-plan's lever groups and the Chinese for lever units, and formats values the way readers
-of each language expect: 万户 and 万件 in Chinese, millions in English.
+Levers and indicators bring their own texts in both languages (``Lever.label_zh/label_en``,
+``Lever.unit_zh/unit``, ``Indicator.name_zh/name_en``, ``Indicator.mechanism_zh/mechanism``);
+this module adds the page's own words and the names of the plan's lever groups, picks each
+text in the reader's language, and formats values the way readers of each language expect:
+万户 and 万件 in Chinese, millions in English.
 """
 
 from __future__ import annotations
@@ -114,7 +115,7 @@ TEXT: dict[str, dict[str, str]] = {
         "indicator_caption": "实线：中位数；阴影：5%–95%区间；红色虚线与红点：{year}年目标；"
                              "灰色菱形：2020年基数；黑色圆点：历史统计数据。",
         "indicator_not_modelled": "该指标尚未建模：{reason}",
-        "mechanism": "模型机制（英文原文）",
+        "mechanism": "模型机制",
         "levers_moving": "影响该指标的杠杆：{levers}",
         "no_levers": "没有直接影响该指标的杠杆。",
         "history_source": "历史数据来源",
@@ -349,12 +350,6 @@ GROUPS: dict[str, tuple[str, str]] = {
 }
 OPEN_GROUPS = ("registration", "dual_random", "credit")  # expanded in the sidebar at first
 
-# Chinese for lever units (sim.params declares units in English).
-UNIT_ZH: dict[str, str] = {
-    "%": "%", "share 0-1": "比例，0–1", "index, 2020 = 1": "指数，2020年=1", "months": "月",
-    "switch 0/1": "开关，0/1", "% per year": "%/年", "inspections per 100 entities per year": "次/百户/年",
-    "index, 2020 batches = 1": "指数，2020年批次=1", "multiplier": "倍数",
-}
 OP_SYMBOL = {">=": "≥", ">": ">", "<=": "≤", "<": "<"}
 TENK = "10k "  # English units counted in ten thousands ("10k entities", "10k marks")
 
@@ -384,7 +379,7 @@ def lever_name(lever: Lever, lang: str) -> str:
 
 def lever_unit(lever: Lever, lang: str) -> str:
     """A lever's unit in ``lang``."""
-    return UNIT_ZH.get(lever.unit, lever.unit) if lang == "zh" else lever.unit
+    return lever.unit_zh if lang == "zh" else lever.unit
 
 
 def lever_label(lever: Lever, lang: str) -> str:
@@ -515,12 +510,13 @@ def axis_title(ind: Indicator, lang: str) -> str:
     return f"{indicator_name(ind, lang)}（{unit}）" if lang == "zh" else f"{indicator_name(ind, lang)} ({unit})"
 
 
+def mechanism(ind: Indicator, lang: str) -> str:
+    """How the model produces an indicator, in ``lang``."""
+    return ind.mechanism_zh if lang == "zh" else ind.mechanism
+
+
 def reason(ind: Indicator, lang: str) -> str:
-    """Why an indicator is not modelled, in ``lang`` (the registry states it in English)."""
-    text = ind.not_modelled_reason or "not modelled yet"
+    """Why an indicator is not modelled, in ``lang``."""
     if lang == "zh":
-        if text.startswith("not modelled yet: mechanism planned"):
-            return "机制已规划，尚未实现（见 docs/ODD.md）"
-        if text.startswith("not modelled: no mechanism"):
-            return "模型中尚无相应机制（规划文本目标）"
-    return text
+        return ind.not_modelled_reason_zh or "尚无说明"
+    return ind.not_modelled_reason or "not modelled yet"
