@@ -95,6 +95,7 @@ class BaseMarketModel(mesa.Model):
         self.base_year = self.start.year
         self.start_year = self.base_year + 1
         self.month_index = 0
+        self._by_year: dict[int, dict] = {}
         self.record = empty_record()
         self.monthly: list[dict[str, float]] = []
         self.initial_record: dict[str, float] = {}
@@ -122,9 +123,18 @@ class BaseMarketModel(mesa.Model):
         return {name: (lambda m, n=name: m.record[n]) for name in MONTHLY_FIELDS}
 
     def _context(self, year: int, month: int) -> MonthContext:
+        return MonthContext(year=year, month=month, step=self.month_index, peer_violation=self.peer_violation,
+                            hazard_table=self.hazard_table, **self._year_values(year))
+
+    def _year_values(self, year: int) -> dict:
+        """The month context's values that change only with the year (levers are paths by year)."""
+        if year not in self._by_year:
+            self._by_year[year] = self._compute_year_values(year)
+        return self._by_year[year]
+
+    def _compute_year_values(self, year: int) -> dict:
         s = self.policy
-        return MonthContext(
-            year=year, month=month, step=self.month_index,
+        return dict(
             fine_level=city_lever(s, "fine_level", year),
             severity=city_lever(s, "credit_penalty_severity", year),
             simplified=city_lever(s, "simplified_deregistration", year),
@@ -133,10 +143,8 @@ class BaseMarketModel(mesa.Model):
             conversion_rate=city_lever(s, "individual_to_company_rate", year),
             gdp_growth=s.uncertainty("gdp_growth", year),
             exit_shock=s.uncertainty("exit_shock", year),
-            peer_violation=self.peer_violation,
             log_size_min=[log_size_min(k, self.p) for k in range(3)],
             log_size_floor=log_size_floor(self.p),
-            hazard_table=self.hazard_table,
             detection=rules.detection_probabilities(self.p).tolist(),
         )
 

@@ -46,7 +46,7 @@ from typing import Protocol
 import numba
 import numpy as np
 from numba.extending import register_jitable
-from scipy import optimize, special
+from scipy import optimize
 
 from sim import kernels  # the parameter tuple; registers the rules numba compiles (rules.uniform_from_key, ...)
 from sim import rules
@@ -331,7 +331,7 @@ def scalar_count(u: float, mean: float) -> int:
     if mean <= 0.0:
         return 0
     if mean > 50.0:
-        return max(0, int(round(mean + math.sqrt(mean) * float(special.ndtri(min(max(u, 1e-12), 1 - 1e-12))))))
+        return max(0, int(round(mean + math.sqrt(mean) * rules.normal_quantile(u))))
     term = math.exp(-mean)
     cdf, k = term, 0
     while u >= cdf and k < 400:
@@ -1339,7 +1339,7 @@ class Innovation:
         base = companies * r["tm_company"] + others * r["tm_other"] + individuals * r["tm_individual"] \
             + self.tm_weight * r["tm_firm"]
         economy = max(p.economy_factor_floor, 1.0 + q.trademark_gdp_elasticity * (gdp - p.gdp_reference))
-        z = float(special.ndtri(min(max(self._u("trademark_year", 0, year), 1e-12), 1.0 - 1e-12)))
+        z = rules.normal_quantile(self._u("trademark_year", 0, year))
         year_factor = math.exp(q.trademark_year_sigma * z - 0.5 * q.trademark_year_sigma ** 2)
         trend = (1.0 + q.trademark_filing_trend) ** ((step + 1) / 12.0)
         filings = scalar_count(self._u("trademark_month", 0, step),
@@ -1353,7 +1353,7 @@ class Innovation:
         if due > 0.0:
             mean = due * q.trademark_renewal
             sd = math.sqrt(max(1e-9, mean * (1.0 - q.trademark_renewal)))
-            z = float(special.ndtri(min(max(self._u("trademark_renewal", 0, step), 1e-12), 1.0 - 1e-12)))
+            z = rules.normal_quantile(self._u("trademark_renewal", 0, step))
             renewed = min(due, max(0.0, round(mean + sd * z)))
             self.cohorts[start] -= due
             self.cohorts[year] = self.cohorts.get(year, 0.0) + renewed

@@ -60,7 +60,7 @@ def _sign(x):
     return lambda x: float((x > 0) - (x < 0))
 
 
-for _rule in (rules._mix, rules.uniform_from_key, rules.monthly_probability, rules.laplace_quantile,
+for _rule in (rules._mix, rules.uniform_from_key, rules.poisson_inverse, rules.monthly_probability, rules.laplace_quantile,
               rules.exit_hazard, rules.deregister_at_exit_probability, rules.dormant_deregistration_probability,
               rules.compulsory_deregistration_due, rules.growth_sigma, rules.grow, rules.expected_sanction_cost,
               rules.perceived_detection, rules.violation_probability, rules.risk_class, rules.routine_visibility,
@@ -83,6 +83,24 @@ def base(seed: int, stream: str, step: int) -> np.uint64:
 
 # ---------------------------------------------------------------- kernels
 _jit = numba.njit(cache=True, nogil=True)
+
+
+@_jit
+def uniforms(base, keys, out):
+    """``rules.uniform_from_key(base, key)`` of every key (what ``rules.crn_uniform`` computes)."""
+    for i in range(keys.size):
+        out[i] = rules.uniform_from_key(base, keys[i])
+
+
+@_jit
+def poisson_counts(u, mean, out):
+    """``rules.poisson_inverse`` of every pair (what ``rules.poisson_count`` computes)."""
+    for i in range(u.size):
+        out[i] = rules.poisson_inverse(u[i], mean[i])
+
+
+rules._compiled_uniforms = uniforms
+rules._compiled_poisson = poisson_counts
 
 
 @_jit

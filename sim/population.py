@@ -13,7 +13,6 @@ from functools import cache
 from importlib import resources
 
 import numpy as np
-from scipy import stats
 
 from sim import rules
 from sim.params import CITIES, LEVERS_BY_ID, Scenario
@@ -93,7 +92,7 @@ def draw_log_size(kind, u, p: Parameters):
 
 def draw_honesty(u):
     """Standard normal honesty (intrinsic compliance) from a uniform."""
-    result = stats.norm.ppf(np.clip(u, 1e-12, 1 - 1e-12))
+    result = rules.normal_quantile(u)
     return float(result) if np.ndim(result) == 0 else result
 
 

@@ -32,7 +32,6 @@ take scalars and numpy arrays alike.
 from __future__ import annotations
 
 import csv
-import math
 from dataclasses import dataclass
 from importlib import resources
 from typing import Protocol
@@ -222,21 +221,6 @@ def programme_parameter_table() -> list[dict[str, object]]:
 
 
 # ---------------------------------------------------------------------------------------- pure rules
-def _poisson_inverse(u: float, mean: float) -> int:
-    """Smallest k with P(N <= k) > u for N ~ Poisson(mean): a short sum for the small means here."""
-    if mean <= 0.0:
-        return 0
-    if mean > 500.0:
-        return max(0, int(stats.poisson.ppf(u, mean)))
-    term = math.exp(-mean)
-    cdf, k, limit = term, 0, int(mean + 40.0 * math.sqrt(mean) + 40.0)
-    while u >= cdf and k < limit:
-        k += 1
-        term *= mean / k
-        cdf += term
-    return k
-
-
 def _binomial_inverse(u: float, n: int, share: float) -> int:
     """Smallest k with P(X <= k) > u for X ~ Binomial(n, share)."""
     if n <= 0 or share <= 0.0:
@@ -256,9 +240,7 @@ def _binomial_inverse(u: float, n: int, share: float) -> int:
 def poisson_events(u, annual_rate, months: float = 1.0):
     """Events in ``months`` months at an annual rate, by inverting a uniform (monotone in the rate)."""
     mean = rules.maximum(0.0, annual_rate) * months / 12.0
-    if isinstance(u, np.ndarray) or isinstance(mean, np.ndarray):
-        return np.maximum(0, rules.poisson_count(np.asarray(u, float), mean))
-    return _poisson_inverse(float(u), float(mean))
+    return rules.maximum(0, rules.poisson_count(u, mean))
 
 
 def quota_draw(u, quota, share):
@@ -291,7 +273,7 @@ def is_round(year: int, month: int, first_year: float, interval: float, round_mo
 
 def year_factor(u, sigma):
     """Mean-one lognormal factor on a year's arrival rate (batches of approvals)."""
-    z = stats.norm.ppf(rules.clip(u, 1e-12, 1.0 - 1e-12))
+    z = rules.normal_quantile(u)
     return rules.exp(sigma * z - 0.5 * sigma * sigma)
 
 
@@ -436,13 +418,13 @@ class Programmes:
         n = int(p.markets_2020)
         self.market_key = np.arange(n, dtype=np.uint64)
         q = (np.arange(n) + rules.crn_uniform(self.seed, STREAMS["market_init"], self.market_key, -1)) / n
-        self.market_mu = -p.market_turnover_sigma * stats.norm.ppf(1.0 - p.large_markets_2020 / n)
-        self.log_turnover = self.market_mu + p.market_turnover_sigma * stats.norm.ppf(q)  # log of 100M yuan
+        self.market_mu = -p.market_turnover_sigma * rules.normal_quantile(1.0 - p.large_markets_2020 / n)
+        self.log_turnover = self.market_mu + p.market_turnover_sigma * rules.normal_quantile(q)  # log of 100M yuan
         # wholesale markets: the largest aa_markets_2020 are AA in 2020
         w = int(p.wholesale_markets)
         wq = (np.arange(w) + rules.crn_uniform(self.seed, STREAMS["wholesale_init"], np.arange(w, dtype=np.uint64),
                                                -1)) / w
-        size = np.exp(p.wholesale_size_sigma * stats.norm.ppf(wq))
+        size = np.exp(p.wholesale_size_sigma * rules.normal_quantile(wq))
         self.wholesale_size = size / size.mean()
         self.aa = np.arange(w) >= w - int(p.aa_markets_2020)
         self.aa_scale = p.aa_upgrades_2020 / self.wholesale_size[~self.aa].sum()
@@ -553,7 +535,7 @@ class Programmes:
         entrants = poisson_events(self._u("market_entry", 0, step), p.market_entry_rate * p.markets_2020)
         if entrants:
             keys = (np.uint64(step + 1) << np.uint64(20)) | np.arange(entrants, dtype=np.uint64)
-            z = stats.norm.ppf(rules.clip(self._u("market_entrant_size", keys, step), 1e-12, 1.0 - 1e-12))
+            z = rules.normal_quantile(self._u("market_entrant_size", keys, step))
             self.market_key = np.concatenate((self.market_key, keys))
             self.log_turnover = np.concatenate((
                 self.log_turnover, self.market_mu + p.market_entrant_offset + p.market_turnover_sigma * z))

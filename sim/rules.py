@@ -15,7 +15,7 @@ import math
 from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy import stats
+from scipy import special, stats
 
 if TYPE_CHECKING:
     from sim.parameters import Parameters
@@ -99,6 +99,12 @@ def _mix(x):
     return x ^ (x >> 31)
 
 
+# Set by sim.kernels: ``(base, keys, out)`` writes ``uniform_from_key(base, key)`` of each key, and
+# ``(u, mean, out)`` writes ``poisson_inverse(u, mean)`` of each pair.
+_compiled_uniforms = None
+_compiled_poisson = None
+
+
 def crn_base(seed: int, stream: int, step: int) -> int:
     """Starting state of the SplitMix64 sequence for (seed, stream, step)."""
     return _mix(_mix((seed * 0x9E3779B97F4A7C15 + stream * 0xD1B54A32D192ED03
@@ -130,6 +136,10 @@ def crn_uniform(seed: int, stream: int, key, step: int):
     if isinstance(key, (int, np.integer)):
         return uniform_from_key(base, int(key))
     keys = np.asarray(key, dtype=np.uint64)
+    if _compiled_uniforms is not None:  # the same numbers in one compiled pass (sim.kernels)
+        out = np.empty(keys.shape)
+        _compiled_uniforms(np.uint64(base), keys.reshape(-1), out.reshape(-1))
+        return out
     with np.errstate(over="ignore"):
         x = _mix(keys * np.uint64(_GOLDEN) + np.uint64(base))
     return (x >> np.uint64(11)).astype(np.float64) * _INV_2_53
@@ -150,9 +160,46 @@ def monthly_probability(annual):
     return 1.0 - (1.0 - clip(annual, 0.0, 0.999999)) ** (1.0 / 12.0)
 
 
+POISSON_SUM_BELOW = 500.0  # means below this are inverted term by term; larger ones by scipy's ppf
+
+
+def poisson_inverse(u, mean):
+    """Smallest k with P(N <= k) > u for N ~ Poisson(mean) below ``POISSON_SUM_BELOW``, summing
+    the terms (the same counts as scipy.stats.poisson.ppf, at a fraction of its call cost)."""
+    if mean <= 0.0:
+        return 0
+    term = math.exp(-mean)
+    cdf, k, limit = term, 0, int(mean + 40.0 * math.sqrt(mean) + 40.0)
+    while u >= cdf and k < limit:
+        k += 1
+        term *= mean / k
+        cdf += term
+    return k
+
+
 def poisson_count(u, mean):
     """Number of events with a Poisson mean, by inversion of a uniform (monotone in the mean)."""
-    return stats.poisson.ppf(u, mean).astype(np.int64) if _is_array(u) else int(stats.poisson.ppf(u, mean))
+    if not _is_array(u) and not _is_array(mean):
+        return poisson_inverse(u, mean) if mean < POISSON_SUM_BELOW else int(stats.poisson.ppf(u, mean))
+    u, mean = np.broadcast_arrays(np.asarray(u, dtype=np.float64), np.asarray(mean, dtype=np.float64))
+    small = mean < POISSON_SUM_BELOW
+    out = np.empty(u.shape, dtype=np.int64)
+    if _compiled_poisson is not None:
+        counts = np.empty(int(np.count_nonzero(small)), dtype=np.int64)
+        _compiled_poisson(np.ascontiguousarray(u[small]), np.ascontiguousarray(mean[small]), counts)
+        out[small] = counts
+    else:
+        out[small] = [poisson_inverse(a, b) for a, b in zip(u[small].tolist(), mean[small].tolist())]
+    if not small.all():
+        out[~small] = stats.poisson.ppf(u[~small], mean[~small]).astype(np.int64)
+    return out
+
+
+def normal_quantile(u):
+    """Standard normal draw from a uniform, kept 1e-12 away from 0 and 1 (scipy's ndtri, the
+    function behind ``scipy.stats.norm.ppf``, at a fraction of its call cost)."""
+    z = special.ndtri(clip(u, 1e-12, 1.0 - 1e-12))
+    return z if _is_array(z) else float(z)
 
 
 def laplace_quantile(u, scale):
