@@ -5,20 +5,23 @@ targets, runs, medians, bands and probabilities all come from ``sim``; ``sim.ui`
 labels, tables and charts. Chinese first, with an English switch.
 
 Environment (optional): ``SIM_SCENARIO_DIR`` (preset folder, default ``scenarios/``),
-``SIM_APP_SEEDS`` and ``SIM_APP_SCALE`` (default seeds and scale of a new session).
+``SIM_APP_SEEDS`` and ``SIM_APP_SCALE`` (default seeds and scale of a new session),
+``SIM_APP_WORKERS`` (worker processes for the seeds, default the CPU count; 1 runs them in the
+app's process).
 """
 
 from __future__ import annotations
 
 import math
 import os
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path as FilePath
 
 import pandas as pd
 import streamlit as st
 
-from sim.ensemble import summarise
+from sim.ensemble import summarise, warm_pool
 from sim.indicators import Indicator, by_id, registry
 from sim.params import CITIES, CITY_NAMES_ZH, LEVERS, LEVERS_BY_ID, UNCERTAINTIES, Lever, Path, Scenario, \
     ScenarioError, baseline
@@ -29,7 +32,7 @@ from sim.ui.history import history_points
 
 ROOT = FilePath(__file__).resolve().parent
 SCENARIO_DIR = FilePath(os.environ.get("SIM_SCENARIO_DIR") or ROOT / "scenarios")
-DEFAULT_SEEDS = int(os.environ.get("SIM_APP_SEEDS") or 10)  # about 2 s with the vector engine at scale 8000
+DEFAULT_SEEDS = int(os.environ.get("SIM_APP_SEEDS") or 10)  # about 1.5 s on two warm workers at scale 8000
 DEFAULT_SCALE = int(os.environ.get("SIM_APP_SCALE") or 8000)
 TARGET_YEAR = sc.TARGET_YEAR
 MAX_HORIZON = 2035
@@ -43,6 +46,14 @@ VIEWS = ("scorecard", "charts", "compare", "downloads")
 def seed_cache() -> runner.SeedCache:
     """Seed runs shared by every session of this server."""
     return runner.SeedCache()
+
+
+@st.cache_resource(show_spinner=False)
+def worker_pool() -> Executor | None:
+    """Worker processes shared by every session, started and warmed once (None: seeds run in this
+    process, as with ``SIM_APP_WORKERS=1``)."""
+    workers = int(os.environ.get("SIM_APP_WORKERS") or os.cpu_count() or 1)
+    return warm_pool(workers) if workers > 1 else None
 
 
 @dataclass
@@ -284,7 +295,7 @@ def run(requests: list[runner.Request], settings: Settings, t: dict[str, str]) -
         def progress(done: int, total: int, left: float) -> None:
             bar.progress(done / total, text=t["progress"].format(done=done, total=total, left=left))
 
-        runner.compute(cache, todo, sc.from_key, progress)
+        runner.compute(cache, todo, sc.from_key, progress, worker_pool())
         bar.empty()
     return [runner.ensemble(cache, r, seeds, settings.scale, settings.horizon, sc.from_key) for r in requests]
 

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import multiprocessing
 import os
-from collections.abc import Callable, Sequence
+import sys
+import threading
+import time
+import warnings
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 
 import numpy as np
@@ -35,6 +41,58 @@ def run_seed(scenario: Scenario, seed: int, scale: float = DEFAULT_SCALE, horizo
 
 def _run_seed_args(args: tuple) -> pd.DataFrame:
     return run_seed(*args)
+
+
+def _warm_up() -> None:
+    """Run a tiny model so the compiled kernels are loaded before the first real run."""
+    ENGINES["vector"](scale=1e6, seed=0, horizon=BASE_YEAR + 1).run()
+
+
+def _pid_after(seconds: float) -> int:
+    time.sleep(seconds)
+    return os.getpid()
+
+
+def pool_context(*preload: str) -> multiprocessing.context.BaseContext:
+    """How worker processes start.
+
+    fork is fastest (workers inherit the loaded model), and safe while the only other threads
+    are the idle native ones of OpenBLAS and Arrow's allocator (fork-aware). From a process
+    running Python threads (Streamlit's server, a Dask client, a progress bar), which may hold
+    locks, workers start from a clean fork server that has imported ``preload`` and this module;
+    on Windows they are spawned.
+    """
+    if sys.platform == "win32":
+        return multiprocessing.get_context("spawn")
+    if threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([*preload, "sim.ensemble"])
+    return context
+
+
+@contextlib.contextmanager
+def quiet_fork() -> Iterator[None]:
+    """Silence Python's warning that forking a process with threads may deadlock: the only other
+    threads where :func:`pool_context` forks are idle native ones."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r".*multi-threaded, use of fork\(\)", category=DeprecationWarning)
+        yield
+
+
+def warm_pool(workers: int) -> ProcessPoolExecutor:
+    """A process pool whose ``workers`` have all started, imported the model and loaded its
+    compiled kernels, so the first ensemble on it runs at full speed (the app keeps one; ``bench``
+    times one). Workers start as :func:`pool_context` says.
+    """
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=pool_context(), initializer=_warm_up)
+    started: set[int] = set()
+    with quiet_fork():
+        for _ in range(20):  # a task returns only once its worker has warmed up; until every worker has
+            started |= {f.result() for f in [pool.submit(_pid_after, 0.05) for _ in range(workers)]}
+            if len(started) >= workers:
+                break
+    return pool
 
 
 def run_ensemble(scenario: Scenario, seeds: Sequence[int], scale: float = DEFAULT_SCALE,
@@ -72,7 +130,7 @@ def run_ensemble(scenario: Scenario, seeds: Sequence[int], scale: float = DEFAUL
             if progress:
                 progress(i + 1, len(jobs))
     else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        with quiet_fork(), ProcessPoolExecutor(max_workers=workers, mp_context=pool_context()) as pool:
             for i, frame in enumerate(pool.map(_run_seed_args, jobs)):
                 frames.append(frame)
                 if progress:

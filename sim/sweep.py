@@ -544,25 +544,10 @@ class Backend:
     def __enter__(self) -> Backend:
         kind = self.kind
         if kind == "pool":
-            import multiprocessing
+            from sim.ensemble import pool_context, quiet_fork
 
-            import threading
-            import warnings
-
-            # fork is fastest (workers inherit the loaded model), and safe while the only other
-            # threads are the idle native ones of OpenBLAS and Arrow's allocator (fork-aware), as
-            # in sim.ensemble's pool. From a process running Python threads (a Dask client, a
-            # progress bar), which may hold locks, workers start from a clean fork server instead.
-            if sys.platform == "win32":
-                ctx = multiprocessing.get_context("spawn")
-            elif threading.active_count() == 1:
-                ctx = multiprocessing.get_context("fork")
-            else:
-                ctx = multiprocessing.get_context("forkserver")
-                ctx.set_forkserver_preload(["sim.sweep", "sim.ensemble"])
-            with warnings.catch_warnings():
-                warnings.filterwarnings("ignore", message=r".*multi-threaded, use of fork\(\)", category=DeprecationWarning)
-                self._pool = ctx.Pool(self.workers, initializer=_ignore_sigint)
+            with quiet_fork():
+                self._pool = pool_context("sim.sweep").Pool(self.workers, initializer=_ignore_sigint)
         elif kind in ("dask", "dask-local"):
             from dask.distributed import Client, LocalCluster
 

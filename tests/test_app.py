@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from concurrent.futures import BrokenExecutor, Executor
 import tomllib
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from streamlit import dataframe_util
 from streamlit.testing.v1 import AppTest
 
 from sim import cli
-from sim.ensemble import run_seed
+from sim.ensemble import run_seed, warm_pool
 from sim.indicators import by_id, plan_indicators, registry
 from sim.params import LEVERS, LEVERS_BY_ID, CITIES, Path as LeverPath, ScenarioError, baseline, load_scenario, \
     parse_scenario
@@ -59,6 +60,7 @@ def app(monkeypatch: pytest.MonkeyPatch):
     """A coarse, fast app run from the repository root."""
     monkeypatch.chdir(ROOT)
     monkeypatch.delenv("SIM_SCENARIO_DIR", raising=False)
+    monkeypatch.setenv("SIM_APP_WORKERS", "1")  # seeds in this process (the pool has its own tests)
 
     def start() -> AppTest:
         # A relative path would be resolved against this file, so pass the root's app.py.
@@ -369,6 +371,36 @@ def test_seed_cache_runs_only_missing_seeds():
     assert [k[-1] for k in runner.missing(cache, [request], range(3), 100000, 2021)] == [2]
     tidy = runner.ensemble(cache, request, range(3), 100000, 2021, sc.from_key)
     assert sorted(tidy["seed"].unique()) == [0, 1, 2] and set(tidy["scenario"]) == {"b"}
+
+
+def test_the_worker_pool_gives_the_same_rows_as_this_process():
+    """The app's pool (warm workers from a fork server beside this threaded process) stores every
+    seed once, with the numbers a run in this process gives; progress counts up to the total."""
+    request = runner.Request(sc.run_key(PLAN), "p")
+    keys = runner.missing(runner.SeedCache(), [request], range(3), 100000, 2021)
+    here, pooled, seen = runner.SeedCache(), runner.SeedCache(), []
+    runner.compute(here, keys, sc.from_key)
+    pool = warm_pool(2)
+    try:
+        runner.compute(pooled, keys, sc.from_key, lambda done, total, left: seen.append((done, total)), pool)
+    finally:
+        pool.shutdown()
+    assert seen == [(1, 3), (2, 3), (3, 3)]
+    for k in keys:
+        pd.testing.assert_frame_equal(pooled.get(k), here.get(k))
+
+
+def test_a_broken_pool_falls_back_to_this_process():
+    request = runner.Request(sc.run_key(baseline()), "b")
+    keys = runner.missing(runner.SeedCache(), [request], range(2), 100000, 2021)
+    cache = runner.SeedCache()
+    runner.compute(cache, keys, sc.from_key, executor=_Broken())
+    assert all(k in cache for k in keys)
+
+
+class _Broken(Executor):
+    def submit(self, fn, /, *args, **kwargs):
+        raise BrokenExecutor("a worker died")
 
 
 def test_history_points_of_market_entities_up_to_2020():

@@ -10,9 +10,10 @@ equal) plus rows the app's charts need that are not indicators:
 
 Results are cached per seed, keyed by the scenario's run key (its TOML without the name),
 scale, horizon and engine: raising the seed count runs only the new seeds, and scenarios
-compared on the same seeds share nothing but the seeds (common random numbers). Seeds run
-one after another in the app's process: process pools need a fork of Streamlit's
-multi-threaded server or a spawn that re-imports it, and neither is safe there.
+compared on the same seeds share nothing but the seeds (common random numbers). Seeds run on
+the app's worker pool (:func:`sim.ensemble.warm_pool`: processes started from a clean fork
+server, not forks of Streamlit's multi-threaded server), or one after another in the app's
+process when it has none.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from concurrent.futures import BrokenExecutor, Executor, as_completed
 from dataclasses import dataclass
 
 import numpy as np
@@ -130,18 +132,34 @@ def missing(cache: SeedCache, requests: Sequence[Request], seeds: Sequence[int],
 
 
 def compute(cache: SeedCache, keys: Sequence[Key], build: Callable[[str], Scenario],
-            progress: Callable[[int, int, float], None] | None = None) -> None:
-    """Run the given seed runs and store them; ``progress(done, total, seconds_left)`` after each."""
+            progress: Callable[[int, int, float], None] | None = None, executor: Executor | None = None) -> None:
+    """Run the given seed runs and store each as it finishes; ``progress(done, total, seconds_left)``
+    after each. With an ``executor`` (the app's worker pool) the runs go to its processes; if the
+    pool has broken, the runs not done are made here."""
     started = time.perf_counter()
-    scenarios: dict[str, Scenario] = {}
-    for i, k in enumerate(keys):
-        key, scale, horizon, engine, seed = k
-        if key not in scenarios:
-            scenarios[key] = build(key)
-        cache.put(k, run_seed_rows(scenarios[key], seed, scale, horizon, engine))
+    scenarios = {k[0]: build(k[0]) for k in keys}
+    done = 0
+
+    def finished(k: Key, frame: pd.DataFrame) -> None:
+        nonlocal done
+        cache.put(k, frame)
+        done += 1
         if progress:
             elapsed = time.perf_counter() - started
-            progress(i + 1, len(keys), elapsed / (i + 1) * (len(keys) - i - 1))
+            progress(done, len(keys), elapsed / done * (len(keys) - done))
+
+    todo = list(keys)
+    if executor is not None and len(todo) > 1:
+        try:
+            futures = {executor.submit(run_seed_rows, scenarios[k[0]], k[4], k[1], k[2], k[3]): k for k in todo}
+            for future in as_completed(futures):
+                finished(futures[future], future.result())
+            return
+        except BrokenExecutor:
+            todo = [k for k in todo if k not in cache]
+    for k in todo:
+        key, scale, horizon, engine, seed = k
+        finished(k, run_seed_rows(scenarios[key], seed, scale, horizon, engine))
 
 
 def ensemble(cache: SeedCache, request: Request, seeds: Sequence[int], scale: float, horizon: int,
