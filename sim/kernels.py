@@ -60,7 +60,8 @@ def _sign(x):
     return lambda x: float((x > 0) - (x < 0))
 
 
-for _rule in (rules._mix, rules.uniform_from_key, rules.poisson_inverse, rules.monthly_probability, rules.laplace_quantile,
+for _rule in (rules._mix, rules.uniform_from_key, rules.poisson_inverse, rules.conversion_probability,
+              rules.conversion_event, rules.monthly_probability, rules.laplace_quantile,
               rules.exit_hazard, rules.deregister_at_exit_probability, rules.dormant_deregistration_probability,
               rules.compulsory_deregistration_due, rules.growth_sigma, rules.grow, rules.expected_sanction_cost,
               rules.perceived_detection, rules.violation_probability, rules.risk_class, rules.routine_visibility,
@@ -129,6 +130,40 @@ def comply(status, city, sector, risk, visibility, memory, honesty, keys, u_base
 
 
 @_jit
+def convert(status, kind, city, credit, log_size, weight, keys, u_base, conversion_rate, exponent, p, factor_tmp):
+    """Process 2: individual businesses convert to companies, other enterprises corporatise (kind
+    changes in place). The size factor is relative to the active individual businesses' mean
+    log size and normalised to mean one over them, as the Mesa engine does. Returns the size
+    factors' mean and the weights converted and corporatised."""
+    total, count = 0.0, 0
+    for i in range(status.size):
+        if status[i] == rules.ACTIVE and kind[i] == rules.INDIVIDUAL:
+            total += log_size[i]
+            count += 1
+    norm = total / count if count else 0.0
+    mass = 0.0
+    for i in range(status.size):
+        if status[i] == rules.ACTIVE and kind[i] != rules.COMPANY:
+            factor_tmp[i] = math.exp((log_size[i] - norm) * exponent)
+            if kind[i] == rules.INDIVIDUAL:
+                mass += factor_tmp[i]
+    mean = mass / count if count else 1.0
+    converted = corporatised = 0.0
+    for i in range(status.size):
+        if status[i] != rules.ACTIVE or credit[i] != rules.NORMAL or kind[i] == rules.COMPANY:
+            continue
+        prob = rules.conversion_probability(conversion_rate[city[i]], factor_tmp[i] / mean)
+        event = rules.conversion_event(kind[i], True, rules.uniform_from_key(u_base, keys[i]), prob, p)
+        if event == rules.CONVERSION:
+            converted += weight[i]
+        elif event == rules.CORPORATISATION:
+            corporatised += weight[i]
+        if event != rules.NO_EVENT:
+            kind[i] = rules.COMPANY
+    return mean, converted, corporatised
+
+
+@_jit
 def grow(status, city, credit, log_size, keys, u_base, severity, floor, p):
     """Process 3: active entities grow (in place)."""
     for i in range(status.size):
@@ -153,18 +188,35 @@ def select_for_inspection(status, credit, city, risk, visibility, complaints, ke
 @_jit
 def exit_outcomes(status, kind, city, age, log_size, credit, marginal, months_dormant, keys, exit_base, route_base,
                   dormant_base, hazard_table, log_size_min, severity, simplified, compulsory_on, compulsory_months,
-                  gdp_growth, shock, p, outcome_out):
-    """Process 8: each active or dormant entity's exit outcome (months dormant advance in place)."""
+                  gdp_growth, shock, p, bounds, outcome_out):
+    """Process 8: each active or dormant entity's exit outcome (months dormant advance in place).
+
+    ``bounds`` (from :func:`exit_hazard_bounds`, or an empty array for none) screens active
+    entities: one whose exit uniform is beyond what its hazard's upper bound could reach stays,
+    without the hazard's exp and pow. The screen only skips work, never changes an outcome: the
+    uniform is the same, the bound is at least the hazard, and the margins exceed rounding.
+    """
     last = hazard_table.size - 1
+    screen = bounds.size > 0
     for i in range(status.size):
         c = city[i]
         if status[i] == rules.ACTIVE:
             a = age[i]
+            u_exit = rules.uniform_from_key(exit_base, keys[i])
+            young_marginal = marginal[i] and a < 24
+            if screen:
+                # the annual hazard at which this uniform would be an exit: 1 - (1 - u)^12
+                x = 1.0 - u_exit
+                x4 = (x * x) * (x * x)
+                reach = 1.0 - x4 * x4 * x4
+                if bounds[c, kind[i], credit[i], 1 if young_marginal else 0, min(a, last) // 12] + 1e-12 \
+                        < reach * (1.0 - 1e-9):
+                    outcome_out[i] = rules.STAY
+                    continue
             hazard = rules.exit_hazard(hazard_table[min(a, last)], kind[i], log_size[i], log_size_min[kind[i]],
-                                       credit[i], marginal[i] and a < 24, severity[c], gdp_growth, shock, p)
-            outcome_out[i] = rules.active_exit(rules.uniform_from_key(exit_base, keys[i]),
-                                               rules.uniform_from_key(route_base, keys[i]), hazard, simplified[c],
-                                               kind[i], credit[i], p)
+                                       credit[i], young_marginal, severity[c], gdp_growth, shock, p)
+            outcome_out[i] = rules.active_exit(u_exit, rules.uniform_from_key(route_base, keys[i]), hazard,
+                                               simplified[c], kind[i], credit[i], p)
         elif status[i] == rules.DORMANT:
             months_dormant[i] += 1
             due = rules.compulsory_deregistration_due(compulsory_on[c], credit[i], months_dormant[i],
@@ -174,6 +226,25 @@ def exit_outcomes(status, kind, city, age, log_size, credit, marginal, months_do
                                                 credit[i], p)
         else:
             outcome_out[i] = -1
+
+
+NO_BOUNDS = np.zeros((0, 0, 0, 0, 0))
+
+
+def exit_hazard_bounds(hazard_table: np.ndarray, smallest_log_size: float, log_size_min, severity, gdp_growth: float,
+                       shock: float, p: Parameters) -> np.ndarray:
+    """Upper bounds of ``rules.exit_hazard`` by city, kind, credit status, young marginal entrant
+    and year of age, for :func:`exit_outcomes`'s screen: the largest base hazard within the year
+    of age, at the smallest log size any entity has (hazards fall with size). ``NO_BOUNDS`` if
+    hazards rise with size (no screen)."""
+    if p.hazard_size_elasticity > 0.0:
+        return NO_BOUNDS
+    starts = np.arange(0, hazard_table.size, 12)
+    base = np.maximum.reduceat(hazard_table, starts)
+    city, kind, credit, marginal, age = np.meshgrid(np.arange(len(severity)), np.arange(3), np.arange(3),
+                                                    np.arange(2), np.arange(base.size), indexing="ij")
+    return rules.exit_hazard(base[age], kind, smallest_log_size, np.asarray(log_size_min)[kind], credit,
+                             marginal.astype(bool), np.asarray(severity)[city], gdp_growth, shock, p)
 
 
 @_jit

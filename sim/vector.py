@@ -29,6 +29,7 @@ DTYPES = {
     "memory": np.float64, "marginal": np.bool_, "violating": np.bool_, "weight": np.float64,
 }
 COMPACT_SHARE = 0.05  # compact when this share of rows is deregistered
+SCREEN_EXITS_FROM = 50_000  # rows from which exit hazards are screened by their bounds (below, the table costs more)
 
 
 class VectorMarketModel(BaseMarketModel):
@@ -160,22 +161,13 @@ class VectorMarketModel(BaseMarketModel):
 
     def convert(self, ctx: MonthContext) -> None:
         """Process 2, conversion: individual businesses to companies, and corporatisation."""
-        e, p = self.e, self.p
-        eligible = (e["status"] == rules.ACTIVE) & (e["credit_status"] == rules.NORMAL)
-        active_individuals = (e["status"] == rules.ACTIVE) & (e["kind"] == rules.INDIVIDUAL)
-        size_norm = float(e["log_size"][active_individuals].mean()) if active_individuals.any() else 0.0
-        ctx.size_factor_mean = float(np.exp((e["log_size"][active_individuals] - size_norm)
-                                            * p.conversion_size_exponent).mean()) if active_individuals.any() else 1.0
-        idx = np.flatnonzero(eligible & (e["kind"] != rules.COMPANY))
-        kind = e["kind"][idx]
-        factor = np.exp((e["log_size"][idx] - size_norm) * p.conversion_size_exponent) / ctx.size_factor_mean
-        rate = np.asarray(ctx.conversion_rate)[e["city"][idx]]
-        event = rules.conversion_event(kind, np.ones(idx.size, dtype=bool), self._u("conversion", idx),
-                                       rules.conversion_probability(rate, factor), p)
-        w = e["weight"][idx]
-        self.record["conversions"] += float(w[event == rules.CONVERSION].sum())
-        self.record["corporatisations"] += float(w[event == rules.CORPORATISATION].sum())
-        e["kind"][idx[event != rules.NO_EVENT]] = rules.COMPANY
+        e = self.e
+        ctx.size_factor_mean, converted, corporatised = kernels.convert(
+            e["status"], e["kind"], e["city"], e["credit_status"], e["log_size"], e["weight"], e["key"],
+            self._base("conversion"), np.asarray(ctx.conversion_rate), self.p.conversion_size_exponent, self.pt,
+            np.empty(self.n))
+        self.record["conversions"] += converted
+        self.record["corporatisations"] += corporatised
 
     def grow(self, ctx: MonthContext) -> None:
         """Process 3, growth of active entities."""
@@ -301,12 +293,16 @@ class VectorMarketModel(BaseMarketModel):
         """Process 8, exit: ceasing, dormancy and deregistration (simplified, ordinary, compulsory)."""
         e, r = self.e, self.record
         outcome = np.empty(self.n, dtype=np.int8)
+        bounds = kernels.NO_BOUNDS
+        if self.n >= SCREEN_EXITS_FROM:
+            bounds = kernels.exit_hazard_bounds(ctx.hazard_table, float(e["log_size"].min()), ctx.log_size_min,
+                                                ctx.severity, ctx.gdp_growth, ctx.exit_shock, self.p)
         kernels.exit_outcomes(e["status"], e["kind"], e["city"], e["age_months"], e["log_size"], e["credit_status"],
                               e["marginal"], e["months_dormant"], e["key"], self._base("exit"),
                               self._base("deregistration"), self._base("dormancy"), ctx.hazard_table,
                               np.asarray(ctx.log_size_min), np.asarray(ctx.severity), np.asarray(ctx.simplified),
                               np.asarray(ctx.compulsory_on), np.asarray(ctx.compulsory_months), ctx.gdp_growth,
-                              ctx.exit_shock, self.pt, outcome)
+                              ctx.exit_shock, self.pt, bounds, outcome)
         rows = np.flatnonzero(outcome > rules.STAY)
         outcome = outcome[rows]
         w = e["weight"][rows]

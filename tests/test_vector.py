@@ -9,6 +9,8 @@ from conftest import run_model, scenario_with
 from sim.indicators import indicator_values
 from sim.model import MarketModel
 from sim.params import load_scenario
+from sim import kernels, rules
+from sim import vector as vector_module
 from sim.vector import VectorMarketModel
 
 KEY_OUTPUTS = ("registered", "registered_company", "registered_other", "registered_individual", "entries",
@@ -80,3 +82,30 @@ def test_engines_agree_in_distribution_over_30_seeds():
             b = np.array([x[iid] for x in ib])
             se = np.sqrt(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b))
             assert abs(a.mean() - b.mean()) <= 3 * se + 1e-9 * abs(a.mean()), (year, iid)
+
+
+def test_screening_exits_by_their_hazard_bounds_changes_no_outcome(monkeypatch):
+    """Above SCREEN_EXITS_FROM rows, active entities whose exit draw no hazard of theirs could reach
+    skip the hazard's exp and pow: every month's record is the same as without the screen, and the
+    screen does skip most of them."""
+    plan = load_scenario("scenarios/plan.toml")
+    months = []
+    for rows in (0, 10 ** 12):
+        monkeypatch.setattr(vector_module, "SCREEN_EXITS_FROM", rows)
+        model = VectorMarketModel(plan, scale=4000, seed=3, horizon=2022)
+        model.run()
+        months.append(model.monthly)
+    assert months[0] == months[1]
+    e, ctx = model.e, model.ctx
+    bounds = kernels.exit_hazard_bounds(ctx.hazard_table, float(e["log_size"].min()), ctx.log_size_min,
+                                        ctx.severity, ctx.gdp_growth, ctx.exit_shock, model.p)
+    active = np.flatnonzero(e["status"] == rules.ACTIVE)
+    age = np.minimum(e["age_months"][active], ctx.hazard_table.size - 1)
+    bound = bounds[e["city"][active], e["kind"][active], e["credit_status"][active],
+                   (e["marginal"][active] & (age < 24)).astype(int), age // 12]
+    hazard = rules.exit_hazard(ctx.hazard_table[age], e["kind"][active], e["log_size"][active],
+                               np.asarray(ctx.log_size_min)[e["kind"][active]], e["credit_status"][active],
+                               e["marginal"][active] & (age < 24), np.asarray(ctx.severity)[e["city"][active]],
+                               ctx.gdp_growth, ctx.exit_shock, model.p)
+    assert (bound >= hazard).all()
+    assert rules.monthly_probability(bound).mean() < 0.05  # at most 5% of draws need the exact hazard (1.7% here)
