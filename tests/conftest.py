@@ -17,6 +17,11 @@ ROOT = Path(__file__).resolve().parents[1]
 TEST_SCALE = 40000.0  # about 200 simulated entities: fast, still every process runs
 
 
+def pytest_addoption(parser):
+    parser.addoption("--update-baseline", action="store_true",
+                     help="rewrite tests/baseline/ from the current code (tests/test_regression.py)")
+
+
 @pytest.fixture(autouse=True)
 def _repo_root(monkeypatch):
     monkeypatch.chdir(ROOT)
