@@ -257,16 +257,28 @@ class Scenario:
     uncertainties: Mapping[str, Path]
     parameters: Parameters = field(default_factory=default_parameters)
     source: str = "<defaults>"
+    # values already looked up (a run asks for the same lever-year thousands of times)
+    _memo: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def lever(self, lever_id: str, year: int, city: str | None = None) -> float:
         """Value of a lever in a year, for a city if it has an override."""
-        if city is not None and lever_id in self.city_levers.get(city, {}):
-            return self.city_levers[city][lever_id].at(year)
-        return self.levers[lever_id].at(year)
+        key = (lever_id, year, city)
+        value = self._memo.get(key)
+        if value is None:
+            if city is not None and lever_id in self.city_levers.get(city, {}):
+                value = self.city_levers[city][lever_id].at(year)
+            else:
+                value = self.levers[lever_id].at(year)
+            self._memo[key] = value
+        return value
 
     def uncertainty(self, uid: str, year: int) -> float:
         """Value of an uncertainty in a year."""
-        return self.uncertainties[uid].at(year)
+        key = (uid, year, "uncertainty")
+        value = self._memo.get(key)
+        if value is None:
+            value = self._memo[key] = self.uncertainties[uid].at(year)
+        return value
 
     def to_dict(self) -> dict:
         """The scenario as resolved, for run.json."""
