@@ -21,6 +21,7 @@ from pathlib import Path as FilePath
 import pandas as pd
 import streamlit as st
 
+from sim.calibration import HistoryError, parse_history
 from sim.ensemble import summarise, warm_pool
 from sim.indicators import Indicator, by_id, registry
 from sim.params import CITIES, CITY_NAMES_ZH, LEVERS, LEVERS_BY_ID, UNCERTAINTIES, Lever, Path, Scenario, \
@@ -28,7 +29,7 @@ from sim.params import CITIES, CITY_NAMES_ZH, LEVERS, LEVERS_BY_ID, UNCERTAINTIE
 from sim.ui import runner, views
 from sim.ui import scenario as sc
 from sim.ui import text as tx
-from sim.ui.history import history_points
+from sim.ui.history import chart_points
 
 ROOT = FilePath(__file__).resolve().parent
 SCENARIO_DIR = FilePath(os.environ.get("SIM_SCENARIO_DIR") or ROOT / "scenarios")
@@ -132,6 +133,30 @@ def handle_upload(box, t: dict[str, str]) -> str | None:
     return None
 
 
+def handle_history_upload(box, t: dict[str, str]) -> None:
+    """The actual-figures uploader: a history CSV validated as `python -m sim calibrate --history` does;
+    its figures (2021 on included) go on the indicator charts. A bad file shows its message, nothing else
+    changes."""
+    upload = box.file_uploader(t["history_upload"], type=["csv"], key="history_upload",
+                               help=t["history_upload_help"])
+    if upload is None:
+        st.session_state.pop("actual_history", None)
+        return
+    try:
+        history = parse_history(upload.getvalue(), upload.name)
+    except HistoryError as err:
+        box.error(t["history_upload_error"].format(err=err))
+        st.session_state.pop("actual_history", None)
+        return
+    st.session_state["actual_history"] = history
+    box.caption(t["history_upload_ok"].format(n=len(history), year=int(history["year"].max())))
+
+
+def chart_history(ind: Indicator, until: float) -> pd.DataFrame:
+    """Shipped history and the user's actual figures of an indicator, for its chart."""
+    return chart_points(ind, st.session_state.get("actual_history"), until)
+
+
 def reset_to_preset() -> None:
     st.session_state.pop("_sliders_from", None)
 
@@ -212,6 +237,7 @@ def sidebar(lang: str, t: dict[str, str]) -> Settings:
         presets = {"baseline": baseline()}
     preset_box, upload_box = sb.container(), sb.container()
     new_upload = handle_upload(upload_box, t)
+    handle_history_upload(sb.container(), t)
     presets.update(st.session_state.get("uploaded", {}))
     if new_upload:
         choose("preset", new_upload)
@@ -342,7 +368,8 @@ def indicator_detail(tidy: pd.DataFrame, ind: Indicator, lang: str, t: dict[str,
     """The chart of one indicator (or why it is not modelled), its mechanism and levers."""
     st.subheader(t["indicator_header"].format(name=tx.indicator_name(ind, lang)))
     if ind.modelled:
-        st.altair_chart(views.indicator_chart(tidy, ind, lang, history_points(ind)), width="stretch")
+        st.altair_chart(views.indicator_chart(tidy, ind, lang, chart_history(ind, tidy["year"].max())),
+                        width="stretch")
         st.caption(t["indicator_caption"].format(year=ind.target_year))
     else:
         st.info(t["indicator_not_modelled"].format(reason=tx.reason(ind, lang)))
@@ -401,7 +428,7 @@ def charts_view(tidy: pd.DataFrame, settings: Settings, lang: str, t: dict[str, 
         kinds = [(runner.RECORD_PREFIX + "registered_company", t["kind_company"]),
                  (runner.RECORD_PREFIX + "registered_other", t["kind_other"]),
                  (runner.RECORD_PREFIX + "registered_individual", t["kind_individual"])]
-        st.altair_chart(views.lines_chart(tidy, kinds, y_entities, lang, factor, history_points(entities),
+        st.altair_chart(views.lines_chart(tidy, kinds, y_entities, lang, factor, chart_history(entities, settings.horizon),
                                           stacked=True), width="stretch")
         st.caption(t["chart_kinds_caption"])
     with right:

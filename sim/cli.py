@@ -124,7 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="print the committed fit's table and the 2016-2018 hold-out; fit nothing")
     cal.add_argument("--seeds", type=_positive_int, default=4, help="seeds per evaluation (default 4)")
     cal.add_argument("--scale", type=_scale, default=2000.0, help="scale of calibration runs (default 2000)")
-    cal.add_argument("--max-evaluations", type=_positive_int, default=120, help="optimiser budget (default 120)")
+    cal.add_argument("--max-evaluations", type=_positive_int, default=160, help="optimiser budget (default 160)")
     cal.add_argument("--report", default=None, help="fit report (Markdown) written beside --out by default")
 
     sub.add_parser("levers", help="list the levers and uncertainties with ranges and 2020 values")
@@ -376,8 +376,10 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
                 holdout = cal.check(history, cal.HOLDOUT_FILE, 2020, seeds, args.scale)
                 fitted_years = holdout["period"].str[:4].astype(int) <= 2018
                 print()
-                print(cal.format_fit_table(holdout[fitted_years], "Hold-out fit on 2017-2018 only ..."))
-                print(cal.format_fit_table(holdout[~fitted_years], "... and how 2019-2020 come out (not fitted)"))
+                print(cal.format_fit_table(holdout[fitted_years], "Hold-out fit on 2017-2018 only ...", False))
+                print(cal.format_fit_table(holdout[~fitted_years], "... and how 2019-2020 come out (Zhejiang "
+                                           "series not fitted; literature patterns fitted at the end of 2018)",
+                                           False))
             within = table["within"].mean()
             print(f"\n{within:.0%} of patterns within tolerance")
             return 0
@@ -401,7 +403,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         _atomic_write(out, cal.write_fitted(out, result, history_name, range(args.seeds), args.scale))
         report = Path(args.report) if args.report else out.with_suffix(".md")
         _atomic_write(report, cal.fit_report(result, history_name))
-        cal.plot_fit(result.table, report.with_suffix(".png"))
+        cal.plot_fit(result.table, report.with_suffix(".png"), result.hazards)
         print(cal.format_fit_table(result.table, f"Fit through {args.through} (objective {result.objective:.3g})"))
         print(f"wrote {out}, {report} and {report.with_suffix('.png')}", file=sys.stderr)
         return 0

@@ -187,7 +187,9 @@ class Parameters:
                                         "detected violations that put an entity on the serious-dishonesty list")
     annual_report_file_active: float = _p(0.95, "probability", "calibrate",
                                           "annual-report rate 85-90% (2013-14) with dormant entities not filing")
-    annual_report_file_dormant: float = _p(0.05, "probability", "assumption", "dormant entities rarely file")
+    annual_report_file_dormant: float = _p(0.05, "probability", "calibrate",
+                                           "dormant entities rarely file (assumption); fitted with the annual-report "
+                                           "rate and the random-sample finding rate")
     abnormal_repair_rate: float = _p(0.08, "per month, active entities", "assumption", "file the missing report and apply")
     abnormal_to_serious_months: float = _p(36.0, "months", "source",
                                            "3 years on the abnormal-operation list moves an entity to the "

@@ -123,9 +123,9 @@ class VectorMarketModel(BaseMarketModel):
         e = self.e
         rate_random = 12.0 * self.random_prob_by_class[e["city"], self.risk]
         rate_routine = 12.0 * self.routine_prob_per_visibility[e["city"]] * self.visibility
-        active = e["status"] == rules.ACTIVE
-        memory = np.minimum(1.0, (rate_random + rate_routine) / 12.0 / (1.0 - self.p.memory_decay))
-        np.copyto(e["memory"], memory, where=active)
+        # Every registered entity, dormant ones too, as the reference engine (MarketModel) does: a
+        # dormant entity that resumes business brings this decayed memory with it.
+        e["memory"][:] = np.minimum(1.0, (rate_random + rate_routine) / 12.0 / (1.0 - self.p.memory_decay))
         for _ in range(6):
             self._decide_compliance(step=-1)
             self._tally()

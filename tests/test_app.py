@@ -510,3 +510,46 @@ def test_chinese_page_shows_no_english_only_label_header_or_text(app):
     for expected in ("“双随机”监管事项占比目标（%）", "指标", "模型机制", "指标记分卡", tx.texts("zh")["download_csv"],
                      by_id()["market_entities"].mechanism_zh, tx.axis_title(by_id()["market_entities"], "zh")):
         assert expected in texts, expected
+
+
+# ---------------------------------------------------------------- actual figures beside the projection
+
+
+def _history_with(row: str) -> bytes:
+    return ((ROOT / "calibration" / "data" / "history_zhejiang.csv").read_text(encoding="utf-8") + row).encode()
+
+
+def test_uploaded_history_puts_a_2021_actual_beside_the_projection(app):
+    at = app()
+    data = _history_with('market_entities_total,2021-12,868.5,10k entities,published,"a user\'s figure"\n')
+    at.file_uploader(key="history_upload").set_value(("mine.csv", data, "text/csv")).run()
+    ok(at)
+    assert not at.error
+    spec = json.loads(at.get("vega_lite_chart")[0].proto.spec)
+    assert [layer["mark"]["type"] for layer in spec["layer"]].count("square") == 1
+    points = [d for d in chart_data(at.get("vega_lite_chart")[0]) if "label" in d and "period" in d]
+    actual = pd.concat(points)
+    actual = actual[actual["label"] == "实际数据（上传）"]
+    assert actual[["year", "value", "period"]].values.tolist() == [[2021.0, 868.5, "2021-12"]]
+    # the shipped history is still drawn once, not twice
+    shipped = pd.concat(points)
+    assert (shipped["period"] == "2020-12").sum() == 1
+    at.button_group(key="view").set_value("charts").run()
+    ok(at)
+    kinds = json.loads(at.get("vega_lite_chart")[0].proto.spec)
+    assert any(layer["mark"]["type"] == "square" for layer in kinds["layer"])
+
+
+def test_malformed_history_upload_shows_its_message_and_the_app_keeps_working(app):
+    at = app()
+    data = _history_with("market_entities_total,2021-13,868.5,10k entities,published,x\n")
+    at.file_uploader(key="history_upload").set_value(("bad.csv", data, "text/csv")).run()
+    ok(at)
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1 and errors[0].startswith("上传的历史数据无法载入"), errors
+    assert "bad.csv" in errors[0] and "bad period '2021-13'" in errors[0]
+    spec = json.loads(at.get("vega_lite_chart")[0].proto.spec)
+    assert not any(layer["mark"]["type"] == "square" for layer in spec["layer"])
+    at.slider(key=f"lever_{DR}").set_value(40).run()  # still working after the error
+    ok(at)
+    assert 20 < percent(cell(at, DR_ZH)) < 45

@@ -4,14 +4,16 @@ A history series belongs to an indicator when it has the indicator's id as its n
 the name :data:`HISTORY_SERIES` gives, and the indicator's unit. Stocks dated by month
 (``2019-12``) sit on the year axis at their month (December = the year, as the model's
 year-end values); yearly flows (``2017``) at their year; part-year flows (``2019-Q1``)
-are left out because they do not compare with a year's value. Points go up to 2020, the
-model's starting year; calibration extends this by adding series or names here.
+are left out because they do not compare with a year's value. Shipped points go up to 2020,
+the model's starting year; a user's history file (uploaded in the app, the same format and
+validation as ``python -m sim calibrate --history``) adds its actual figures, 2021 on included.
 """
 
 from __future__ import annotations
 
 import csv
 import re
+from collections.abc import Iterable, Mapping
 from functools import cache
 from importlib import resources
 
@@ -56,18 +58,35 @@ def period_year(period: str, flow: bool) -> float | None:
     return None
 
 
-def history_points(ind: Indicator, until: float = 2020.0) -> pd.DataFrame:
-    """History points of an indicator up to ``until``: year (axis position), value, period, kind, source."""
+def history_points(ind: Indicator, until: float = 2020.0,
+                   rows: Iterable[Mapping[str, object]] | None = None) -> pd.DataFrame:
+    """History points of an indicator up to ``until``: year (axis position), value, period, kind, source.
+
+    ``rows`` are history rows (a user's file as :func:`sim.calibration.parse_history` validated it);
+    the shipped file when None.
+    """
     series = HISTORY_SERIES.get(ind.id, ind.id)
     out = []
-    for row in _rows():
+    for row in _rows() if rows is None else rows:
         if row.get("series") != series or row.get("unit") != ind.unit_en:
             continue
-        year = period_year(row.get("period", ""), ind.flow)
+        year = period_year(str(row.get("period", "")), ind.flow)
         try:
             value = float(row.get("value", ""))
-        except ValueError:
+        except (TypeError, ValueError):
             continue
         if year is not None and year <= until:
             out.append((year, value, row["period"], row.get("kind", ""), row.get("source", "")))
     return pd.DataFrame(out, columns=COLUMNS).sort_values("year", ignore_index=True)
+
+
+def chart_points(ind: Indicator, actual: pd.DataFrame | None = None, until: float = 2020.0) -> pd.DataFrame:
+    """Points for an indicator's chart: the shipped history up to 2020 and, if a user gave a history
+    (a frame from :func:`sim.calibration.parse_history`), its figures up to ``until`` that the shipped
+    file does not already hold. A column ``actual`` marks the user's points."""
+    shipped = history_points(ind).assign(actual=False)
+    if actual is None or actual.empty:
+        return shipped
+    user = history_points(ind, until, actual.to_dict("records")).assign(actual=True)
+    user = user[~user.set_index(["period", "value"]).index.isin(shipped.set_index(["period", "value"]).index)]
+    return pd.concat([shipped, user], ignore_index=True).sort_values("year", ignore_index=True)

@@ -175,6 +175,27 @@ def _x(t: dict[str, str]) -> alt.X:
     return alt.X("year:Q", title=t["year"], axis=alt.Axis(format="d", tickMinStep=1))
 
 
+def history_layers(history: pd.DataFrame | None, factor: float, t: dict[str, str]) -> list[alt.Chart]:
+    """Published history as black dots and a user's actual figures (rows with ``actual`` true) as squares."""
+    if history is None or history.empty:
+        return []
+    actual = history["actual"].astype(bool) if "actual" in history else pd.Series(False, index=history.index)
+    layers = []
+    for part, label, mark in ((history[~actual], t["history"], "circle"), (history[actual], t["actual"], "square")):
+        if part.empty:
+            continue
+        data = part.drop(columns="actual", errors="ignore").assign(value=part["value"] * factor, label=label)
+        chart = alt.Chart(data)
+        chart = chart.mark_circle(color="black", size=45) if mark == "circle" else \
+            chart.mark_square(color="black", size=70)
+        layers.append(chart.encode(
+            x="year:Q", y="value:Q",
+            tooltip=[alt.Tooltip("label:N", title=" "), alt.Tooltip("period:N", title=t["year"]),
+                     alt.Tooltip("value:Q", title=t["value"], format=",.2f"),
+                     alt.Tooltip("source:N", title=t["history_source"])]))
+    return layers
+
+
 def indicator_chart(tidy: pd.DataFrame, ind: Indicator, lang: str,
                     history: pd.DataFrame | None = None) -> alt.LayerChart:
     """Median and band of one indicator by year, with its target, its 2020 baseline and history points."""
@@ -204,13 +225,7 @@ def indicator_chart(tidy: pd.DataFrame, ind: Indicator, lang: str,
         layers.append(alt.Chart(base_pt).mark_point(color=GREY, shape="diamond", filled=True, size=110).encode(
             x="year:Q", y="value:Q", tooltip=[alt.Tooltip("label:N", title=" "),
                                               alt.Tooltip("value:Q", title=t["value"], format=",.2f")]))
-    if history is not None and not history.empty:
-        hist = history.assign(value=history["value"] * factor, label=t["history"])
-        layers.append(alt.Chart(hist).mark_circle(color="black", size=45).encode(
-            x="year:Q", y="value:Q",
-            tooltip=[alt.Tooltip("label:N", title=" "), alt.Tooltip("period:N", title=t["year"]),
-                     alt.Tooltip("value:Q", title=t["value"], format=",.2f"),
-                     alt.Tooltip("source:N", title=t["history_source"])]))
+    layers += history_layers(history, factor, t)
     return alt.layer(*layers)
 
 
@@ -251,13 +266,7 @@ def lines_chart(tidy: pd.DataFrame, series: Sequence[tuple[str, str]], y_title: 
         layers = [base.mark_area(opacity=0.18).encode(y=alt.Y("low:Q", title=y_title, scale=alt.Scale(zero=False)),
                                                       y2="high:Q", color=color),
                   base.mark_line(point=True).encode(y="median:Q", tooltip=tooltip, color=color)]
-    if history is not None and not history.empty:
-        hist = history.assign(value=history["value"] * factor, label=t["history"])
-        layers.append(alt.Chart(hist).mark_circle(color="black", size=45).encode(
-            x="year:Q", y="value:Q",
-            tooltip=[alt.Tooltip("label:N", title=" "), alt.Tooltip("period:N", title=t["year"]),
-                     alt.Tooltip("value:Q", title=t["value"], format=",.2f"),
-                     alt.Tooltip("source:N", title=t["history_source"])]))
+    layers += history_layers(history, factor, t)
     return alt.layer(*layers)
 
 
