@@ -96,9 +96,12 @@ LEVERS: tuple[Lever, ...] = (
           "列入异常名录的歇业主体在强制注销前保留的月数。", integer=True),
     Lever("individual_to_company_rate", "个转企年转化率", "Individual-to-company conversion rate",
           "% per year", "%/年", 0.0, 5.0, 0.6, "registration",
-          "Yearly share of individual businesses converting to companies (larger ones first); "
-          "raises the company count without changing the entity total.",
-          "个体工商户每年转为公司制企业的比例（规模较大者优先），不改变主体总量。"),
+          "Yearly probability that an active individual business with a clean credit record converts "
+          "to a company (larger ones first); dormant and listed ones do not convert, so the share of "
+          "all registered individual businesses converting is lower. Raises the company count "
+          "without changing the entity total.",
+          "在营且信用记录良好的个体工商户每年转为公司制企业的概率（规模较大者优先）；歇业和被列入名录的"
+          "个体工商户不转，因此占全部在册个体工商户的比例更低。增加公司数量，不改变主体总量。"),
     Lever("dual_random_share", "“双随机”监管事项占比目标", "Double-random share target",
           "%", "%", 0.0, 100.0, 10.0, "dual_random",
           "Provincial target for the share of inspections chosen by double-random draw. City "
