@@ -100,6 +100,11 @@ class Parameters:
                                         "registrations in 2019-Q1 (history_zhejiang.csv)")
     company_share_of_new_enterprises: float = _p(0.97, "share", "assumption", "most new enterprises are companies")
     entry_trend: float = _p(0.02, "per year", "calibrate", "assumption")
+    entry_trend_damping: float = _p(0.9, "factor per year", "assumption",
+                                    "damped trend (Gardner & McKenzie 1985): after 2020 the fitted entry trend "
+                                    "fades by this factor a year; 0.8-0.98 is the range forecasters use "
+                                    "(Hyndman & Athanasopoulos, Forecasting: Principles and Practice, 3rd ed., "
+                                    "8.2); the middle is taken, since data up to 2020 cannot tell; 1 = no damping")
     entry_cost_elasticity: float = _p(0.8, "elasticity", "derived",
                                       "ln(15.1/6.9) / ln(22.9/8.6): daily entries 6.9k to 15.1k as start-up time "
                                       "fell 22.9 to 8.6 days (GROUNDING.md); an upper bound, since the 2014 "

@@ -376,13 +376,22 @@ def regulator_move(current, target, pace_per_month, u, noise):
     return where(target > current, minimum(target, current + step_up), target)
 
 
+def trend_years(years_since_2020, damping):
+    """Years of trend accumulated by a year: the years themselves up to 2020 (the fitted history),
+    then a damped sum, damping + damping^2 + ... (Gardner & McKenzie 1985), after it."""
+    if years_since_2020 <= 0 or damping >= 1.0:
+        return float(years_since_2020)
+    return damping * (1.0 - damping ** years_since_2020) / (1.0 - damping)
+
+
 def entry_multiplier(entry_cost_index, licence_coverage, licence_2020, gdp_growth, years_since_2020,
                      p: Parameters):
-    """Entries relative to 2020 from registration cost, licence reform, the economy and trend."""
+    """Entries relative to 2020 from registration cost, licence reform, the economy and the
+    (damped after 2020) trend."""
     return entry_cost_index ** (-p.entry_cost_elasticity) \
         * (1.0 + p.licence_entry_effect * (licence_coverage - licence_2020)) \
         * maximum(p.economy_factor_floor, 1.0 + p.gdp_entry_elasticity * (gdp_growth - p.gdp_reference)) \
-        * (1.0 + p.entry_trend) ** years_since_2020
+        * (1.0 + p.entry_trend) ** trend_years(years_since_2020, p.entry_trend_damping)
 
 
 def marginal_entrant_share(policy_multiplier):

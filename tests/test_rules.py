@@ -150,3 +150,16 @@ def test_entry_multiplier_responds_to_cost_and_licence_reform():
     assert rules.entry_multiplier(1.0, 1.0, 0.3, 6.0, 0, P) > base
     assert rules.marginal_entrant_share(1.25) == pytest.approx(0.2)
     assert rules.marginal_entrant_share(0.8) == 0.0
+
+
+def test_the_entry_trend_is_whole_up_to_2020_and_damped_after():
+    p = P.replace(entry_trend=0.08, entry_trend_damping=0.9)
+    for years in (-4, -1, 0):  # the fitted history: the trend itself
+        assert rules.entry_multiplier(1.0, 0.3, 0.3, 6.0, years, p) == pytest.approx(1.08 ** years)
+    assert rules.trend_years(1, 0.9) == pytest.approx(0.9)
+    assert rules.trend_years(5, 0.9) == pytest.approx(0.9 + 0.81 + 0.729 + 0.6561 + 0.59049)
+    assert rules.trend_years(15, 1.0) == 15.0  # damping 1: an undamped trend
+    damped = [rules.entry_multiplier(1.0, 0.3, 0.3, 6.0, t, p) for t in range(1, 16)]
+    assert all(b > a for a, b in zip(damped, damped[1:]))  # still rising,
+    assert damped[-1] < 1.08 ** (0.9 / 0.1)  # but never past the limit of the damped sum
+    assert damped[-1] < rules.entry_multiplier(1.0, 0.3, 0.3, 6.0, 15, p.replace(entry_trend_damping=1.0))
