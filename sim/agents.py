@@ -209,4 +209,6 @@ class Regulator(mesa.Agent):
         if u_detect < self.model.ctx.detection[kind]:
             entity.detected = True
             record["violations_detected"] += w
+            if kind == rules.RANDOM_INSPECTION:
+                record["random_found_violating"] += w
 

@@ -304,6 +304,9 @@ OUTPUTS: tuple[tuple[str, str, str, str, str, tuple[str, ...], Callable[[Record]
      _share("annual_reports_filed", "annual_reports_due"), True),
     ("random_check_abnormal_rate", "随机抽查发现异常率", "Random checks finding entities not operating",
      "％", "%", ("credit_application_rate",), _share("random_found_abnormal", "random_checked"), True),
+    ("random_check_violation_rate", "随机抽查发现违法率", "Random checks finding a violation", "％", "%",
+     ("dual_random_share", "fine_level", "credit_penalty_severity"),
+     _share("random_found_violating", "random_checked"), True),
 )
 
 # Plan indicators the model does not compute yet: (level, mechanism as planned in English, the same in

@@ -38,6 +38,7 @@ MONTHLY_FIELDS: dict[str, str] = {
     "violations_detected": FLOW,
     "random_checked": FLOW,
     "random_found_abnormal": FLOW,
+    "random_found_violating": FLOW,  # violations a random inspection detected
     "annual_reports_due": FLOW,
     "annual_reports_filed": FLOW,
     "compliance_rate": MEAN,

@@ -255,6 +255,7 @@ class VectorMarketModel(BaseMarketModel):
         detection = np.asarray(ctx.detection)[kind[suspects]]
         detected = suspects[self._u("detection", suspects) < detection]
         r["violations_detected"] += float(e["weight"][detected].sum())
+        r["random_found_violating"] += float(e["weight"][detected[kind[detected] == rules.RANDOM_INSPECTION]].sum())
         return detected
 
     def sanction_and_credit(self, ctx: MonthContext, detected: np.ndarray) -> None:

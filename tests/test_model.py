@@ -156,3 +156,19 @@ def test_credit_application_and_conversion_levers_move_their_indicators():
                       for k in SEEDS]
     mean, se = paired_difference(runs(baseline()), runs(scenario_with("individual_to_company_rate=4")))
     assert mean > 3 * se and mean > 0, (mean, se)
+
+
+def test_random_checks_finding_a_violation_are_counted_and_fall_with_deterrence():
+    """random_found_violating counts the violations random inspections detect: part of all detected
+    violations and of all random checks; heavier fines deter, so fewer random checks find one."""
+    for engine in ("mesa", "vector"):
+        year = run_model(scenario_with("dual_random_share=60"), seed=1, scale=4000, horizon=2022, engine=engine) \
+            .annual_records()[2022]
+        assert 0 < year["random_found_violating"] <= year["violations_detected"]
+        assert year["random_found_violating"] <= year["random_checked"]
+    rate = lambda s: [r["random_found_violating"] / r["random_checked"]  # noqa: E731
+                      for r in (run_model(s, seed=k, scale=1000, horizon=2022, engine="vector")
+                                .annual_records()[2022] for k in SEEDS)]
+    mean, se = paired_difference(rate(scenario_with("dual_random_share=60", "fine_level=3")),
+                                 rate(scenario_with("dual_random_share=60")))
+    assert mean > 3 * se and mean > 0, (mean, se)
