@@ -321,7 +321,10 @@ def run(requests: list[runner.Request], settings: Settings, t: dict[str, str]) -
         def progress(done: int, total: int, left: float) -> None:
             bar.progress(done / total, text=t["progress"].format(done=done, total=total, left=left))
 
-        runner.compute(cache, todo, sc.from_key, progress, worker_pool())
+        pool = worker_pool()
+        runner.compute(cache, todo, sc.from_key, progress, pool)
+        if getattr(pool, "_broken", False):  # a worker died: these seeds ran here; start a new pool next time
+            worker_pool.clear()
         bar.empty()
     return [runner.ensemble(cache, r, seeds, settings.scale, settings.horizon, sc.from_key) for r in requests]
 
