@@ -114,19 +114,31 @@ def assess(credit, months_since_penalty, age, log_size, sector, p, risk_out, vis
 
 @_jit
 def comply(status, city, sector, risk, visibility, memory, honesty, keys, u_base, random_by_class, routine_unit,
-           lead_coverage, fine, severity, peer, p, violating_out):
-    """Process 5: each active entity violates or complies this month."""
+           lead_coverage, fine, severity, peer, p, honesty_exp, odds_at_no_cost, violating_out):
+    """Process 5: each active entity violates or complies this month.
+
+    ``odds_at_no_cost`` (from :func:`violation_odds_at_no_cost`, or an empty array for none)
+    screens entities: with no expected sanction cost the rule's probability is largest, and for
+    an entity of honesty h it is 1 / (1 + exp(h) * odds[city, sector]); an entity whose draw is
+    beyond that bound complies without the rule's two exp. The screen only skips work: the draw
+    is the same, the bound is at least the probability, and the margins exceed rounding.
+    """
+    screen = odds_at_no_cost.size > 0
     for i in range(status.size):
         if status[i] != rules.ACTIVE:
             violating_out[i] = False
             continue
         c = city[i]
+        u = rules.uniform_from_key(u_base, keys[i])
+        if screen and u * (1.0 - 1e-9) - 1e-12 >= 1.0 / (1.0 + honesty_exp[i] * odds_at_no_cost[c, sector[i]]):
+            violating_out[i] = False
+            continue
         perceived = rules.perceived_detection(12.0 * random_by_class[c, risk[i]],
                                               12.0 * routine_unit[c] * visibility[i],
                                               12.0 * p.complaint_rate * lead_coverage[c], memory[i], p)
         cost = rules.expected_sanction_cost(perceived, fine[c], severity[c], p)
         prob = rules.violation_probability(honesty[i], peer[c, sector[i]], cost, p)
-        violating_out[i] = rules.uniform_from_key(u_base, keys[i]) < prob
+        violating_out[i] = u < prob
 
 
 @_jit
@@ -229,6 +241,19 @@ def exit_outcomes(status, kind, city, age, log_size, credit, marginal, months_do
 
 
 NO_BOUNDS = np.zeros((0, 0, 0, 0, 0))
+NO_ODDS = np.zeros((0, 0))
+
+
+def violation_odds_at_no_cost(peer: np.ndarray, fine, severity, p: Parameters) -> np.ndarray:
+    """For :func:`comply`'s screen, by city and sector: 1 / q - 1, where q is
+    ``rules.violation_probability`` of honesty 0 at no expected sanction cost, so that an entity of
+    honesty h violates with probability at most 1 / (1 + exp(h) * (1 / q - 1)) (the logit falls
+    with honesty and with the cost). ``NO_ODDS`` (no screen) if a cost could be negative."""
+    if min(p.deterrence_weight, p.fine_to_gain, p.credit_cost_to_gain, p.memory_bump,
+           float(np.min(fine)), float(np.min(severity))) < 0.0:
+        return NO_ODDS
+    at_zero = rules.violation_probability(0.0, np.asarray(peer, dtype=np.float64), 0.0, p)
+    return 1.0 / at_zero - 1.0
 
 
 def exit_hazard_bounds(hazard_table: np.ndarray, smallest_log_size: float, log_size_min, severity, gdp_growth: float,

@@ -27,9 +27,14 @@ DTYPES = {
     "log_size": np.float64, "status": np.int8, "months_dormant": np.int32, "honesty": np.float64,
     "credit_status": np.int8, "months_in_status": np.int32, "months_since_penalty": np.int32,
     "memory": np.float64, "marginal": np.bool_, "violating": np.bool_, "weight": np.float64,
+    "honesty_exp": np.float64,
 }
 COMPACT_SHARE = 0.05  # compact when this share of rows is deregistered
-SCREEN_EXITS_FROM = 50_000  # rows from which exit hazards are screened by their bounds (below, the table costs more)
+# Rows from which exit hazards and violation probabilities are screened by their bounds (below, building
+# the bounds costs more than it saves).
+SCREEN_FROM = 50_000
+# Columns the vector engine derives from the entity fields, kept beside them.
+DERIVED = {"honesty_exp": lambda fields: np.exp(fields["honesty"])}
 
 
 class VectorMarketModel(BaseMarketModel):
@@ -51,9 +56,11 @@ class VectorMarketModel(BaseMarketModel):
         self.kind_weights = population.kind_weights
         n = population.size
         capacity = int(n * 1.5) + 1024
-        self._buffers = {name: np.zeros(capacity, dtype=DTYPES[name]) for name in ENTITY_FIELDS}
+        self._buffers = {name: np.zeros(capacity, dtype=DTYPES[name]) for name in (*ENTITY_FIELDS, *DERIVED)}
         for name in ENTITY_FIELDS:
             self._buffers[name][:n] = population.arrays[name]
+        for name, derive in DERIVED.items():
+            self._buffers[name][:n] = derive(population.arrays)
         self._set_length(n)
         self.dead = 0
         city_value = lambda lever: np.array([self.policy.lever(lever, self.base_year, c) for c in CITIES])  # noqa: E731
@@ -87,7 +94,7 @@ class VectorMarketModel(BaseMarketModel):
                 grown[:n] = buf[:n]
                 self._buffers[name] = grown
         for name, buf in self._buffers.items():
-            buf[n:n + k] = new[name]
+            buf[n:n + k] = DERIVED[name](new) if name in DERIVED else new[name]
         self._set_length(n + k)
 
     def _compact(self) -> None:
@@ -185,10 +192,14 @@ class VectorMarketModel(BaseMarketModel):
     def _decide_compliance(self, step: int | None = None) -> None:
         """Process 5, compliance of active entities."""
         e, ctx = self.e, self.ctx
+        fine, severity, peer = np.asarray(ctx.fine_level), np.asarray(ctx.severity), np.asarray(self.peer_violation)
+        odds = kernels.NO_ODDS
+        if self.n >= SCREEN_FROM:
+            odds = kernels.violation_odds_at_no_cost(peer, fine, severity, self.p)
         kernels.comply(e["status"], e["city"], e["sector"], self.risk, self.visibility, e["memory"], e["honesty"],
                        e["key"], self._base("compliance", step), self.random_prob_by_class,
-                       self.routine_prob_per_visibility, self.lead_coverage, np.asarray(ctx.fine_level),
-                       np.asarray(ctx.severity), np.asarray(self.peer_violation), self.pt, e["violating"])
+                       self.routine_prob_per_visibility, self.lead_coverage, fine, severity, peer, self.pt,
+                       e["honesty_exp"], odds, e["violating"])
 
     def _adapt_regulators(self, ctx: MonthContext) -> None:
         p = self.p
@@ -295,7 +306,7 @@ class VectorMarketModel(BaseMarketModel):
         e, r = self.e, self.record
         outcome = np.empty(self.n, dtype=np.int8)
         bounds = kernels.NO_BOUNDS
-        if self.n >= SCREEN_EXITS_FROM:
+        if self.n >= SCREEN_FROM:
             bounds = kernels.exit_hazard_bounds(ctx.hazard_table, float(e["log_size"].min()), ctx.log_size_min,
                                                 ctx.severity, ctx.gdp_growth, ctx.exit_shock, self.p)
         kernels.exit_outcomes(e["status"], e["kind"], e["city"], e["age_months"], e["log_size"], e["credit_status"],

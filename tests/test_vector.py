@@ -84,14 +84,14 @@ def test_engines_agree_in_distribution_over_30_seeds():
             assert abs(a.mean() - b.mean()) <= 3 * se + 1e-9 * abs(a.mean()), (year, iid)
 
 
-def test_screening_exits_by_their_hazard_bounds_changes_no_outcome(monkeypatch):
-    """Above SCREEN_EXITS_FROM rows, active entities whose exit draw no hazard of theirs could reach
-    skip the hazard's exp and pow: every month's record is the same as without the screen, and the
-    screen does skip most of them."""
+def test_screening_exits_and_violations_by_their_bounds_changes_no_outcome(monkeypatch):
+    """Above SCREEN_FROM rows, active entities whose exit draw no hazard of theirs could reach, or
+    whose compliance draw no violation probability of theirs could reach, skip the exact rule:
+    every month's record is the same as without the screens, and the screens do skip most."""
     plan = load_scenario("scenarios/plan.toml")
     months = []
     for rows in (0, 10 ** 12):
-        monkeypatch.setattr(vector_module, "SCREEN_EXITS_FROM", rows)
+        monkeypatch.setattr(vector_module, "SCREEN_FROM", rows)
         model = VectorMarketModel(plan, scale=4000, seed=3, horizon=2022)
         model.run()
         months.append(model.monthly)
@@ -109,3 +109,11 @@ def test_screening_exits_by_their_hazard_bounds_changes_no_outcome(monkeypatch):
                                ctx.gdp_growth, ctx.exit_shock, model.p)
     assert (bound >= hazard).all()
     assert rules.monthly_probability(bound).mean() < 0.05  # at most 5% of draws need the exact hazard (1.7% here)
+    # compliance: the bound at no sanction cost, against the rule's probability with the month's cost
+    peer = np.asarray(model.peer_violation)
+    odds = kernels.violation_odds_at_no_cost(peer, np.asarray(ctx.fine_level), np.asarray(ctx.severity), model.p)
+    city, sector = e["city"][active], e["sector"][active]
+    violation_bound = 1.0 / (1.0 + e["honesty_exp"][active] * odds[city, sector])
+    assert np.allclose(e["honesty_exp"][active], np.exp(e["honesty"][active]))  # kept through entry and compaction
+    at_cost = rules.violation_probability(e["honesty"][active], peer[city, sector], 0.3, model.p)
+    assert (violation_bound >= at_cost).all() and violation_bound.mean() < 0.5
