@@ -52,5 +52,16 @@ def paired_difference(values_a, values_b) -> tuple[float, float]:
     return float(diff.mean()), float(diff.std(ddof=1) / np.sqrt(len(diff)))
 
 
+def check_parameter_declarations(rows: list[dict], cls: type, what: str) -> None:
+    """A documented parameter set (sim.parameters.documented): a row per field with unit, source and a
+    known status, and ``replace`` refusing a name it does not have."""
+    assert {r["name"] for r in rows} == set(cls.__dataclass_fields__)
+    for row in rows:
+        assert row["unit"] and row["source"], row["name"]
+        assert row["status"] in {"source", "derived", "assumption", "calibrate"}, row["name"]
+    with pytest.raises(ValueError, match=f"unknown {what} parameter"):
+        cls().replace(no_such=1.0)
+
+
 def ci() -> bool:
     return os.environ.get("CI") == "true"

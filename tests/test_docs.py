@@ -109,31 +109,20 @@ def test_every_lever_and_uncertainty_is_named(text):
 
 def test_parameter_table_matches_the_code(text):
     rows = _table_rows(_section(text, "Parameters"), "name")
-    documented = [_ident(r["name"]) for r in rows]
-    assert len(documented) == len(set(documented)), "a parameter is listed twice in the ODD table"
-    code = {r["name"]: r for r in parameter_table()}
-    assert set(documented) == set(code), (
-        f"ODD parameter table out of date: missing {sorted(set(code) - set(documented))}, "
-        f"stale {sorted(set(documented) - set(code))}")
-    for row in rows:
-        name = _ident(row["name"])
-        want = code[name]
-        value = float(row["value"])
-        assert math.isclose(value, want["value"], rel_tol=1e-9, abs_tol=1e-12), (
-            f"{name}: ODD says {row['value']}, the code's default is {want['value']!r}")
-        assert row["status"] == want["status"], f"{name}: ODD status {row['status']}, code {want['status']}"
-        assert row["unit"] == want["unit"], f"{name}: ODD unit {row['unit']!r}, code {want['unit']!r}"
+    _check_parameter_table(rows, parameter_table(), "entity-model", key="name")
 
 
-def _check_parameter_table(rows: list[dict[str, str]], table: list[dict[str, object]], what: str) -> None:
-    documented = [_ident(r["parameter"]) for r in rows]
+def _check_parameter_table(rows: list[dict[str, str]], table: list[dict[str, object]], what: str,
+                           key: str = "parameter") -> None:
+    """The ODD rows (named in column ``key``) are the code's parameters, with its values, status and units."""
+    documented = [_ident(r[key]) for r in rows]
     assert len(documented) == len(set(documented)), f"a {what} parameter is listed twice in the ODD table"
     code = {r["name"]: r for r in table}
     assert set(documented) == set(code), (
         f"ODD {what} parameter table out of date: missing {sorted(set(code) - set(documented))}, "
         f"stale {sorted(set(documented) - set(code))}")
     for row in rows:
-        name = _ident(row["parameter"])
+        name = _ident(row[key])
         want = code[name]
         value = float(row["value"])
         assert math.isclose(value, want["value"], rel_tol=1e-9, abs_tol=1e-12), (

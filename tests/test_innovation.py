@@ -19,7 +19,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from conftest import paired_difference, run_model, scenario_with
+from conftest import check_parameter_declarations, paired_difference, run_model, scenario_with
 from sim import programmes, rules
 from sim.indicators import MECHANISMS, PLANNED, by_id, indicator_values
 from sim.innovation import (AGGREGATION, EXTRA_FIELDS, INDICATORS, NORMAL, STREAMS, Innovation, InnovationParameters,
@@ -82,13 +82,7 @@ def test_streams_are_their_own():
 
 
 def test_parameters_carry_unit_status_and_source():
-    rows = innovation_parameter_table()
-    assert {r["name"] for r in rows} == set(InnovationParameters.__dataclass_fields__)
-    for row in rows:
-        assert row["unit"] and row["source"], row["name"]
-        assert row["status"] in {"source", "derived", "assumption", "calibrate"}, row["name"]
-    with pytest.raises(ValueError, match="unknown innovation parameter"):
-        InnovationParameters().replace(no_such=1.0)
+    check_parameter_declarations(innovation_parameter_table(), InnovationParameters, "innovation")
 
 
 def test_new_levers_are_declared_with_labels_range_and_2020_value():
