@@ -1,11 +1,32 @@
-"""Writing result files so that nothing is ever half-written: temp file, fsync, rename."""
+"""Input and result files: TOML read with one clear message for each way it can be bad, and
+results written so that nothing is ever half-written (temp file, fsync, rename)."""
 
 from __future__ import annotations
 
 import os
 import tempfile
+import tomllib
 from collections.abc import Callable
 from pathlib import Path
+
+
+def toml_from_bytes(data: bytes, source: str, what: str, error: type[Exception]) -> dict:
+    """A ``what`` file's TOML table from its bytes; ``error`` names ``source`` and what is wrong."""
+    try:
+        return tomllib.loads(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise error(f"{source}: not UTF-8 text; a {what} file is TOML in UTF-8") from None
+    except tomllib.TOMLDecodeError as err:
+        raise error(f"{source}: malformed TOML: {err}") from None
+
+
+def read_toml(path: str | Path, what: str, error: type[Exception]) -> dict:
+    """A ``what`` file's TOML table; ``error`` (one line naming the file) if unreadable or not TOML."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError as err:
+        raise error(f"{path}: cannot read the {what} file ({err.strerror or err})") from None
+    return toml_from_bytes(data, str(path), what, error)
 
 
 def _file_mode() -> int:

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path as FilePath
 
+from sim.files import read_toml
 from sim.parameters import Parameters, default_parameters
 
 FIRST_YEAR = 2015
@@ -426,18 +426,7 @@ def load_scenario(path: str | FilePath) -> Scenario:
     Raises:
         ScenarioError: if the file is missing, unreadable, not TOML, or invalid.
     """
-    source = str(path)
-    try:
-        text = FilePath(path).read_bytes()
-    except OSError as err:
-        raise ScenarioError(f"{source}: cannot read the scenario file ({err.strerror or err})") from None
-    try:
-        data = tomllib.loads(text.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise ScenarioError(f"{source}: not UTF-8 text; a scenario file is TOML in UTF-8") from None
-    except tomllib.TOMLDecodeError as err:
-        raise ScenarioError(f"{source}: malformed TOML: {err}") from None
-    return parse_scenario(data, source)
+    return parse_scenario(read_toml(path, "scenario", ScenarioError), str(path))
 
 
 def baseline() -> Scenario:

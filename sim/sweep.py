@@ -36,7 +36,6 @@ import re
 import signal
 import sys
 import time
-import tomllib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path as FilePath
@@ -45,7 +44,7 @@ import numpy as np
 import pandas as pd
 
 import sim
-from sim.files import atomic_write_bytes, atomic_write_text
+from sim.files import atomic_write_bytes, atomic_write_text, read_toml
 from sim.params import (LEVERS_BY_ID, UNCERTAINTIES_BY_ID, Lever, Path, Scenario, ScenarioError, baseline,
                         load_scenario)
 
@@ -329,18 +328,7 @@ def load_sweep(path: str | FilePath) -> SweepSpec:
     Raises:
         SweepError: if the file is missing, not TOML or invalid (one line naming file, key, what is allowed).
     """
-    source = str(path)
-    try:
-        text = FilePath(path).read_bytes()
-    except OSError as err:
-        raise SweepError(f"{source}: cannot read the sweep file ({err.strerror or err})") from None
-    try:
-        data = tomllib.loads(text.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise SweepError(f"{source}: not UTF-8 text; a sweep file is TOML in UTF-8") from None
-    except tomllib.TOMLDecodeError as err:
-        raise SweepError(f"{source}: malformed TOML: {err}") from None
-    return parse_sweep(data, source, FilePath(path).resolve().parent)
+    return parse_sweep(read_toml(path, "sweep", SweepError), str(path), FilePath(path).resolve().parent)
 
 
 # --------------------------------------------------------------------------------------------

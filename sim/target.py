@@ -28,7 +28,6 @@ from __future__ import annotations
 import dataclasses
 import math
 import sys
-import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path as FilePath
@@ -36,6 +35,7 @@ from pathlib import Path as FilePath
 import numpy as np
 import pandas as pd
 
+from sim.files import read_toml
 from sim.indicators import Indicator, by_id
 from sim.params import LEVERS_BY_ID, Scenario
 from sim.sensitivity import binding_indicators, met_by_run
@@ -80,16 +80,7 @@ def parse_costs(data: Mapping, source: str = "<costs>") -> Costs:
 
 def load_costs(path: str | FilePath) -> Costs:
     """Read and validate a costs TOML file."""
-    source = str(path)
-    try:
-        data = tomllib.loads(FilePath(path).read_bytes().decode("utf-8"))
-    except OSError as err:
-        raise SweepError(f"{source}: cannot read the costs file ({err.strerror or err})") from None
-    except UnicodeDecodeError:
-        raise SweepError(f"{source}: not UTF-8 text; a costs file is TOML in UTF-8") from None
-    except tomllib.TOMLDecodeError as err:
-        raise SweepError(f"{source}: malformed TOML: {err}") from None
-    return parse_costs(data, source)
+    return parse_costs(read_toml(path, "costs", SweepError), str(path))
 
 
 def reference_value(base: Scenario, factor: Factor) -> float:

@@ -19,6 +19,7 @@ import tomllib
 from collections.abc import Mapping
 from pathlib import Path as FilePath
 
+from sim.files import toml_from_bytes
 from sim.params import (CITIES, LEVERS, LEVERS_BY_ID, UNCERTAINTIES_BY_ID, Lever, Path, Scenario, ScenarioError,
                         load_scenario, parse_scenario)
 
@@ -49,15 +50,7 @@ def scenario_from_bytes(data: bytes, source: str) -> Scenario:
     Raises:
         ScenarioError: not UTF-8, malformed TOML, unknown keys, levers or cities, values out of range.
     """
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise ScenarioError(f"{source}: not UTF-8 text; a scenario file is TOML in UTF-8") from None
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
-        raise ScenarioError(f"{source}: malformed TOML: {err}") from None
-    return parse_scenario(raw, source)
+    return parse_scenario(toml_from_bytes(data, source, "scenario", ScenarioError), source)
 
 
 def _clamp(value: float, spec: Lever) -> float:
