@@ -21,10 +21,11 @@ from pathlib import Path as FilePath
 import pandas as pd
 import streamlit as st
 
-from sim.calibration import HistoryError, parse_history
-from sim.ensemble import summarise, warm_pool
-from sim.indicators import Indicator, by_id, registry
-from sim.params import CITIES, CITY_NAMES_ZH, LEVERS, LEVERS_BY_ID, UNCERTAINTIES, Lever, Path, Scenario, \
+from sim.calibration.fit import HistoryError, parse_history
+from sim.runs.ensemble import summarise, warm_pool
+from sim.outputs.indicators import Indicator, by_id, registry
+from sim.inputs.levers import CITIES, CITY_NAMES_ZH, LEVERS, LEVERS_BY_ID, UNCERTAINTIES, Lever, Path
+from sim.inputs.scenario import Scenario, \
     ScenarioError, baseline
 from sim.ui import runner, views
 from sim.ui import scenario as sc

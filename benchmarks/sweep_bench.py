@@ -29,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sim.sweep import Backend, parse_sweep, run_sweep  # noqa: E402
+from sim.analysis.sweep import Backend, parse_sweep, run_sweep  # noqa: E402
 
 
 def spec(points: int, seeds: int):

@@ -19,12 +19,13 @@ from pathlib import Path
 import pandas as pd
 
 import sim
-from sim.files import atomic_write_text
-from sim import ensemble
-from sim.indicators import by_id, registry
-from sim.engine import DEFAULT_HORIZON, DEFAULT_SCALE, START_YEAR, firm_scale
-from sim.parameters import parameter_table
-from sim.params import LEVERS, UNCERTAINTIES, ScenarioError, apply_overrides, load_scenario
+from sim.inputs.files import atomic_write_text
+from sim.runs import ensemble
+from sim.outputs.indicators import by_id, registry
+from sim.core.calendar import DEFAULT_HORIZON, DEFAULT_SCALE, START_YEAR, firm_scale
+from sim.inputs.parameters import parameter_table
+from sim.inputs.levers import LEVERS, UNCERTAINTIES, ScenarioError
+from sim.inputs.scenario import apply_overrides, load_scenario
 
 EXIT_USAGE = 2
 
@@ -279,7 +280,7 @@ def _output_folder(path: str) -> Path:
 
 
 def _history(path: str):
-    from sim.calibration import HistoryError, load_history
+    from sim.calibration.fit import HistoryError, load_history
 
     try:
         return load_history(path)
@@ -289,7 +290,7 @@ def _history(path: str):
 
 def _actuals_beside(history, tidy: pd.DataFrame) -> pd.DataFrame:
     """Actual figures from the history next to the projected median and band of the same year."""
-    from sim.calibration import actuals
+    from sim.calibration.fit import actuals
 
     actual = actuals(history)
     projected = ensemble.bands(tidy).rename(columns={"median": "projected_median", "low": "projected_p05",
@@ -363,7 +364,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
     """Fit the uncertain parameters to the history, or check the committed fit."""
-    from sim import calibration as cal
+    from sim.calibration import fit as cal
 
     try:
         history = cal.load_history(args.history or cal.HISTORY_FILE)
@@ -422,12 +423,12 @@ def cmd_levers(_: argparse.Namespace) -> int:
 
 def cmd_params(_: argparse.Namespace) -> int:
     """Print the parameter tables (entity model, programmes, innovation firms) with sources."""
-    from sim.innovation import innovation_parameter_table
-    from sim.programmes import programme_parameter_table
+    from sim.submodels.innovation import innovation_parameter_table
+    from sim.submodels.programmes import programme_parameter_table
 
-    for title, table in (("model parameters (sim/parameters.py)", parameter_table()),
-                         ("programme parameters (sim/programmes.py)", programme_parameter_table()),
-                         ("innovation parameters (sim/innovation.py)", innovation_parameter_table())):
+    for title, table in (("model parameters (sim/inputs/parameters.py)", parameter_table()),
+                         ("programme parameters (sim/submodels/programmes.py)", programme_parameter_table()),
+                         ("innovation parameters (sim/submodels/innovation.py)", innovation_parameter_table())):
         print(f"# {title}")
         for row in table:
             name = row.get("name", row.get("parameter"))
@@ -437,7 +438,7 @@ def cmd_params(_: argparse.Namespace) -> int:
 
 def cmd_bench(args: argparse.Namespace) -> int:
     """Measure engine speed, the full-scale run and the app's ensemble."""
-    from sim.bench import result_json, run_bench
+    from sim.runs.bench import result_json, run_bench
 
     load_scenario(args.scenario)  # fail early, with the usual message
     result = run_bench(args.scenario, compare_scale=args.compare_scale, full_scale=args.full_scale,
@@ -455,7 +456,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def _backend(args: argparse.Namespace):
-    from sim.sweep import Backend
+    from sim.analysis.sweep import Backend
 
     if args.scheduler and args.dask_local:
         raise UsageError("--scheduler and --dask-local: give one of them (a running cluster, or a local one to start)")
@@ -466,7 +467,7 @@ def _backend(args: argparse.Namespace):
 
 def _sweep_folder(args: argparse.Namespace, spec, backend=None) -> Path:
     """Load (or compute the missing runs of) the sweep in --out; returns the folder."""
-    from sim.sweep import run_sweep
+    from sim.analysis.sweep import run_sweep
 
     out = _output_folder(args.out)
     run_sweep(spec, out, workers=args.workers, scheduler=args.scheduler, dask_local=args.dask_local,
@@ -476,7 +477,7 @@ def _sweep_folder(args: argparse.Namespace, spec, backend=None) -> Path:
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     """Run (or resume) a sweep into --out."""
-    from sim.sweep import load_sweep, run_sweep
+    from sim.analysis.sweep import load_sweep, run_sweep
 
     spec = load_sweep(args.file)
     _backend(args)  # check the backend options before anything is written
@@ -491,9 +492,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 def cmd_sensitivity(args: argparse.Namespace) -> int:
     """Sobol or Morris indices of one indicator over a sweep; table, CSV and PNG."""
-    from sim import sensitivity
-    from sim.files import atomic_write_bytes as _atomic_bytes
-    from sim.sweep import load_design, load_results, load_sweep
+    from sim.analysis import sensitivity
+    from sim.inputs.files import atomic_write_bytes as _atomic_bytes
+    from sim.analysis.sweep import load_design, load_results, load_sweep
 
     spec = load_sweep(args.file)
     if spec.design not in ("sobol", "morris"):
@@ -527,10 +528,10 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
 
 def cmd_discover(args: argparse.Namespace) -> int:
     """PRIM box of the lever ranges where every binding target is met with P >= --prob."""
-    from sim.discovery import discover, format_discovery
-    from sim.sweep import load_design, load_results, load_sweep
+    from sim.analysis.discovery import discover, format_discovery
+    from sim.analysis.sweep import load_design, load_results, load_sweep
 
-    from sim.sensitivity import check_keeps_binding
+    from sim.analysis.sensitivity import check_keeps_binding
 
     spec = load_sweep(args.file)
     check_keeps_binding(spec)
@@ -548,8 +549,8 @@ def cmd_discover(args: argparse.Namespace) -> int:
 
 def cmd_target(args: argparse.Namespace) -> int:
     """Least-cost lever settings meeting every binding target with P >= --prob; writes a scenario file."""
-    from sim import target
-    from sim.sweep import load_sweep
+    from sim.analysis import target
+    from sim.analysis.sweep import load_sweep
 
     spec = load_sweep(args.sweep)
     costs = target.load_costs(args.costs)

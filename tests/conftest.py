@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.model import MarketModel
-from sim.vector import VectorMarketModel
-from sim.params import Scenario, apply_overrides, baseline
+from sim.engines.model import MarketModel
+from sim.engines.vector import VectorMarketModel
+from sim.inputs.scenario import Scenario, apply_overrides, baseline
 
 ROOT = Path(__file__).resolve().parents[1]
 TEST_SCALE = 40000.0  # about 200 simulated entities: fast, still every process runs
@@ -53,7 +53,7 @@ def paired_difference(values_a, values_b) -> tuple[float, float]:
 
 
 def check_parameter_declarations(rows: list[dict], cls: type, what: str) -> None:
-    """A documented parameter set (sim.parameters.documented): a row per field with unit, source and a
+    """A documented parameter set (sim.inputs.parameters.documented): a row per field with unit, source and a
     known status, and ``replace`` refusing a name it does not have."""
     assert {r["name"] for r in rows} == set(cls.__dataclass_fields__)
     for row in rows:

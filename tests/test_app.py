@@ -21,9 +21,10 @@ from streamlit import dataframe_util
 from streamlit.testing.v1 import AppTest
 
 from sim import cli
-from sim.ensemble import run_seed, warm_pool
-from sim.indicators import by_id, plan_indicators, registry
-from sim.params import LEVERS, LEVERS_BY_ID, CITIES, Path as LeverPath, ScenarioError, baseline, load_scenario, \
+from sim.runs.ensemble import run_seed, warm_pool
+from sim.outputs.indicators import by_id, plan_indicators, registry
+from sim.inputs.levers import LEVERS, LEVERS_BY_ID, CITIES, Path as LeverPath, ScenarioError
+from sim.inputs.scenario import baseline, load_scenario, \
     parse_scenario
 from sim.ui import runner
 from sim.ui import scenario as sc

@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from sim.indicators import by_id
-from sim.params import load_scenario
+from sim.outputs.indicators import by_id
+from sim.inputs.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)

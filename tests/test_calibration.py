@@ -9,9 +9,9 @@ import sys
 import pandas as pd
 import pytest
 
-from sim import calibration as cal
-from sim.params import baseline
-from sim.parameters import Parameters, default_parameters, read_fitted
+from sim.calibration import fit as cal
+from sim.inputs.scenario import baseline
+from sim.inputs.parameters import Parameters, default_parameters, read_fitted
 
 
 @pytest.fixture(scope="module")

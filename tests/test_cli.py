@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 
 from sim.cli import format_table, main
-from sim.engine import firm_scale
-from sim.ensemble import SUMMARY_COLUMNS, TIDY_COLUMNS
-from sim.indicators import by_id, plan_indicators, registry
+from sim.core.calendar import firm_scale
+from sim.runs.ensemble import SUMMARY_COLUMNS, TIDY_COLUMNS
+from sim.outputs.indicators import by_id, plan_indicators, registry
 
 FAST = ["--scale", "100000", "--seeds", "2", "--workers", "1", "--quiet"]
 

@@ -11,12 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from sim import innovation, programmes
-from sim.indicators import registry
-from sim.innovation import innovation_parameter_table
-from sim.parameters import Parameters, parameter_table
-from sim.params import LEVERS, UNCERTAINTIES
-from sim.programmes import programme_parameter_table
+from sim.submodels import innovation
+from sim.submodels import programmes
+from sim.outputs.indicators import registry
+from sim.submodels.innovation import innovation_parameter_table
+from sim.inputs.parameters import Parameters, parameter_table
+from sim.inputs.levers import LEVERS, UNCERTAINTIES
+from sim.submodels.programmes import programme_parameter_table
 
 ODD = Path(__file__).resolve().parents[1] / "docs" / "ODD.md"
 
@@ -218,8 +219,8 @@ def test_every_indicator_is_described_with_its_modelled_status(text):
 
 
 def test_calibration_section_names_every_fitted_parameter():
-    from sim.calibration import FIT_BOUNDS
-    from sim.parameters import FITTED_FILE, read_fitted
+    from sim.calibration.fit import FIT_BOUNDS
+    from sim.inputs.parameters import FITTED_FILE, read_fitted
 
     text = ODD.read_text(encoding="utf-8")
     section = text.split("## Calibration", 1)[1].split("\n## ", 1)[0]

@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.ensemble import bands, run_ensemble, summarise
-from sim.indicators import by_id
-from sim.params import load_scenario
+from sim.runs.ensemble import bands, run_ensemble, summarise
+from sim.outputs.indicators import by_id
+from sim.inputs.scenario import load_scenario
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +47,7 @@ def test_bands_are_ordered(tidy):
 
 
 def test_compare_pairs_seeds_and_common_random_numbers_cut_noise():
-    from sim.ensemble import compare
+    from sim.runs.ensemble import compare
     base = run_ensemble(load_scenario("scenarios/baseline.toml"), range(8), scale=40000, engine="vector", workers=1)
     plan = run_ensemble(load_scenario("scenarios/plan.toml"), range(8), scale=40000, engine="vector", workers=1)
     table = compare(base, plan).set_index("indicator")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import re
 
-from sim.indicators import by_id, plan_indicators, registry
+from sim.outputs.indicators import by_id, plan_indicators, registry
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 # English mechanisms that write a number in words the Chinese writes in its own units.
@@ -48,8 +48,8 @@ def test_met_uses_the_comparison():
 def test_every_plan_indicator_every_year_finite_and_not_a_line_to_its_target():
     import numpy as np
 
-    from sim.ensemble import run_ensemble
-    from sim.params import load_scenario
+    from sim.runs.ensemble import run_ensemble
+    from sim.inputs.scenario import load_scenario
 
     tidy = run_ensemble(load_scenario("scenarios/plan.toml"), range(4), scale=40000, engine="vector", workers=1)
     medians = tidy.groupby(["indicator", "year"])["value"].median()

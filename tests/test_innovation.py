@@ -1,4 +1,4 @@
-"""Firm-level innovation and brand indicators 4-7 and 11-13 (sim/innovation.py): present every year,
+"""Firm-level innovation and brand indicators 4-7 and 11-13 (sim/submodels/innovation.py): present every year,
 anchored on the plan's 2020 baselines, moved by their levers beyond noise on common random numbers,
 tied to credit penalties, reproducible, following their history, and never a straight line to the
 target.
@@ -20,13 +20,15 @@ import numpy as np
 import pytest
 
 from conftest import check_parameter_declarations, paired_difference, run_model, scenario_with
-from sim import programmes, rules
-from sim.indicators import MECHANISMS, PLANNED, by_id, indicator_values
-from sim.innovation import (AGGREGATION, EXTRA_FIELDS, INDICATORS, NORMAL, STREAMS, Innovation, InnovationParameters,
+from sim.submodels import programmes
+from sim.core import rules
+from sim.outputs.indicators import MECHANISMS, PLANNED, by_id, indicator_values
+from sim.submodels.innovation import (AGGREGATION, EXTRA_FIELDS, INDICATORS, NORMAL, STREAMS, Innovation, InnovationParameters,
                             innovation_parameter_table, run_innovation, trademark_backcast, trademark_stock)
-from sim.engine import MAX_FIRM_SCALE, firm_scale
-from sim.params import LEVERS_BY_ID, baseline, load_scenario
-from sim.records import FLOW, MONTHLY_FIELDS, STOCK
+from sim.core.calendar import MAX_FIRM_SCALE, firm_scale
+from sim.inputs.levers import LEVERS_BY_ID
+from sim.inputs.scenario import baseline, load_scenario
+from sim.outputs.records import FLOW, MONTHLY_FIELDS, STOCK
 
 SEEDS = range(10)
 YEARS = range(2020, 2026)

@@ -7,10 +7,11 @@ import numpy as np
 import pytest
 
 from conftest import TEST_SCALE, paired_difference, run_model, scenario_with
-from sim import rules
-from sim.agents import MarketEntity, Regulator
-from sim.model import MarketModel
-from sim.params import CITIES, baseline, load_scenario
+from sim.core import rules
+from sim.engines.agents import MarketEntity, Regulator
+from sim.engines.model import MarketModel
+from sim.inputs.levers import CITIES
+from sim.inputs.scenario import baseline, load_scenario
 
 SEEDS = range(10)
 

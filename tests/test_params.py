@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from sim.params import (CITIES, LEVERS, LEVERS_BY_ID, UNCERTAINTIES, Path, ScenarioError, apply_overrides,
-                        baseline, load_scenario, parse_scenario)
+from sim.inputs.levers import CITIES, LEVERS, LEVERS_BY_ID, UNCERTAINTIES, Path, ScenarioError
+from sim.inputs.scenario import apply_overrides, baseline, load_scenario, parse_scenario
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim import rules
-from sim.parameters import Parameters
-from sim.population import build_population, city_shares
+from sim.core import rules
+from sim.inputs.parameters import Parameters
+from sim.core.population import build_population, city_shares
 
 P = Parameters()
 

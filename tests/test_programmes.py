@@ -1,4 +1,4 @@
-"""Programme-, regulator- and market-level indicators (sim/programmes.py): present every year,
+"""Programme-, regulator- and market-level indicators (sim/submodels/programmes.py): present every year,
 anchored on the plan's 2020 baselines, moved by their own levers beyond noise, reproducible,
 on common random numbers, and never a straight line to the target."""
 
@@ -12,12 +12,13 @@ import numpy as np
 import pytest
 
 from conftest import check_parameter_declarations, paired_difference, run_model, scenario_with
-from sim.indicators import MECHANISMS, PLANNED, by_id, indicator_values
-from sim.params import CITIES, LEVERS_BY_ID, UNCERTAINTIES_BY_ID, baseline, load_scenario
-from sim.programmes import (AGGREGATION, INDICATORS, STREAMS, Programmes, ProgrammeParameters,
+from sim.outputs.indicators import MECHANISMS, PLANNED, by_id, indicator_values
+from sim.inputs.levers import CITIES, LEVERS_BY_ID, UNCERTAINTIES_BY_ID
+from sim.inputs.scenario import baseline, load_scenario
+from sim.submodels.programmes import (AGGREGATION, INDICATORS, STREAMS, Programmes, ProgrammeParameters,
                             programme_parameter_table, run_programmes)
-from sim.records import MONTHLY_FIELDS
-from sim import rules
+from sim.outputs.records import MONTHLY_FIELDS
+from sim.core import rules
 
 SEEDS = range(10)
 YEARS = range(2020, 2026)

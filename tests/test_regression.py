@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 
 from conftest import ROOT
-from sim.ensemble import run_ensemble
-from sim.params import load_scenario
+from sim.runs.ensemble import run_ensemble
+from sim.inputs.scenario import load_scenario
 
 BASELINE = ROOT / "tests" / "baseline" / "plan_indicators.csv"
 SEEDS, SCALE, HORIZON = (0, 1), 20000.0, 2025

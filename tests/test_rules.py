@@ -8,9 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from sim import rules
-from sim.parameters import Parameters
-from sim.population import survival_table
+from sim.core import rules
+from sim.inputs.parameters import Parameters
+from sim.core.population import survival_table
 
 P = Parameters()
 unit = st.floats(min_value=0.0, max_value=0.999999)

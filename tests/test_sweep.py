@@ -14,8 +14,8 @@ import pandas as pd
 import pytest
 
 from sim.cli import main
-from sim.params import load_scenario
-from sim.sweep import (RESULT_COLUMNS, SweepError, completed_batches, design_table, load_meta, load_results,
+from sim.inputs.scenario import load_scenario
+from sim.analysis.sweep import (RESULT_COLUMNS, SweepError, completed_batches, design_table, load_meta, load_results,
                        load_sweep, parse_sweep, point_scenario, run_sweep)
 
 SMALL = """

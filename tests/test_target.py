@@ -10,13 +10,13 @@ import pandas as pd
 import pytest
 
 from sim.cli import main
-from sim.discovery import discover
-from sim.ensemble import run_ensemble, summarise
-from sim.indicators import by_id
-from sim.params import load_scenario
-from sim.sensitivity import binding_indicators
-from sim.sweep import Backend, SweepError, load_sweep, parse_sweep
-from sim.target import load_costs, parse_costs, search
+from sim.analysis.discovery import discover
+from sim.runs.ensemble import run_ensemble, summarise
+from sim.outputs.indicators import by_id
+from sim.inputs.scenario import load_scenario
+from sim.analysis.sensitivity import binding_indicators
+from sim.analysis.sweep import Backend, SweepError, load_sweep, parse_sweep
+from sim.analysis.target import load_costs, parse_costs, search
 
 TARGETS = ["dual_random_share", "credit_application_rate"]
 PROB = 0.5  # with 2 seeds: met in at least one of them
@@ -58,7 +58,7 @@ def test_least_cost_settings_meet_the_targets_when_rerun(small_target, tmp_path)
     assert all(p >= PROB for p in result.probabilities.values())
     assert result.cost <= result.start_cost
     # the written scenario file is one that `sim run` reads, and re-running it gives the same probabilities
-    from sim.target import scenario_file_text
+    from sim.analysis.target import scenario_file_text
 
     path = tmp_path / "least.toml"
     path.write_text(scenario_file_text(result, spec, costs), encoding="utf-8")
@@ -76,7 +76,7 @@ def test_least_cost_is_cheaper_than_any_feasible_design_point_nearby(small_targe
     """Lowering any lever further (towards its 2020 value) breaks a target: the bisection stopped at the edge."""
     spec, costs, result, _ = small_target
     reg = by_id()
-    from sim.sweep import point_scenario
+    from sim.analysis.sweep import point_scenario
 
     for f in spec.factors:
         cheaper = dict(result.settings)

@@ -6,12 +6,13 @@ import numpy as np
 import pytest
 
 from conftest import run_model, scenario_with
-from sim.indicators import indicator_values
-from sim.model import MarketModel
-from sim.params import load_scenario
-from sim import kernels, rules
-from sim import vector as vector_module
-from sim.vector import VectorMarketModel
+from sim.outputs.indicators import indicator_values
+from sim.engines.model import MarketModel
+from sim.inputs.scenario import load_scenario
+from sim.engines import kernels
+from sim.core import rules
+from sim.engines import vector as vector_module
+from sim.engines.vector import VectorMarketModel
 
 KEY_OUTPUTS = ("registered", "registered_company", "registered_other", "registered_individual", "entries",
                "deregistrations", "dormant", "compliance_rate", "inspections", "inspections_on_compliant",

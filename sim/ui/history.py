@@ -19,7 +19,7 @@ from importlib import resources
 
 import pandas as pd
 
-from sim.indicators import Indicator
+from sim.outputs.indicators import Indicator
 
 HISTORY_FILE = "history_zhejiang.csv"
 # Indicator id -> history series name, where the file names it differently.
@@ -62,7 +62,7 @@ def history_points(ind: Indicator, until: float = 2020.0,
                    rows: Iterable[Mapping[str, object]] | None = None) -> pd.DataFrame:
     """History points of an indicator up to ``until``: year (axis position), value, period, kind, source.
 
-    ``rows`` are history rows (a user's file as :func:`sim.calibration.parse_history` validated it);
+    ``rows`` are history rows (a user's file as :func:`sim.calibration.fit.parse_history` validated it);
     the shipped file when None.
     """
     series = HISTORY_SERIES.get(ind.id, ind.id)
@@ -82,7 +82,7 @@ def history_points(ind: Indicator, until: float = 2020.0,
 
 def chart_points(ind: Indicator, actual: pd.DataFrame | None = None, until: float = 2020.0) -> pd.DataFrame:
     """Points for an indicator's chart: the shipped history up to 2020 and, if a user gave a history
-    (a frame from :func:`sim.calibration.parse_history`), its figures up to ``until`` that the shipped
+    (a frame from :func:`sim.calibration.fit.parse_history`), its figures up to ``until`` that the shipped
     file does not already hold. A column ``actual`` marks the user's points."""
     shipped = history_points(ind).assign(actual=False)
     if actual is None or actual.empty:

@@ -1,6 +1,6 @@
 """The app's runs: one seed at a time, cached, with stocks by kind and by city beside the indicators.
 
-A run gives the same indicator rows as :func:`sim.ensemble.run_seed` (a test holds them
+A run gives the same indicator rows as :func:`sim.runs.ensemble.run_seed` (a test holds them
 equal) plus rows the app's charts need that are not indicators:
 
 - ``record.<field>``: yearly record fields such as ``registered_company`` (in 10k, like
@@ -11,7 +11,7 @@ equal) plus rows the app's charts need that are not indicators:
 Results are cached per seed, keyed by the scenario's run key (its TOML without the name),
 scale, horizon and engine: raising the seed count runs only the new seeds, and scenarios
 compared on the same seeds share nothing but the seeds (common random numbers). Seeds run on
-the app's worker pool (:func:`sim.ensemble.warm_pool`: processes started from a clean fork
+the app's worker pool (:func:`sim.runs.ensemble.warm_pool`: processes started from a clean fork
 server, not forks of Streamlit's multi-threaded server), or one after another in the app's
 process when it has none.
 """
@@ -28,11 +28,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sim.engine import BASE_YEAR, START_YEAR
-from sim.ensemble import ENGINES, TIDY_COLUMNS
-from sim.indicators import by_id, indicator_values
-from sim.params import CITIES, Scenario
-from sim.records import FLOW, MONTHLY_FIELDS
+from sim.core.calendar import BASE_YEAR, START_YEAR
+from sim.runs.ensemble import ENGINES, TIDY_COLUMNS
+from sim.outputs.indicators import by_id, indicator_values
+from sim.inputs.levers import CITIES
+from sim.inputs.scenario import Scenario
+from sim.outputs.records import FLOW, MONTHLY_FIELDS
 
 ENGINE = "vector"
 RECORD_PREFIX = "record."

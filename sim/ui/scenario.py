@@ -19,9 +19,9 @@ import tomllib
 from collections.abc import Mapping
 from pathlib import Path as FilePath
 
-from sim.files import toml_from_bytes
-from sim.params import (CITIES, LEVERS, LEVERS_BY_ID, UNCERTAINTIES_BY_ID, Lever, Path, Scenario, ScenarioError,
-                        load_scenario, parse_scenario)
+from sim.inputs.files import toml_from_bytes
+from sim.inputs.levers import CITIES, LEVERS, LEVERS_BY_ID, UNCERTAINTIES_BY_ID, Lever, Path, ScenarioError
+from sim.inputs.scenario import Scenario, load_scenario, parse_scenario
 
 BASE_YEAR = 2020
 POLICY_START = 2021
@@ -45,7 +45,7 @@ def load_presets(directory: FilePath) -> tuple[dict[str, Scenario], list[str]]:
 
 
 def scenario_from_bytes(data: bytes, source: str) -> Scenario:
-    """Validate an uploaded scenario file, with the messages of :func:`sim.params.load_scenario`.
+    """Validate an uploaded scenario file, with the messages of :func:`sim.inputs.scenario.load_scenario`.
 
     Raises:
         ScenarioError: not UTF-8, malformed TOML, unknown keys, levers or cities, values out of range.

@@ -12,8 +12,8 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
-from sim.indicators import Indicator
-from sim.params import Lever
+from sim.outputs.indicators import Indicator
+from sim.inputs.levers import Lever
 
 LANGS = ("zh", "en")
 LANG_NAMES = {"zh": "中文", "en": "English"}

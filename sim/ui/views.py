@@ -1,6 +1,6 @@
 """Tables and charts of the app: the scorecard, scenario comparisons and Altair charts.
 
-Functions here take tidy rows or summaries from :mod:`sim.ensemble` and return pandas
+Functions here take tidy rows or summaries from :mod:`sim.runs.ensemble` and return pandas
 tables or Altair charts with labels in the reader's language; they do not call Streamlit,
 so they are tested directly.
 """
@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 
 from sim.cli import status_mark
-from sim.ensemble import bands, compare
-from sim.indicators import Indicator, by_id, registry
+from sim.runs.ensemble import bands, compare
+from sim.outputs.indicators import Indicator, by_id, registry
 from sim.ui.text import (axis_title, display_unit, fmt, fmt_band, fmt_diff, fmt_prob, fmt_target, indicator_name,
                          reason, texts)
 
@@ -63,7 +63,7 @@ def scorecard(summary: pd.DataFrame, lang: str, year: int = 2025,
     """The scorecard table for readers of ``lang`` and the indicator id of each row.
 
     Args:
-        summary: :func:`sim.ensemble.summarise` at the target year.
+        summary: :func:`sim.runs.ensemble.summarise` at the target year.
         lang: zh or en.
         year: The target year.
         final: The summary at the horizon, if it is later than the target year.
@@ -143,7 +143,7 @@ def side_by_side(tidies: Sequence[pd.DataFrame], names: Sequence[str], lang: str
 
 def differences(reference: pd.DataFrame, tidies: Sequence[pd.DataFrame], names: Sequence[str], lang: str,
                 year: int) -> pd.DataFrame:
-    """Each scenario minus the reference in ``year``, paired by seed (:func:`sim.ensemble.compare`)."""
+    """Each scenario minus the reference in ``year``, paired by seed (:func:`sim.runs.ensemble.compare`)."""
     t = texts(lang)
     reg = by_id()
     tables = [compare(reference, tidy, year=year).set_index("indicator") for tidy in tidies]

@@ -44,9 +44,9 @@ import numpy as np
 import pandas as pd
 
 import sim
-from sim.files import atomic_write_bytes, atomic_write_text, read_toml
-from sim.params import (LEVERS_BY_ID, UNCERTAINTIES_BY_ID, Lever, Path, Scenario, ScenarioError, baseline,
-                        load_scenario)
+from sim.inputs.files import atomic_write_bytes, atomic_write_text, read_toml
+from sim.inputs.levers import LEVERS_BY_ID, UNCERTAINTIES_BY_ID, Lever, Path, ScenarioError
+from sim.inputs.scenario import Scenario, baseline, load_scenario
 
 DESIGNS = ("grid", "lhs", "sobol", "morris")
 MODES = ("path", "constant")
@@ -215,8 +215,8 @@ def parse_sweep(data: Mapping, source: str = "<sweep>", folder: FilePath | None 
     Raises:
         SweepError: naming the source, the key and what is allowed.
     """
-    from sim.ensemble import ENGINES
-    from sim.indicators import registry
+    from sim.runs.ensemble import ENGINES
+    from sim.outputs.indicators import registry
 
     for key in data:
         if key not in _TOP_KEYS:
@@ -402,7 +402,7 @@ def point_scenario(base: Scenario, factors: Sequence[Factor], values: Mapping[st
 def run_rows(scenario: Scenario, seed: int, scale: float, horizon: int, engine: str,
              indicators: Iterable[str] | None = None, years: Iterable[int] | None = None) -> pd.DataFrame:
     """One run as tidy rows (seed, year, indicator, value), kept to the given indicators and years."""
-    from sim.ensemble import run_seed
+    from sim.runs.ensemble import run_seed
 
     tidy = run_seed(scenario, seed, scale=scale, horizon=horizon, engine=engine)
     if indicators is not None:
@@ -532,10 +532,10 @@ class Backend:
     def __enter__(self) -> Backend:
         kind = self.kind
         if kind == "pool":
-            from sim.ensemble import pool_context, quiet_fork
+            from sim.runs.ensemble import pool_context, quiet_fork
 
             with quiet_fork():
-                self._pool = pool_context("sim.sweep").Pool(self.workers, initializer=_ignore_sigint)
+                self._pool = pool_context("sim.analysis.sweep").Pool(self.workers, initializer=_ignore_sigint)
         elif kind in ("dask", "dask-local"):
             from dask.distributed import Client, LocalCluster
 

@@ -10,12 +10,13 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
-from sim import rules
-from sim.agents import MarketEntity, Regulator
-from sim.engine import (BASE_YEAR, DEFAULT_HORIZON, DEFAULT_SCALE, START_YEAR, BaseMarketModel, MonthContext,
-                        regulator_capability)
-from sim.params import CITIES, LEVERS_BY_ID, Scenario
-from sim.population import InitialStock, build_population, count_entries, draw_entrants
+from sim.core import rules
+from sim.engines.agents import MarketEntity, Regulator
+from sim.core.calendar import BASE_YEAR, DEFAULT_HORIZON, DEFAULT_SCALE, START_YEAR
+from sim.engines.base import BaseMarketModel, MonthContext, regulator_capability
+from sim.inputs.levers import CITIES, LEVERS_BY_ID
+from sim.inputs.scenario import Scenario
+from sim.core.population import InitialStock, build_population, count_entries, draw_entrants
 
 __all__ = ["BASE_YEAR", "DEFAULT_HORIZON", "DEFAULT_SCALE", "START_YEAR", "MarketModel"]
 

@@ -2,7 +2,7 @@
 
 Entities live in a struct of arrays with spare capacity (entrants are appended in
 place; deregistered rows get weight 0 and are compacted away in batches). Every
-process calls the same pure rules from :mod:`sim.rules` as the per-agent engine, on
+process calls the same pure rules from :mod:`sim.core.rules` as the per-agent engine, on
 whole arrays or on the rows a process concerns, in the same order and with the same
 counter-based random draws per entity, so both engines give the same numbers. Where
 the two differ it is orchestration only: loops become masks, per-city sums become
@@ -14,11 +14,13 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
-from sim import kernels, rules
-from sim.engine import (DEFAULT_HORIZON, DEFAULT_SCALE, BaseMarketModel, MonthContext,
-                        regulator_capability)
-from sim.params import CITIES, LEVERS_BY_ID, Scenario
-from sim.population import ENTITY_FIELDS, InitialStock, build_population, count_entries, draw_entrants
+from sim.engines import kernels
+from sim.core import rules
+from sim.core.calendar import DEFAULT_HORIZON, DEFAULT_SCALE
+from sim.engines.base import BaseMarketModel, MonthContext, regulator_capability
+from sim.inputs.levers import CITIES, LEVERS_BY_ID
+from sim.inputs.scenario import Scenario
+from sim.core.population import ENTITY_FIELDS, InitialStock, build_population, count_entries, draw_entrants
 
 N_CITIES = len(CITIES)
 N_SECTORS = len(rules.SECTORS)

@@ -2,7 +2,7 @@
 
 Process 4 of the design. Two kinds of state, both plain numpy, advanced once a month after
 the entity processes and the programmes (:meth:`Innovation.step`, called from
-``sim.engine.BaseMarketModel._end_month``):
+``sim.engines.base.BaseMarketModel._end_month``):
 
 - Trademarks (indicator 4) as cohorts by the year their current ten-year term began: new
   registrations come from filings by companies, other enterprises and individual businesses
@@ -26,7 +26,7 @@ the entity processes and the programmes (:meth:`Innovation.step`, called from
   listing hazard follows the main model's detected violations and the credit penalty severity.
 
 Every number is a field of :class:`InnovationParameters` with its unit, status and source.
-Every draw is :func:`sim.rules.crn_uniform` on this module's streams (:data:`STREAMS`, ids
+Every draw is :func:`sim.core.rules.crn_uniform` on this module's streams (:data:`STREAMS`, ids
 from 200), keyed by firm and month or by a firm's event count: firm events run on clocks
 (each firm and process has an exponential threshold, drawn once per event and keyed by the
 firm and its event count; the month's expected events are added until the threshold is
@@ -48,10 +48,10 @@ import numpy as np
 from numba.extending import register_jitable
 from scipy import optimize
 
-from sim import kernels  # the parameter tuple; registers the rules numba compiles (rules.uniform_from_key, ...)
-from sim import rules
-from sim.parameters import Parameters, documented, parameter_rows, replaced
-from sim.params import Scenario
+from sim.engines import kernels  # the parameter tuple; registers the rules numba compiles (rules.uniform_from_key, ...)
+from sim.core import rules
+from sim.inputs.parameters import Parameters, documented, parameter_rows, replaced
+from sim.inputs.scenario import Scenario
 
 BASE_YEAR = 2020
 NORMAL, ABNORMAL, SERIOUS = rules.NORMAL, rules.ABNORMAL, rules.SERIOUS
@@ -67,7 +67,7 @@ CLOCKS: tuple[str, ...] = ("exit", "listing", "patent", "lapse", "ofile", "stage
 # Clocks whose factors depend on size or on the year's levers: rebased for every firm each January.
 YEARLY: tuple[str, ...] = ("exit", "patent", "standard", "cert", "intl")
 
-# Random streams of this module; they must not collide with sim.rules.STREAMS or sim.programmes.STREAMS.
+# Random streams of this module; they must not collide with sim.core.rules.STREAMS or sim.submodels.programmes.STREAMS.
 STREAMS: dict[str, int] = {name: 200 + i for i, name in enumerate((
     "init_size", "init_holder", "init_patents", "init_hv", "init_pending", "init_category", "init_leader",
     "init_standards", "init_cert", "init_intl", "init_credit",
@@ -87,7 +87,7 @@ INDICATORS: tuple[str, ...] = (
 )
 EXTRA_FIELDS: tuple[str, ...] = ("above_scale_firms", "high_value_patents", "trademark_registrations",
                                  "certifications_lost_to_listing")
-# How each field adds up over a year in the engines' records (sim/records.py holds the same):
+# How each field adds up over a year in the engines' records (sim/outputs/records.py holds the same):
 # stocks and shares at year end; overseas grants, registrations and certifications lost are the
 # month's flows, summed over the year.
 AGGREGATION: dict[str, str] = {name: "stock" for name in INDICATORS + EXTRA_FIELDS}

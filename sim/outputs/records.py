@@ -42,7 +42,7 @@ MONTHLY_FIELDS: dict[str, str] = {
     "annual_reports_due": FLOW,
     "annual_reports_filed": FLOW,
     "compliance_rate": MEAN,
-    # Programme, city-regulator and market indicators (sim/programmes.py; ids as in the plan data).
+    # Programme, city-regulator and market indicators (sim/submodels/programmes.py; ids as in the plan data).
     # Counts, shares and cumulative counters are stocks at year end; the two batch rates are
     # annual rates recorded each month, so the year's value is their mean.
     "ip_protection_centers": STOCK,
@@ -60,7 +60,7 @@ MONTHLY_FIELDS: dict[str, str] = {
     "national_inspection_centers": STOCK,
     "industrial_metrology_centers": STOCK,
     "resident_population": STOCK,
-    # Firm-level innovation and brand indicators (sim/innovation.py). Stocks and shares at year end;
+    # Firm-level innovation and brand indicators (sim/submodels/innovation.py). Stocks and shares at year end;
     # overseas grants, trademark registrations and certifications lost to listing are the month's
     # counts, so the year's value is their sum (grants in the year, as indicator 7 counts them).
     "valid_trademarks": STOCK,

@@ -1,8 +1,8 @@
 """What both engines share: the month's context, the calendar and the yearly records.
 
-The per-agent Mesa engine (:mod:`sim.model`) and the vectorised engine
-(:mod:`sim.vector`) differ only in how they hold entities and loop over them; the
-rules (:mod:`sim.rules`), the population and entrants (:mod:`sim.population`) and
+The per-agent Mesa engine (:mod:`sim.engines.model`) and the vectorised engine
+(:mod:`sim.engines.vector`) differ only in how they hold entities and loop over them; the
+rules (:mod:`sim.core.rules`), the population and entrants (:mod:`sim.core.population`) and
 everything in this module are common to both.
 """
 
@@ -13,28 +13,14 @@ from dataclasses import dataclass
 import mesa
 import numpy as np
 
-from sim import rules
-from sim.params import CITIES, Scenario, baseline
-from sim.population import InitialStock, log_size_floor, log_size_min, survival_table
-from sim.innovation import Innovation
-from sim.programmes import Programmes
-from sim.records import MONTHLY_FIELDS, annual, empty_record
-
-START_YEAR = 2021
-BASE_YEAR = 2020
-DEFAULT_SCALE = 8000.0
-DEFAULT_HORIZON = 2025
-# The innovation strata (about 8.8万 firms at the end of 2020) are simulated one to one at scale 1 and
-# as a sample of one firm in ``firm_scale(scale)`` at coarser scales: the sample's means agree with
-# one to one within standard errors (tests/test_innovation.py) at a tenth of the cost, and its rarest
-# stock (200 international certificates) still has 20 simulated holders.
-MAX_FIRM_SCALE = 10.0
-
-
-def firm_scale(scale: float) -> float:
-    """Real firms per simulated firm of the innovation strata at a run's scale (1 to MAX_FIRM_SCALE)."""
-    return min(max(1.0, float(scale)), MAX_FIRM_SCALE)
-
+from sim.core import rules
+from sim.core.calendar import BASE_YEAR, DEFAULT_HORIZON, DEFAULT_SCALE, firm_scale
+from sim.inputs.levers import CITIES
+from sim.inputs.scenario import Scenario, baseline
+from sim.core.population import InitialStock, log_size_floor, log_size_min, survival_table
+from sim.submodels.innovation import Innovation
+from sim.submodels.programmes import Programmes
+from sim.outputs.records import MONTHLY_FIELDS, annual, empty_record
 
 @dataclass
 class MonthContext:
@@ -107,7 +93,7 @@ class BaseMarketModel(mesa.Model):
         # they start from the plan's 2020 baselines, so only runs from the end of 2020 have them.
         self.programmes = Programmes(self.policy, self.seed) if self.base_year == BASE_YEAR else None
         # Trademarks and the simulated firm strata behind the firm-level indicators 4-7 and 11-13
-        # (sim/innovation.py); they too start from the plan's 2020 baselines.
+        # (sim/submodels/innovation.py); they too start from the plan's 2020 baselines.
         self.firm_scale = firm_scale(self.scale)
         self.innovation = (Innovation(self.policy, self.seed, firm_scale=self.firm_scale)
                            if self.base_year == BASE_YEAR else None)

@@ -15,11 +15,11 @@ from concurrent.futures import Executor, ProcessPoolExecutor
 import numpy as np
 import pandas as pd
 
-from sim.indicators import indicator_values, registry
-from sim.engine import BASE_YEAR, DEFAULT_HORIZON, DEFAULT_SCALE
-from sim.model import MarketModel
-from sim.vector import VectorMarketModel
-from sim.params import Scenario
+from sim.outputs.indicators import indicator_values, registry
+from sim.core.calendar import BASE_YEAR, DEFAULT_HORIZON, DEFAULT_SCALE
+from sim.engines.model import MarketModel
+from sim.engines.vector import VectorMarketModel
+from sim.inputs.scenario import Scenario
 
 ENGINES: dict[str, type] = {"mesa": MarketModel, "vector": VectorMarketModel}
 TIDY_COLUMNS = ["scenario", "seed", "year", "indicator", "value"]
@@ -67,7 +67,7 @@ def pool_context(*preload: str) -> multiprocessing.context.BaseContext:
     if threading.active_count() == 1:
         return multiprocessing.get_context("fork")
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([*preload, "sim.ensemble"])
+    context.set_forkserver_preload([*preload, "sim.runs.ensemble"])
     return context
 
 

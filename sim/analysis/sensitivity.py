@@ -17,9 +17,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.indicators import Indicator, by_id, registry
-from sim.params import LEVERS_BY_ID, UNCERTAINTIES_BY_ID
-from sim.sweep import SweepError, SweepSpec
+from sim.outputs.indicators import Indicator, by_id, registry
+from sim.inputs.levers import LEVERS_BY_ID, UNCERTAINTIES_BY_ID
+from sim.analysis.sweep import SweepError, SweepSpec
 
 STATISTICS = ("mean", "median", "prob_met")
 ALL_BINDING = "all_binding_met"

@@ -14,9 +14,10 @@ from importlib import resources
 
 import numpy as np
 
-from sim import rules
-from sim.params import CITIES, LEVERS_BY_ID, Scenario
-from sim.parameters import Parameters
+from sim.core import rules
+from sim.inputs.levers import CITIES, LEVERS_BY_ID
+from sim.inputs.scenario import Scenario
+from sim.inputs.parameters import Parameters
 
 ENTITY_FIELDS = ("key", "kind", "city", "sector", "age_months", "log_size", "status", "months_dormant",
                  "honesty", "credit_status", "months_in_status", "months_since_penalty", "memory",

@@ -28,11 +28,11 @@ import numpy as np
 import pandas as pd
 from scipy import optimize
 
-from sim.params import Scenario, load_scenario
-from sim.parameters import Parameters, read_fitted
-from sim.population import InitialStock
+from sim.inputs.scenario import Scenario, load_scenario
+from sim.inputs.parameters import Parameters, read_fitted
+from sim.core.population import InitialStock
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CALIBRATION_DIR = ROOT / "calibration"
 HISTORY_FILE = CALIBRATION_DIR / "data" / "history_zhejiang.csv"
 HISTORY_POLICIES = CALIBRATION_DIR / "history_policies.toml"
@@ -266,7 +266,7 @@ def simulate(parameters: Parameters, start: InitialStock, through: int, seeds: S
 
     The last year's record also holds the end-state measures of :func:`state_measures`.
     """
-    from sim.vector import VectorMarketModel
+    from sim.engines.vector import VectorMarketModel
     import dataclasses
 
     scenario = dataclasses.replace(policies or load_scenario(HISTORY_POLICIES), parameters=parameters)
@@ -292,7 +292,7 @@ AGE_YEARS = 12  # hazards by year of life 1..12; the last bucket holds every old
 
 def _enterprises(model) -> dict[str, np.ndarray]:
     """Keys, ages and weights of the registered enterprises (companies and others) now."""
-    from sim import rules
+    from sim.core import rules
 
     e = model.e
     keep = (e["status"] != rules.DEREGISTERED) & (e["kind"] != rules.INDIVIDUAL)
@@ -313,7 +313,7 @@ class Demography:
 
     def add_year(self, before: dict[str, np.ndarray], model) -> None:
         """Add the year just simulated: who of ``before`` (last year-end) is gone, and the entrants."""
-        from sim import rules
+        from sim.core import rules
 
         e = model.e
         registered_keys = e["key"][e["status"] != rules.DEREGISTERED]
@@ -555,7 +555,7 @@ def fit_report(result: FitResult, history_path: str) -> str:
              f"History: `{history_path}`. Runs start from the end of 2016 (the history has no 2015 total) and "
              "follow `calibration/history_policies.toml`. Objective (weighted sum of squared errors in units of "
              f"each pattern's tolerance): {result.objective:.4g} after {result.evaluations} evaluations.", "",
-             "## Fitted parameters", "", "| parameter | fitted | prior (sim/parameters.py) | bounds |",
+             "## Fitted parameters", "", "| parameter | fitted | prior (sim/inputs/parameters.py) | bounds |",
              "| --- | --- | --- | --- |"]
     prior = Parameters()
     for name, value in result.values.items():

@@ -23,9 +23,9 @@ import sys
 import time
 from dataclasses import asdict, dataclass
 
-from sim.engine import DEFAULT_HORIZON, START_YEAR
-from sim.ensemble import ENGINES, run_ensemble, warm_pool
-from sim.params import Scenario, load_scenario
+from sim.core.calendar import DEFAULT_HORIZON, START_YEAR
+from sim.runs.ensemble import ENGINES, run_ensemble, warm_pool
+from sim.inputs.scenario import Scenario, load_scenario
 
 APP_SCALE = 8000.0
 APP_SEEDS = 20
@@ -76,8 +76,8 @@ def full_scale_run(scenario_path: str, scale: float, horizon: int) -> dict:
     """Run the vectorised engine once in a child process; wall time, peak memory, sizes."""
     code = (
         "import json, resource, sys, time\n"
-        "from sim.params import load_scenario\n"
-        "from sim.vector import VectorMarketModel\n"
+        "from sim.inputs.scenario import load_scenario\n"
+        "from sim.engines.vector import VectorMarketModel\n"
         f"t = time.perf_counter()\n"
         f"m = VectorMarketModel(load_scenario({scenario_path!r}), scale={scale!r}, seed=0, horizon={horizon!r})\n"
         "start = m.n\n"

@@ -1,7 +1,7 @@
 """Compiled loops for the vectorised engine's heaviest processes (numba).
 
 The rules are not rewritten here: each kernel loops over entities and calls the very
-functions of :mod:`sim.rules`, which numba compiles for scalars. The scalar-or-array
+functions of :mod:`sim.core.rules`, which numba compiles for scalars. The scalar-or-array
 primitives of the rules (``where``, ``exp``, ...) get scalar implementations for
 compiled code below, and the parameter set is passed as a named tuple. A kernel
 computes, for one entity, exactly what the array code computes for that row, so the
@@ -19,8 +19,8 @@ import numba
 import numpy as np
 from numba.extending import overload, register_jitable
 
-from sim import rules
-from sim.parameters import Parameters
+from sim.core import rules
+from sim.inputs.parameters import Parameters
 
 # ---------------------------------------------------------------- scalar primitives for compiled code
 

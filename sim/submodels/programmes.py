@@ -3,7 +3,7 @@
 Fourteen of the plan's indicators are not the sum of firms' choices. They come from
 three kinds of process, each held here as plain numpy state and advanced once a month
 after the entity processes (:meth:`Programmes.step`, called from
-``sim.engine.BaseMarketModel._end_month``):
+``sim.engines.base.BaseMarketModel._end_month``):
 
 - Programme level (one province-wide process each): national IP protection centres,
   national quality-inspection and industrial-metrology centres, public measurement
@@ -21,7 +21,7 @@ after the entity processes (:meth:`Programmes.step`, called from
   markets upgrading to AA grade.
 
 Every number is a field of :class:`ProgrammeParameters` with its unit, status and
-source. Every draw is :func:`sim.rules.crn_uniform` on this module's own streams
+source. Every draw is :func:`sim.core.rules.crn_uniform` on this module's own streams
 (:data:`STREAMS`, ids from 101), keyed by (programme, city or market, month), so two
 scenarios with the same seed share every draw a lever does not change, and counts
 are drawn by inverting a distribution whose mean the lever raises (a higher lever
@@ -39,14 +39,15 @@ from typing import Protocol
 import numpy as np
 from scipy import stats
 
-from sim import rules
-from sim.params import CITIES, Scenario
-from sim.parameters import documented, parameter_rows, replaced
+from sim.core import rules
+from sim.inputs.levers import CITIES
+from sim.inputs.scenario import Scenario
+from sim.inputs.parameters import documented, parameter_rows, replaced
 
 BASE_YEAR = 2020
 N_CITIES = len(CITIES)
 
-# Random streams of this module; they must not collide with sim.rules.STREAMS.
+# Random streams of this module; they must not collide with sim.core.rules.STREAMS.
 STREAMS: dict[str, int] = {name: 101 + i for i, name in enumerate((
     "ip_centers", "award_nominations", "award_winners", "measurement_new", "measurement_retired",
     "intl_standards", "national_standards", "standards_year", "inspection_centers", "metrology_centers",
@@ -65,7 +66,7 @@ INDICATORS: tuple[str, ...] = (
     "national_inspection_centers", "industrial_metrology_centers",
 )
 EXTRA_FIELDS: tuple[str, ...] = ("resident_population",)
-# How each field adds up over a year in the engines' records (sim/records.py holds the same):
+# How each field adds up over a year in the engines' records (sim/outputs/records.py holds the same):
 # counts and shares at year end; the two batch rates are annual rates, so the year's mean.
 AGGREGATION: dict[str, str] = {name: "stock" for name in INDICATORS + EXTRA_FIELDS}
 AGGREGATION.update(food_sampling_per_1000="mean", product_quality_spot_checks="mean")

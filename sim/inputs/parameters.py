@@ -16,7 +16,7 @@ from functools import cache
 from pathlib import Path
 
 # The committed fit (python -m sim calibrate): every scenario starts from these values.
-FITTED_FILE = Path(__file__).resolve().parents[1] / "calibration" / "fitted.toml"
+FITTED_FILE = Path(__file__).resolve().parents[2] / "calibration" / "fitted.toml"
 
 
 def documented(value: float, unit: str, status: str, source: str) -> float:

@@ -1,6 +1,6 @@
 """Mesa agents: market entities and the city regulators that inspect them.
 
-Agents hold state and call the pure rules in :mod:`sim.rules`; the model passes in
+Agents hold state and call the pure rules in :mod:`sim.core.rules`; the model passes in
 each agent's uniforms (common random numbers) and the context of the month.
 """
 
@@ -11,17 +11,17 @@ from typing import TYPE_CHECKING
 
 import mesa
 
-from sim import rules
+from sim.core import rules
 
 if TYPE_CHECKING:
-    from sim.engine import MonthContext
-    from sim.model import MarketModel
+    from sim.engines.base import MonthContext
+    from sim.engines.model import MarketModel
 
 
 class MarketEntity(mesa.Agent):
     """A registered market entity: a company, another enterprise or an individual business.
 
-    Attributes mirror :data:`sim.population.ENTITY_FIELDS`; ``weight`` is the number of
+    Attributes mirror :data:`sim.core.population.ENTITY_FIELDS`; ``weight`` is the number of
     real entities this agent stands for.
     """
 

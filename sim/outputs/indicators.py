@@ -107,7 +107,7 @@ MECHANISMS: dict[str, tuple[str, str, str, tuple[str, ...], Callable[[Record], f
         ("individual_to_company_rate", "entry_cost_index"),
         lambda r: 100.0 * r["registered_company"] / max(1e-9, r["registered_company"] + r["registered_other"]),
         False),
-    # Programme, city-regulator and market indicators (sim/programmes.py; docs/ODD.md 7.9-7.11).
+    # Programme, city-regulator and market indicators (sim/submodels/programmes.py; docs/ODD.md 7.9-7.11).
     "ip_protection_centers": (
         "programme", "New national IP protection and rapid rights-protection centres arrive at random "
         "(Poisson, about one a year at 2020 support) at a rate the support lever scales; centres stay.",
@@ -201,7 +201,7 @@ MECHANISMS: dict[str, tuple[str, str, str, tuple[str, ...], Callable[[Record], f
         "investment, scaled by quality-infrastructure investment.",
         "新的国家产业计量测试中心随机获批，2020年投入水平下每年0.5个，随质量基础设施建设投入放大。",
         ("quality_infrastructure_investment",), _field("industrial_metrology_centers"), False),
-    # Firm-level innovation and brand indicators (sim/innovation.py, docs/ODD.md 7.4).
+    # Firm-level innovation and brand indicators (sim/submodels/innovation.py, docs/ODD.md 7.4).
     "valid_trademarks": (
         "entity", "Valid marks held in cohorts by the year their ten-year term began: registrations follow "
         "filings (after a 6-month examination) by companies, other enterprises and individual businesses "
@@ -310,7 +310,7 @@ OUTPUTS: tuple[tuple[str, str, str, str, str, tuple[str, ...], Callable[[Record]
 )
 
 # Plan indicators the model does not compute yet: (level, mechanism as planned in English, the same in
-# Chinese, levers) (none left: indicators 4-7 and 11-13 moved to MECHANISMS with sim/innovation.py).
+# Chinese, levers) (none left: indicators 4-7 and 11-13 moved to MECHANISMS with sim/submodels/innovation.py).
 PLANNED: dict[str, tuple[str, str, str, tuple[str, ...]]] = {}
 
 # Why an indicator is not modelled, in English and in Chinese (the app's Chinese page puts "尚未建模："

@@ -35,11 +35,12 @@ from pathlib import Path as FilePath
 import numpy as np
 import pandas as pd
 
-from sim.files import read_toml
-from sim.indicators import Indicator, by_id
-from sim.params import LEVERS_BY_ID, Scenario
-from sim.sensitivity import binding_indicators, met_by_run
-from sim.sweep import (Backend, Factor, SweepError, SweepSpec, evaluate, load_design, load_results, point_scenario,
+from sim.inputs.files import read_toml
+from sim.outputs.indicators import Indicator, by_id
+from sim.inputs.levers import LEVERS_BY_ID
+from sim.inputs.scenario import Scenario
+from sim.analysis.sensitivity import binding_indicators, met_by_run
+from sim.analysis.sweep import (Backend, Factor, SweepError, SweepSpec, evaluate, load_design, load_results, point_scenario,
                        run_sweep)
 
 

@@ -18,7 +18,7 @@ import numpy as np
 from scipy import special, stats
 
 if TYPE_CHECKING:
-    from sim.parameters import Parameters
+    from sim.inputs.parameters import Parameters
 
 # Codes shared by both engines.
 COMPANY, OTHER_ENTERPRISE, INDIVIDUAL = 0, 1, 2
@@ -99,7 +99,7 @@ def _mix(x):
     return x ^ (x >> 31)
 
 
-# Set by sim.kernels: ``(base, keys, out)`` writes ``uniform_from_key(base, key)`` of each key, and
+# Set by sim.engines.kernels: ``(base, keys, out)`` writes ``uniform_from_key(base, key)`` of each key, and
 # ``(u, mean, out)`` writes ``poisson_inverse(u, mean)`` of each pair.
 _compiled_uniforms = None
 _compiled_poisson = None
@@ -136,7 +136,7 @@ def crn_uniform(seed: int, stream: int, key, step: int):
     if isinstance(key, (int, np.integer)):
         return uniform_from_key(base, int(key))
     keys = np.asarray(key, dtype=np.uint64)
-    if _compiled_uniforms is not None:  # the same numbers in one compiled pass (sim.kernels)
+    if _compiled_uniforms is not None:  # the same numbers in one compiled pass (sim.engines.kernels)
         out = np.empty(keys.shape)
         _compiled_uniforms(np.uint64(base), keys.reshape(-1), out.reshape(-1))
         return out
