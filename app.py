@@ -14,15 +14,15 @@ from __future__ import annotations
 
 import math
 import os
-from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path as FilePath
 
 import pandas as pd
 import streamlit as st
 
-from sim.calibration.fit import HistoryError, parse_history
-from sim.runs.ensemble import summarise, warm_pool
+from sim.calibration.history import HistoryError, parse_history
+from sim.runs.ensemble import summarise
+from sim.runs.pools import WarmPool, warm_pool
 from sim.outputs.indicators import Indicator, by_id, registry
 from sim.inputs.levers import CITIES, CITY_NAMES_ZH, LEVERS, LEVERS_BY_ID, UNCERTAINTIES, Lever, Path
 from sim.inputs.scenario import Scenario, \
@@ -51,7 +51,7 @@ def seed_cache() -> runner.SeedCache:
 
 
 @st.cache_resource(show_spinner=False)
-def worker_pool() -> Executor | None:
+def worker_pool() -> WarmPool | None:
     """Worker processes shared by every session, started and warmed once (None: seeds run in this
     process, as with ``SIM_APP_WORKERS=1``)."""
     workers = int(os.environ.get("SIM_APP_WORKERS") or os.cpu_count() or 1)
@@ -323,9 +323,7 @@ def run(requests: list[runner.Request], settings: Settings, t: dict[str, str]) -
             bar.progress(done / total, text=t["progress"].format(done=done, total=total, left=left))
 
         pool = worker_pool()
-        runner.compute(cache, todo, sc.from_key, progress, pool)
-        if getattr(pool, "_broken", False):  # a worker died: these seeds ran here; start a new pool next time
-            worker_pool.clear()
+        runner.compute(cache, todo, sc.from_key, progress, pool)  # a broken pool replaces itself
         bar.empty()
     return [runner.ensemble(cache, r, seeds, settings.scale, settings.horizon, sc.from_key) for r in requests]
 

@@ -29,7 +29,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sim.analysis.sweep import Backend, parse_sweep, run_sweep  # noqa: E402
+from sim.analysis.sweep import parse_sweep, run_sweep  # noqa: E402
+from sim.runs.pools import backend_for  # noqa: E402
 
 
 def spec(points: int, seeds: int):
@@ -44,7 +45,7 @@ def spec(points: int, seeds: int):
 def measure(kind: str, n: int, points: int, seeds: int) -> dict:
     kwargs = {"workers": n} if kind == "pool" else {"dask_local": n}
     t = time.perf_counter()
-    with Backend(**kwargs) as backend:
+    with backend_for(**kwargs) as backend:
         backend.slots()
     startup = time.perf_counter() - t
     out = Path(tempfile.mkdtemp(prefix="sweep-bench-"))

@@ -1,6 +1,9 @@
-"""Ensembles: summaries equal direct counts over seeds."""
+"""Ensembles: summaries equal direct counts over seeds; the same rows on every backend."""
 
 from __future__ import annotations
+
+import os
+from concurrent.futures import BrokenExecutor
 
 import numpy as np
 import pandas as pd
@@ -9,6 +12,7 @@ import pytest
 from sim.runs.ensemble import bands, run_ensemble, summarise
 from sim.outputs.indicators import by_id
 from sim.inputs.scenario import load_scenario
+from sim.runs.pools import InProcess, LocalPool, WarmPool, _pid_after
 
 
 @pytest.fixture(scope="module")
@@ -57,3 +61,31 @@ def test_compare_pairs_seeds_and_common_random_numbers_cut_noise():
     assert table.loc["dual_random_share"].difference_p05 > 30  # the plan's lever shows in every seed
     # paired differences vary less than differences between unrelated seeds
     assert np.std(b - a) < np.std(b - np.roll(a, 1))
+
+
+def _plan_ensemble(**backend) -> pd.DataFrame:
+    return run_ensemble(load_scenario("scenarios/plan.toml"), range(3), scale=100000, horizon=2021,
+                        engine="vector", **backend)
+
+
+def test_same_rows_in_this_process_on_a_local_pool_and_on_a_warm_pool():
+    here = _plan_ensemble(workers=1)
+    seen = []
+    with LocalPool(2) as pool:
+        pd.testing.assert_frame_equal(_plan_ensemble(backend=pool, progress=lambda d, t: seen.append((d, t))), here)
+    assert seen == [(1, 3), (2, 3), (3, 3)]
+    with WarmPool(2) as pool:
+        pd.testing.assert_frame_equal(_plan_ensemble(backend=pool), here)
+    with InProcess() as backend:
+        pd.testing.assert_frame_equal(_plan_ensemble(backend=backend), here)
+
+
+def test_a_broken_warm_pool_runs_the_rest_here_then_starts_a_new_one():
+    here = _plan_ensemble(workers=1)
+    with WarmPool(2) as pool:
+        old = set(pool.map(_pid_after, [0.0] * 4))
+        with pytest.raises(BrokenExecutor):
+            pool._current().submit(os._exit, 1).result()  # a worker dies: the pool is broken
+        pd.testing.assert_frame_equal(_plan_ensemble(backend=pool), here)  # run in this process
+        new = set(pool.map(_pid_after, [0.0] * 4))  # on a new pool
+    assert new and not new & old and os.getpid() not in new | old

@@ -14,7 +14,7 @@ from sim.cli import main
 from sim.outputs.indicators import registry
 from sim.analysis.sensitivity import (ALL_BINDING, binding_indicators, met_by_run, morris_indices, point_statistic,
                              sobol_indices)
-from sim.analysis.sweep import SweepError, sample
+from sim.analysis.sweep_spec import SweepError, sample
 
 # Ishigami (a = 7, b = 0.1) on [-pi, pi]^3: the analytical first-order and total indices.
 ISHIGAMI_S1 = [0.3139, 0.4424, 0.0]

@@ -15,8 +15,8 @@ import pytest
 
 from sim.cli import main
 from sim.inputs.scenario import load_scenario
-from sim.analysis.sweep import (RESULT_COLUMNS, SweepError, completed_batches, design_table, load_meta, load_results,
-                       load_sweep, parse_sweep, point_scenario, run_sweep)
+from sim.analysis.sweep import RESULT_COLUMNS, completed_batches, load_meta, load_results, run_sweep
+from sim.analysis.sweep_spec import SweepError, design_table, load_sweep, parse_sweep, point_scenario
 
 SMALL = """
 name = "t-small"

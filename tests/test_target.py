@@ -15,8 +15,9 @@ from sim.runs.ensemble import run_ensemble, summarise
 from sim.outputs.indicators import by_id
 from sim.inputs.scenario import load_scenario
 from sim.analysis.sensitivity import binding_indicators
-from sim.analysis.sweep import Backend, SweepError, load_sweep, parse_sweep
+from sim.analysis.sweep_spec import SweepError, load_sweep, parse_sweep
 from sim.analysis.target import load_costs, parse_costs, search
+from sim.runs.pools import InProcess, LocalPool
 
 TARGETS = ["dual_random_share", "credit_application_rate"]
 PROB = 0.5  # with 2 seeds: met in at least one of them
@@ -46,7 +47,7 @@ def small_target(tmp_path_factory):
     spec_file.write_text(SMALL_TARGET.replace("{root}", str(Path.cwd())), encoding="utf-8")
     spec = load_sweep(spec_file)
     costs = load_costs("scenarios/sweeps/costs.toml")
-    with Backend(workers=2) as backend:
+    with LocalPool(2) as backend:
         result = search(spec, costs, PROB, folder / "work", backend, targets=TARGETS, refine_steps=3, passes=1,
                         progress=False)
     return spec, costs, result, folder
@@ -76,7 +77,7 @@ def test_least_cost_is_cheaper_than_any_feasible_design_point_nearby(small_targe
     """Lowering any lever further (towards its 2020 value) breaks a target: the bisection stopped at the edge."""
     spec, costs, result, _ = small_target
     reg = by_id()
-    from sim.analysis.sweep import point_scenario
+    from sim.analysis.sweep_spec import point_scenario
 
     for f in spec.factors:
         cheaper = dict(result.settings)
@@ -137,7 +138,7 @@ def test_target_search_names_a_swept_lever_without_cost(tmp_path):
     spec = parse_sweep({"design": "lhs", "samples": 2, "levers": {"fine_level": {"range": [1, 2]}},
                         "outputs": {"years": [2025]}}, "s.toml")
     with pytest.raises(SweepError, match="c.toml: per_unit.fine_level: no cost"):
-        search(spec, parse_costs({"per_unit": {}}, "c.toml"), 0.8, tmp_path, Backend(1), progress=False)
+        search(spec, parse_costs({"per_unit": {}}, "c.toml"), 0.8, tmp_path, InProcess(), progress=False)
 
 
 # --- scenario discovery (PRIM, from the EMA Workbench) -------------------------------------------

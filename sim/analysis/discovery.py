@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.sensitivity import binding_indicators, met_by_run
-from sim.analysis.sweep import SweepError, SweepSpec
+from sim.analysis.sweep_spec import SweepError, SweepSpec
 
 BOX_COLUMNS = ["factor", "kind", "sweep_low", "sweep_high", "box_low", "box_high", "restricted"]
 

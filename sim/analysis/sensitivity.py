@@ -19,7 +19,7 @@ import pandas as pd
 
 from sim.outputs.indicators import Indicator, by_id, registry
 from sim.inputs.levers import LEVERS_BY_ID, UNCERTAINTIES_BY_ID
-from sim.analysis.sweep import SweepError, SweepSpec
+from sim.analysis.sweep_spec import SweepError, SweepSpec
 
 STATISTICS = ("mean", "median", "prob_met")
 ALL_BINDING = "all_binding_met"

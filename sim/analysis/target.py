@@ -40,8 +40,9 @@ from sim.outputs.indicators import Indicator, by_id
 from sim.inputs.levers import LEVERS_BY_ID
 from sim.inputs.scenario import Scenario
 from sim.analysis.sensitivity import binding_indicators, met_by_run
-from sim.analysis.sweep import (Backend, Factor, SweepError, SweepSpec, evaluate, load_design, load_results, point_scenario,
-                       run_sweep)
+from sim.analysis.sweep import evaluate, load_design, load_results, run_sweep
+from sim.analysis.sweep_spec import Factor, SweepError, SweepSpec, point_scenario
+from sim.runs.pools import Backend
 
 
 @dataclass(frozen=True)

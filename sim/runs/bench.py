@@ -24,8 +24,10 @@ import time
 from dataclasses import asdict, dataclass
 
 from sim.core.calendar import DEFAULT_HORIZON, START_YEAR
-from sim.runs.ensemble import ENGINES, run_ensemble, warm_pool
 from sim.inputs.scenario import Scenario, load_scenario
+from sim.runs.ensemble import run_ensemble
+from sim.runs.pools import WarmPool
+from sim.runs.runner import ENGINES
 
 APP_SCALE = 8000.0
 APP_SEEDS = 20
@@ -106,13 +108,10 @@ def run_bench(scenario_path: str = "scenarios/plan.toml", compare_scale: float =
     workers = os.cpu_count() or 1
     progress(f"3/3 {ensemble_seeds}-seed ensemble at scale {ensemble_scale:g} on {workers} warm worker processes "
              f"(as the app's pool) ...")
-    pool = warm_pool(workers)
-    try:
+    with WarmPool(workers) as pool:
         started = time.perf_counter()
-        run_ensemble(scenario, range(ensemble_seeds), scale=ensemble_scale, engine="vector", executor=pool)
+        run_ensemble(scenario, range(ensemble_seeds), scale=ensemble_scale, engine="vector", backend=pool)
         ensemble_seconds = time.perf_counter() - started
-    finally:
-        pool.shutdown()
     progress(f"    {ensemble_seconds:.2f}s")
     return BenchResult(
         scenario=scenario_path, compare_scale=compare_scale, compare_months=compare_months,

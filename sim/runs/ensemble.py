@@ -2,103 +2,27 @@
 
 from __future__ import annotations
 
-import contextlib
-import multiprocessing
 import os
-import sys
-import threading
-import time
-import warnings
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
 
 import numpy as np
 import pandas as pd
 
-from sim.outputs.indicators import indicator_values, registry
-from sim.core.calendar import BASE_YEAR, DEFAULT_HORIZON, DEFAULT_SCALE
-from sim.engines.model import MarketModel
-from sim.engines.vector import VectorMarketModel
+from sim.core.calendar import DEFAULT_HORIZON, DEFAULT_SCALE
 from sim.inputs.scenario import Scenario
+from sim.outputs.indicators import registry
+from sim.runs.pools import Backend, as_backend, backend_for, warm_pool  # noqa: F401  (warm_pool: re-exported)
+from sim.runs.runner import ENGINES, TIDY_COLUMNS, Job, run, run_seed  # noqa: F401  (re-exported)
 
-ENGINES: dict[str, type] = {"mesa": MarketModel, "vector": VectorMarketModel}
-TIDY_COLUMNS = ["scenario", "seed", "year", "indicator", "value"]
 SUMMARY_COLUMNS = ["indicator", "name_zh", "name_en", "unit", "attribute", "baseline_2020", "target_2025",
                    "median_2025", "p05_2025", "p95_2025", "prob_target_met"]
-
-
-def run_seed(scenario: Scenario, seed: int, scale: float = DEFAULT_SCALE, horizon: int = DEFAULT_HORIZON,
-             engine: str = "mesa") -> pd.DataFrame:
-    """Run one seed and return tidy yearly indicator rows (scenario, seed, year, indicator, value)."""
-    model = ENGINES[engine](scenario, scale=scale, seed=seed, horizon=horizon)
-    model.run()
-    rows = []
-    for year, record in model.annual_records().items():
-        for iid, value in indicator_values(record, initial=year == BASE_YEAR).items():
-            rows.append((scenario.name, seed, year, iid, value))
-    return pd.DataFrame(rows, columns=TIDY_COLUMNS)
-
-
-def _run_seed_args(args: tuple) -> pd.DataFrame:
-    return run_seed(*args)
-
-
-def _warm_up() -> None:
-    """Run a tiny model so the compiled kernels are loaded before the first real run."""
-    ENGINES["vector"](scale=1e6, seed=0, horizon=BASE_YEAR + 1).run()
-
-
-def _pid_after(seconds: float) -> int:
-    time.sleep(seconds)
-    return os.getpid()
-
-
-def pool_context(*preload: str) -> multiprocessing.context.BaseContext:
-    """How worker processes start.
-
-    fork is fastest (workers inherit the loaded model), and safe while the only other threads
-    are the idle native ones of OpenBLAS and Arrow's allocator (fork-aware). From a process
-    running Python threads (Streamlit's server, a Dask client, a progress bar), which may hold
-    locks, workers start from a clean fork server that has imported ``preload`` and this module;
-    on Windows they are spawned.
-    """
-    if sys.platform == "win32":
-        return multiprocessing.get_context("spawn")
-    if threading.active_count() == 1:
-        return multiprocessing.get_context("fork")
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([*preload, "sim.runs.ensemble"])
-    return context
-
-
-@contextlib.contextmanager
-def quiet_fork() -> Iterator[None]:
-    """Silence Python's warning that forking a process with threads may deadlock: the only other
-    threads where :func:`pool_context` forks are idle native ones."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=r".*multi-threaded, use of fork\(\)", category=DeprecationWarning)
-        yield
-
-
-def warm_pool(workers: int) -> ProcessPoolExecutor:
-    """A process pool whose ``workers`` have all started, imported the model and loaded its
-    compiled kernels, so the first ensemble on it runs at full speed (the app keeps one; ``bench``
-    times one). Workers start as :func:`pool_context` says.
-    """
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=pool_context(), initializer=_warm_up)
-    started: set[int] = set()
-    with quiet_fork():
-        for _ in range(20):  # a task returns only once its worker has warmed up; until every worker has
-            started |= {f.result() for f in [pool.submit(_pid_after, 0.05) for _ in range(workers)]}
-            if len(started) >= workers:
-                break
-    return pool
 
 
 def run_ensemble(scenario: Scenario, seeds: Sequence[int], scale: float = DEFAULT_SCALE,
                  horizon: int = DEFAULT_HORIZON, engine: str = "mesa", workers: int | None = None,
                  progress: Callable[[int, int], None] | None = None,
-                 executor: Executor | None = None) -> pd.DataFrame:
+                 backend: Backend | Executor | None = None) -> pd.DataFrame:
     """Run a scenario over seeds, in parallel processes when ``workers`` > 1.
 
     Args:
@@ -109,32 +33,20 @@ def run_ensemble(scenario: Scenario, seeds: Sequence[int], scale: float = DEFAUL
         engine: Engine name (see ENGINES).
         workers: Processes to use; defaults to min(len(seeds), CPU count).
         progress: Called with (done, total) after each seed.
-        executor: A pool to run the seeds on (kept by the caller, e.g. the app); if None, a
-            process pool of ``workers`` is made for this call.
+        backend: Where to run the seeds, started and kept by the caller (e.g. a warm pool); if None,
+            a local pool of ``workers`` processes is started for this call (or this process, for 1).
 
     Returns:
         Tidy rows for every seed, year and modelled indicator.
     """
     seeds = list(seeds)
-    workers = workers or min(len(seeds), os.cpu_count() or 1)
-    jobs = [(scenario, s, scale, horizon, engine) for s in seeds]
-    frames: list[pd.DataFrame] = []
-    if executor is not None:
-        for i, frame in enumerate(executor.map(_run_seed_args, jobs)):
-            frames.append(frame)
-            if progress:
-                progress(i + 1, len(jobs))
-    elif workers <= 1 or len(seeds) <= 1:
-        for i, job in enumerate(jobs):
-            frames.append(_run_seed_args(job))
-            if progress:
-                progress(i + 1, len(jobs))
+    jobs = [Job(scenario, s, scale, horizon, engine) for s in seeds]
+    if backend is not None:
+        frames = as_backend(backend).map(run, jobs, progress)
     else:
-        with quiet_fork(), ProcessPoolExecutor(max_workers=workers, mp_context=pool_context()) as pool:
-            for i, frame in enumerate(pool.map(_run_seed_args, jobs)):
-                frames.append(frame)
-                if progress:
-                    progress(i + 1, len(jobs))
+        workers = min(workers or os.cpu_count() or 1, len(seeds))
+        with backend_for(max(workers, 1)) as own:
+            frames = own.map(run, jobs, progress)
     return pd.concat(frames, ignore_index=True)
 
 

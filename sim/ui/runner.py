@@ -1,19 +1,15 @@
 """The app's runs: one seed at a time, cached, with stocks by kind and by city beside the indicators.
 
-A run gives the same indicator rows as :func:`sim.runs.ensemble.run_seed` (a test holds them
-equal) plus rows the app's charts need that are not indicators:
-
-- ``record.<field>``: yearly record fields such as ``registered_company`` (in 10k, like
-  the indicators of counts);
-- ``city.<City>``: registered entities by city at year end (10k), where the engine keeps
-  entities in arrays (the vector engine).
+Each seed is one run of :func:`sim.runs.runner.run` with ``extras``: the indicator rows
+:func:`sim.runs.ensemble.run_seed` gives (a test holds them equal) plus the ``record.*`` and
+``city.*`` rows the app's charts need (see :mod:`sim.runs.runner`).
 
 Results are cached per seed, keyed by the scenario's run key (its TOML without the name),
 scale, horizon and engine: raising the seed count runs only the new seeds, and scenarios
 compared on the same seeds share nothing but the seeds (common random numbers). Seeds run on
-the app's worker pool (:func:`sim.runs.ensemble.warm_pool`: processes started from a clean fork
-server, not forks of Streamlit's multi-threaded server), or one after another in the app's
-process when it has none.
+the app's worker pool (:class:`sim.runs.pools.WarmPool`: processes started from a clean fork
+server, not forks of Streamlit's multi-threaded server, replaced if it breaks), or one after
+another in the app's process when it has none.
 """
 
 from __future__ import annotations
@@ -22,59 +18,24 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from concurrent.futures import BrokenExecutor, Executor, as_completed
+from concurrent.futures import Executor
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 
-from sim.core.calendar import BASE_YEAR, START_YEAR
-from sim.runs.ensemble import ENGINES, TIDY_COLUMNS
-from sim.outputs.indicators import by_id, indicator_values
-from sim.inputs.levers import CITIES
 from sim.inputs.scenario import Scenario
-from sim.outputs.records import FLOW, MONTHLY_FIELDS
+from sim.outputs.indicators import by_id
+from sim.runs.pools import Backend, InProcess, as_backend
+from sim.runs.runner import CITY_PREFIX, RECORD_FIELDS, RECORD_PREFIX, Job, run, run_seed  # noqa: F401
 
 ENGINE = "vector"
-RECORD_PREFIX = "record."
-CITY_PREFIX = "city."
-# Record fields the charts use beyond the indicators (divided by 1e4: counts in 10k).
-RECORD_FIELDS = ("registered_company", "registered_other", "registered_individual", "active",
-                 "inspections_random", "violations_detected", "dereg_simplified", "dereg_ordinary",
-                 "dereg_compulsory")
 
 Key = tuple[str, float, int, str, int]
 
 
-def city_stock(model) -> np.ndarray | None:
-    """Registered entities (real, weighted) by city now, or None if the engine does not hold arrays."""
-    try:
-        e = model.e
-        return np.bincount(e["city"].astype(np.intp), weights=e["weight"], minlength=len(CITIES))[:len(CITIES)]
-    except (AttributeError, KeyError, TypeError, IndexError):
-        return None
-
-
 def run_seed_rows(scenario: Scenario, seed: int, scale: float, horizon: int, engine: str = ENGINE) -> pd.DataFrame:
     """One seed's tidy rows: every modelled indicator, then ``record.*`` and ``city.*`` rows."""
-    model = ENGINES[engine](scenario, scale=scale, seed=seed, horizon=horizon)
-    cities: dict[int, np.ndarray | None] = {BASE_YEAR: city_stock(model)}
-    while model.running:
-        model.step()
-        if model.month_index % 12 == 0:
-            cities[START_YEAR + model.month_index // 12 - 1] = city_stock(model)
-    rows = []
-    for year, record in model.annual_records().items():
-        initial = year == BASE_YEAR
-        for iid, value in indicator_values(record, initial=initial).items():
-            rows.append((scenario.name, seed, year, iid, value))
-        for name in RECORD_FIELDS:
-            if name in record and not (initial and MONTHLY_FIELDS.get(name) == FLOW):
-                rows.append((scenario.name, seed, year, RECORD_PREFIX + name, record[name] / 1e4))
-        by_city = cities.get(year)
-        if by_city is not None:
-            rows += [(scenario.name, seed, year, CITY_PREFIX + c, float(v) / 1e4) for c, v in zip(CITIES, by_city)]
-    return pd.DataFrame(rows, columns=TIDY_COLUMNS)
+    return run_seed(scenario, seed, scale, horizon, engine, extras=True)
 
 
 class SeedCache:
@@ -133,34 +94,21 @@ def missing(cache: SeedCache, requests: Sequence[Request], seeds: Sequence[int],
 
 
 def compute(cache: SeedCache, keys: Sequence[Key], build: Callable[[str], Scenario],
-            progress: Callable[[int, int, float], None] | None = None, executor: Executor | None = None) -> None:
+            progress: Callable[[int, int, float], None] | None = None,
+            executor: Backend | Executor | None = None) -> None:
     """Run the given seed runs and store each as it finishes; ``progress(done, total, seconds_left)``
-    after each. With an ``executor`` (the app's worker pool) the runs go to its processes; if the
+    after each. With ``executor`` (the app's worker pool) the runs go to its processes; if the
     pool has broken, the runs not done are made here."""
     started = time.perf_counter()
     scenarios = {k[0]: build(k[0]) for k in keys}
-    done = 0
-
-    def finished(k: Key, frame: pd.DataFrame) -> None:
-        nonlocal done
-        cache.put(k, frame)
-        done += 1
+    jobs = [Job(scenarios[key], seed, scale, horizon, engine, extras=True)
+            for key, scale, horizon, engine, seed in keys]
+    backend = as_backend(executor) if len(jobs) > 1 else InProcess()
+    for done, (i, frame) in enumerate(backend.imap_unordered(run, jobs), 1):
+        cache.put(keys[i], frame)
         if progress:
             elapsed = time.perf_counter() - started
             progress(done, len(keys), elapsed / done * (len(keys) - done))
-
-    todo = list(keys)
-    if executor is not None and len(todo) > 1:
-        try:
-            futures = {executor.submit(run_seed_rows, scenarios[k[0]], k[4], k[1], k[2], k[3]): k for k in todo}
-            for future in as_completed(futures):
-                finished(futures[future], future.result())
-            return
-        except BrokenExecutor:
-            todo = [k for k in todo if k not in cache]
-    for k in todo:
-        key, scale, horizon, engine, seed = k
-        finished(k, run_seed_rows(scenarios[key], seed, scale, horizon, engine))
 
 
 def ensemble(cache: SeedCache, request: Request, seeds: Sequence[int], scale: float, horizon: int,
