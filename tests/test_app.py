@@ -517,7 +517,9 @@ def test_chinese_page_shows_no_english_only_label_header_or_text(app):
 
 
 def _history_with(row: str) -> bytes:
-    return ((ROOT / "calibration" / "data" / "history_zhejiang.csv").read_text(encoding="utf-8") + row).encode()
+    from sim.calibration.history import HISTORY_FILE
+
+    return (HISTORY_FILE.read_text(encoding="utf-8") + row).encode()
 
 
 def test_uploaded_history_puts_a_2021_actual_beside_the_projection(app):

@@ -9,14 +9,20 @@ import sys
 import pandas as pd
 import pytest
 
-from sim.calibration import fit as cal
+from sim.calibration.fit import FIT_BOUNDS, FITTED_FILE, fit, fitted_parameters, objective_value, simulate, \
+    start_2016
+from sim.calibration.history import CALIBRATION_DIR, HISTORY_FILE, INDICATOR_SERIES, HistoryError, load_history, \
+    parse_history, series_of
+from sim.calibration.patterns import LITERATURE, fit_table, hazard_by_age, patterns, size_tail_alpha
+from sim.calibration.report import HOLDOUT_FILE, MISS_NOTES, actuals, check
 from sim.inputs.scenario import baseline
+from sim.outputs.indicators import registry
 from sim.inputs.parameters import Parameters, default_parameters, read_fitted
 
 
 @pytest.fixture(scope="module")
 def history():
-    return cal.load_history(cal.HISTORY_FILE)
+    return load_history(HISTORY_FILE)
 
 
 def test_history_loads_with_sources_and_only_data_up_to_2020(history):
@@ -32,11 +38,11 @@ def test_history_loads_with_sources_and_only_data_up_to_2020(history):
 ])
 def test_malformed_history_is_rejected_with_the_row(tmp_path, row, fragment):
     path = tmp_path / "history.csv"
-    shutil.copy(cal.HISTORY_FILE, path)
+    shutil.copy(HISTORY_FILE, path)
     with path.open("a", encoding="utf-8") as fh:
         fh.write(row + "\n")
-    with pytest.raises(cal.HistoryError) as err:
-        cal.load_history(path)
+    with pytest.raises(HistoryError) as err:
+        load_history(path)
     assert fragment in str(err.value) and str(path) in str(err.value) and "row" in str(err.value)
 
 
@@ -52,7 +58,7 @@ def test_bad_history_on_the_command_line_exits_2_and_writes_nothing(tmp_path):
 
 
 def test_patterns_use_year_end_stocks_and_whole_years_only(history):
-    used, skipped = cal.patterns(history, 2016, 2020)
+    used, skipped = patterns(history, 2016, 2020)
     assert {(p.series, p.period) for p in used} >= {("market_entities_total", "2019-12"),
                                                     ("new_registrations_total", "2017"),
                                                     ("individual_deregistrations", "2020")}
@@ -61,34 +67,34 @@ def test_patterns_use_year_end_stocks_and_whole_years_only(history):
 
 
 def test_every_scenario_starts_from_the_committed_fit():
-    fitted = read_fitted(cal.FITTED_FILE)
+    fitted = read_fitted(FITTED_FILE)
     assert fitted, "calibration/fitted.toml should hold fitted values"
-    assert set(fitted) == set(cal.FIT_BOUNDS)
+    assert set(fitted) == set(FIT_BOUNDS)
     for name, value in fitted.items():
         assert getattr(default_parameters(), name) == value
         assert getattr(baseline().parameters, name) == value
-        low, high = cal.FIT_BOUNDS[name]
+        low, high = FIT_BOUNDS[name]
         assert low <= value <= high
     assert baseline().parameters.changed() == {}
 
 
 def test_committed_fit_reproduces_its_report(history):
     """The fit table from the committed file equals the one written when it was fitted."""
-    table = cal.check(history, cal.FITTED_FILE, 2020, range(4), 2000.0)
-    report = (cal.CALIBRATION_DIR / "fitted.md").read_text(encoding="utf-8")
+    table = check(history, FITTED_FILE, 2020, range(4), 2000.0)
+    report = (CALIBRATION_DIR / "fitted.md").read_text(encoding="utf-8")
     for row in table.itertuples(index=False):
         assert f"| {row.pattern} | {row.period} | {row.target:.2f} | {row.model:.2f} ±" in report
 
 
 def test_entity_totals_are_within_tolerance_of_history(history):
-    table = cal.check(history, cal.FITTED_FILE, 2020, range(4), 2000.0)
+    table = check(history, FITTED_FILE, 2020, range(4), 2000.0)
     totals = table[table["pattern"] == "market_entities_total"]
     assert len(totals) == 4 and totals["within"].all()
     assert table[table["pattern"] == "enterprises_total"]["within"].all()
 
 
 def test_holdout_fit_predicts_2019_2020_totals(history):
-    table = cal.check(history, cal.HOLDOUT_FILE, 2020, range(4), 2000.0)
+    table = check(history, HOLDOUT_FILE, 2020, range(4), 2000.0)
     later = table[(table["pattern"] == "market_entities_total") & (table["period"] >= "2019")]
     assert len(later) == 2
     assert (later["error_pct"].abs() < 5).all()  # out of sample: within 5%
@@ -96,30 +102,59 @@ def test_holdout_fit_predicts_2019_2020_totals(history):
 
 def test_fit_machinery_improves_a_bad_start(history):
     start = Parameters().replace(hazard_scale=2.8, entry_trend=-0.04)
-    used, _ = cal.patterns(history, 2016, 2018)
-    before = cal.objective_value(cal.fit_table(cal.simulate(start, cal.start_2016(history), 2018, range(2), 4000.0),
-                                               used), used)
-    result = cal.fit(history, through=2018, seeds=range(2), scale=4000.0, max_evaluations=25, base=start)
+    used, _ = patterns(history, 2016, 2018)
+    before = objective_value(fit_table(simulate(start, start_2016(history), 2018, range(2), 4000.0), used), used)
+    result = fit(history, through=2018, seeds=range(2), scale=4000.0, max_evaluations=25, base=start)
     assert result.objective < before
-    assert set(result.values) == set(cal.FIT_BOUNDS)
+    assert set(result.values) == set(FIT_BOUNDS)
 
 
 def test_actuals_after_2020_are_read_for_overlay(tmp_path):
     path = tmp_path / "history.csv"
-    shutil.copy(cal.HISTORY_FILE, path)
+    shutil.copy(HISTORY_FILE, path)
     with path.open("a", encoding="utf-8") as fh:
         fh.write('market_entities_total,2021-12,868.5,10k entities,published,"a user\'s figure"\n')
-    actual = cal.actuals(cal.load_history(path))
+    actual = actuals(load_history(path))
     assert actual.to_dict("records") == [{"indicator": "market_entities", "year": 2021, "actual": 868.5,
                                           "source": "a user's figure"}]
-    assert cal.actuals(cal.load_history(cal.HISTORY_FILE)).empty
+    assert actuals(load_history(HISTORY_FILE)).empty
+
+
+def test_actuals_read_every_mapped_series_at_year_ends_and_whole_years(tmp_path):
+    """INDICATOR_SERIES is the one map of history series to indicators: actuals and the app's charts use it."""
+    path = tmp_path / "history.csv"
+    shutil.copy(HISTORY_FILE, path)
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write("enterprises_total,2021-12,313.79,10k entities,published,x\n"
+                 "enterprises_total,2021-06,300,10k entities,published,mid-year stock: left out\n"
+                 "new_registrations_total,2021,170,10k entities,published,x\n"
+                 "new_registrations_total,2021-06,80,10k entities,published,part-year flow: left out\n")
+    actual = actuals(load_history(path))
+    assert actual[["indicator", "year", "actual"]].values.tolist() == [["enterprises", 2021, 313.79],
+                                                                       ["new_registrations", 2021, 170.0]]
+    assert set(INDICATOR_SERIES.values()) <= {ind.id for ind in registry()}
+    for series, indicator in INDICATOR_SERIES.items():
+        assert series_of(indicator) == series
+
+
+def test_one_history_file():
+    """The history is committed once, under calibration/data; the app reads it through the same loader."""
+    from sim.ui.history import history_points
+    from sim.outputs.indicators import by_id
+
+    assert HISTORY_FILE == CALIBRATION_DIR / "data" / "history_zhejiang.csv" and HISTORY_FILE.is_file()
+    assert not (CALIBRATION_DIR.parent / "sim" / "data" / "history_zhejiang.csv").exists()
+    shipped = load_history(HISTORY_FILE)
+    enterprises = shipped[(shipped.series == "enterprises_total") & (shipped.period == "2020-12")].value
+    points = history_points(by_id()["enterprises"])
+    assert points[points.period == "2020-12"].value.tolist() == enterprises.tolist()
 
 
 def test_run_lays_actual_figures_beside_the_projection(tmp_path):
     from sim.cli import main
 
     path = tmp_path / "history.csv"
-    shutil.copy(cal.HISTORY_FILE, path)
+    shutil.copy(HISTORY_FILE, path)
     with path.open("a", encoding="utf-8") as fh:
         fh.write("market_entities_total,2021-12,868.5,10k entities,published,a user's figure\n")
     out = tmp_path / "out"
@@ -132,12 +167,12 @@ def test_run_lays_actual_figures_beside_the_projection(tmp_path):
 
 
 # ---------------------------------------------------------------- literature patterns read off the run
-LITERATURE_NAMES = [entry[0] for entry in cal.LITERATURE]
+LITERATURE_NAMES = [entry[0] for entry in LITERATURE]
 
 
 @pytest.fixture(scope="module")
 def committed_table(history):
-    return cal.check(history, cal.FITTED_FILE, 2020, range(4), 2000.0)
+    return check(history, FITTED_FILE, 2020, range(4), 2000.0)
 
 
 def test_every_grounding_pattern_is_in_the_fit_table_with_target_source_and_tolerance(committed_table):
@@ -154,23 +189,23 @@ def test_every_grounding_pattern_is_in_the_fit_table_with_target_source_and_tole
 def test_patterns_within_tolerance_except_the_documented_misses(committed_table):
     """Each pattern meets its stated tolerance, or is a miss the report explains; a new miss fails."""
     missed = set(committed_table.loc[~committed_table["within"], "pattern"])
-    assert missed <= set(cal.MISS_NOTES), missed - set(cal.MISS_NOTES)
+    assert missed <= set(MISS_NOTES), missed - set(MISS_NOTES)
     shape = committed_table[committed_table["pattern"].str.startswith("exit")]
     assert len(shape) == 4 and shape["within"].all()  # the inverted-U age hazard and exits within 5 years
 
 
 def test_age_hazard_peaks_after_the_founding_year(history):
-    runs = cal.simulate(cal.fitted_parameters(), cal.start_2016(history), 2020, range(4), 2000.0)
-    hazards = cal.hazard_by_age(runs, 2020).set_index("year_of_life")["model"]
+    runs = simulate(fitted_parameters(), start_2016(history), 2020, range(4), 2000.0)
+    hazards = hazard_by_age(runs, 2020).set_index("year_of_life")["model"]
     assert hazards["1"] < 0.5 * hazards["3"]
     assert hazards["2"] < hazards["3"] * 1.1
     assert 5.0 < hazards["3"] < 15.0  # % a year: the report's 9.5 with Zhejiang's fitted scale
 
 
 def test_end_state_measures_repeat_exactly_with_the_same_seed(history):
-    start = cal.start_2016(history)
-    first = cal.simulate(cal.fitted_parameters(), start, 2018, [7], 4000.0)[0][2018]
-    again = cal.simulate(cal.fitted_parameters(), start, 2018, [7], 4000.0)[0][2018]
+    start = start_2016(history)
+    first = simulate(fitted_parameters(), start, 2018, [7], 4000.0)[0][2018]
+    again = simulate(fitted_parameters(), start, 2018, [7], 4000.0)[0][2018]
     assert first == again
     assert 0 < first["under_5_pct"] < 100 and first["size_tail_alpha"] > 0
 
@@ -179,9 +214,9 @@ def test_hill_estimate_recovers_a_pareto_exponent():
     rng = __import__("numpy").random.default_rng(0)
     sizes = (1.0 - rng.random(200_000)) ** (-1.0 / 1.0)
     weights = __import__("numpy").ones_like(sizes)
-    assert cal.size_tail_alpha(sizes, weights, 0.05) == pytest.approx(1.0, rel=0.05)
+    assert size_tail_alpha(sizes, weights, 0.05) == pytest.approx(1.0, rel=0.05)
     steeper = (1.0 - rng.random(200_000)) ** (-1.0 / 2.0)
-    assert cal.size_tail_alpha(steeper, weights, 0.05) == pytest.approx(2.0, rel=0.05)
+    assert size_tail_alpha(steeper, weights, 0.05) == pytest.approx(2.0, rel=0.05)
 
 
 @pytest.mark.parametrize("data, fragment", [
@@ -190,8 +225,8 @@ def test_hill_estimate_recovers_a_pareto_exponent():
      "not UTF-8"),
 ])
 def test_uploaded_history_text_is_validated_like_a_file(data, fragment):
-    with pytest.raises(cal.HistoryError, match=fragment) as err:
-        cal.parse_history(data, "upload.csv")
+    with pytest.raises(HistoryError, match=fragment) as err:
+        parse_history(data, "upload.csv")
     assert str(err.value).startswith("upload.csv:")
 
 
@@ -204,3 +239,22 @@ def test_check_prints_each_pattern_with_target_model_and_source():
     line = next(x for x in done.stdout.splitlines() if x.startswith("random_sample_abnormal_rate"))
     assert "7.88" in line
     assert "Sichuan 2015" in done.stdout and "misses:" in done.stdout
+
+
+def test_the_fit_reaches_a_submodel_parameter_by_name(history, monkeypatch, tmp_path):
+    """A submodel parameter in FIT_BOUNDS is fitted like an entity one: it lands in the fitted values and a
+    fitted file with it sets that submodel's parameter set (runs from 2016 have no submodels, so the
+    history cannot move it: the fit keeps it where it started)."""
+    from sim.calibration import fit as fit_module
+    from sim.calibration.fit import apply_by_set
+
+    bounds = {"hazard_scale": FIT_BOUNDS["hazard_scale"], "ip_center_rate": (0.5, 4.0)}
+    monkeypatch.setattr(fit_module, "FIT_BOUNDS", bounds)
+    result = fit(history, through=2018, seeds=range(1), scale=8000.0, max_evaluations=3)
+    assert set(result.values) == set(bounds)
+    entity, submodels = apply_by_set(Parameters(), result.values)
+    assert entity.hazard_scale == result.values["hazard_scale"]
+    assert submodels == {"ip_center_rate": result.values["ip_center_rate"]}
+    fitted = tmp_path / "fitted.toml"
+    fitted.write_text(fit_module.write_fitted(fitted, result, "history.csv", range(1), 8000.0))
+    assert read_fitted(fitted) == result.values  # a fitted file holds any set's parameters

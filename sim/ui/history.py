@@ -1,7 +1,8 @@
-"""Published history for an indicator's chart, from ``sim/data/history_zhejiang.csv``.
+"""Published history for an indicator's chart, from the history file of :mod:`sim.calibration.history`.
 
-A history series belongs to an indicator when it has the indicator's id as its name, or
-the name :data:`HISTORY_SERIES` gives, and the indicator's unit. Stocks dated by month
+A history series belongs to an indicator when :func:`sim.calibration.history.series_of` names
+it for the indicator (its entry in ``INDICATOR_SERIES``, else the indicator's id) and it has
+the indicator's unit. Stocks dated by month
 (``2019-12``) sit on the year axis at their month (December = the year, as the model's
 year-end values); yearly flows (``2017``) at their year; part-year flows (``2019-Q1``)
 are left out because they do not compare with a year's value. Shipped points go up to 2020,
@@ -11,36 +12,26 @@ validation as ``python -m sim calibrate --history``) adds its actual figures, 20
 
 from __future__ import annotations
 
-import csv
 import re
 from collections.abc import Iterable, Mapping
 from functools import cache
-from importlib import resources
 
 import pandas as pd
 
+from sim.calibration.history import HISTORY_FILE, load_history, series_of
 from sim.outputs.indicators import Indicator
 
-HISTORY_FILE = "history_zhejiang.csv"
-# Indicator id -> history series name, where the file names it differently.
-HISTORY_SERIES: dict[str, str] = {
-    "market_entities": "market_entities_total",
-    "enterprises": "enterprises_total",
-    "individual_businesses": "individual_businesses_total",
-    "new_registrations": "new_registrations_total",
-}
 COLUMNS = ["year", "value", "period", "kind", "source"]
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 _YEAR = re.compile(r"^(\d{4})$")
 
 
 @cache
-def _rows() -> tuple[dict[str, str], ...]:
-    try:
-        with resources.files("sim.data").joinpath(HISTORY_FILE).open(encoding="utf-8") as fh:
-            return tuple(csv.DictReader(fh))
-    except (FileNotFoundError, OSError):
+def _rows() -> tuple[dict[str, object], ...]:
+    """The shipped history's rows (none if the file is not there, as outside a source checkout)."""
+    if not HISTORY_FILE.is_file():
         return ()
+    return tuple(load_history(HISTORY_FILE).to_dict("records"))
 
 
 def period_year(period: str, flow: bool) -> float | None:
@@ -62,10 +53,10 @@ def history_points(ind: Indicator, until: float = 2020.0,
                    rows: Iterable[Mapping[str, object]] | None = None) -> pd.DataFrame:
     """History points of an indicator up to ``until``: year (axis position), value, period, kind, source.
 
-    ``rows`` are history rows (a user's file as :func:`sim.calibration.fit.parse_history` validated it);
+    ``rows`` are history rows (a user's file as :func:`sim.calibration.history.parse_history` validated it);
     the shipped file when None.
     """
-    series = HISTORY_SERIES.get(ind.id, ind.id)
+    series = series_of(ind.id)
     out = []
     for row in _rows() if rows is None else rows:
         if row.get("series") != series or row.get("unit") != ind.unit_en:
@@ -82,7 +73,7 @@ def history_points(ind: Indicator, until: float = 2020.0,
 
 def chart_points(ind: Indicator, actual: pd.DataFrame | None = None, until: float = 2020.0) -> pd.DataFrame:
     """Points for an indicator's chart: the shipped history up to 2020 and, if a user gave a history
-    (a frame from :func:`sim.calibration.fit.parse_history`), its figures up to ``until`` that the shipped
+    (a frame from :func:`sim.calibration.history.parse_history`), its figures up to ``until`` that the shipped
     file does not already hold. A column ``actual`` marks the user's points."""
     shipped = history_points(ind).assign(actual=False)
     if actual is None or actual.empty:
