@@ -143,3 +143,42 @@ def test_bad_overrides_are_one_clear_line(assignment, fragment):
         apply_overrides(baseline(), [assignment])
     assert fragment in str(err.value)
     assert "\n" not in str(err.value)
+
+
+def test_a_scenario_sets_submodel_parameters_by_name_and_they_reach_the_submodels(tmp_path):
+    """[parameters] names a parameter of any set (entity, programmes, innovation) without saying which."""
+    from sim.engines.vector import VectorMarketModel
+    from sim.inputs.parameters import SET_OF
+
+    assert SET_OF["ip_center_rate"] == "programmes" and SET_OF["brand_elasticity"] == "innovation"
+    path = tmp_path / "s.toml"
+    path.write_text('name = "s"\n[parameters]\nip_center_rate = 9.0\nbrand_elasticity = 0.25\npeer_weight = 2.5\n')
+    scenario = load_scenario(path)
+    assert scenario.submodel_parameters["programmes"].ip_center_rate == 9.0
+    assert scenario.submodel_parameters["innovation"].brand_elasticity == 0.25
+    assert scenario.parameters.peer_weight == 2.5
+    model = VectorMarketModel(scenario, scale=200000, seed=0, horizon=2021)
+    assert model.submodel("programmes").p.ip_center_rate == 9.0
+    assert model.submodel("innovation").params.brand_elasticity == 0.25
+    # written back as a scenario file that reads to the same parameters
+    again = parse_scenario(__import__("tomllib").loads(scenario.to_toml()))
+    assert again.changed_parameters() == {"ip_center_rate": 9.0, "brand_elasticity": 0.25, "peer_weight": 2.5}
+    assert scenario.to_dict()["submodel_parameters"]["programmes"]["ip_center_rate"] == 9.0
+
+
+def test_an_unknown_or_non_numeric_submodel_parameter_is_one_clear_error(tmp_path):
+    path = tmp_path / "s.toml"
+    path.write_text('name = "s"\n[parameters]\nip_centre_rate = 9.0\n')
+    with pytest.raises(ScenarioError, match="unknown parameter 'ip_centre_rate'.*sim params"):
+        load_scenario(path)
+    path.write_text('name = "s"\n[parameters]\nip_center_rate = "many"\n')
+    with pytest.raises(ScenarioError, match="parameter 'ip_center_rate' must be a number"):
+        load_scenario(path)
+
+
+def test_no_parameter_name_is_declared_in_two_sets():
+    import dataclasses
+
+    from sim.inputs.parameters import PARAMETER_SETS, SET_OF
+
+    assert len(SET_OF) == sum(len(dataclasses.fields(cls)) for cls in PARAMETER_SETS.values())

@@ -15,7 +15,7 @@ from pathlib import Path as FilePath
 
 from sim.inputs.files import read_toml
 from sim.inputs.levers import (CITIES, FIRST_YEAR, LAST_YEAR, LEVERS_BY_ID, UNCERTAINTIES_BY_ID, Lever, Path, ScenarioError)
-from sim.inputs.parameters import Parameters, default_parameters
+from sim.inputs.parameters import Parameters, default_parameter_sets, default_parameters, split_by_set
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,8 @@ class Scenario:
     uncertainties: Mapping[str, Path]
     parameters: Parameters = field(default_factory=default_parameters)
     source: str = "<defaults>"
+    # each submodel's parameter set by its name (sim.inputs.parameters.PARAMETER_SETS)
+    submodel_parameters: Mapping[str, object] = field(default_factory=lambda: _default_submodel_parameters())
     # values already looked up (a run asks for the same lever-year thousands of times)
     _memo: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
@@ -65,7 +67,30 @@ class Scenario:
                             for c, d in self.city_levers.items()},
             "uncertainties": {k: [list(p) for p in v.points] for k, v in self.uncertainties.items()},
             "parameters": dataclasses.asdict(self.parameters),
+            "submodel_parameters": {name: dataclasses.asdict(values)
+                                    for name, values in self.submodel_parameters.items()},
         }
+
+    def parameter_set(self, name: str):
+        """A parameter set by name: ``entity`` or a submodel's (``programmes``, ``innovation``)."""
+        return self.parameters if name == "entity" else self.submodel_parameters[name]
+
+    def with_parameters(self, changes: Mapping[str, float]) -> Scenario:
+        """A copy with some parameters changed, whichever set declares them; unknown names raise ValueError."""
+        by_set = split_by_set(changes)
+        submodels = {name: values.replace(**by_set[name]) if by_set[name] else values
+                     for name, values in self.submodel_parameters.items()}
+        return dataclasses.replace(self, parameters=self.parameters.replace(**by_set["entity"]),
+                                   submodel_parameters=submodels)
+
+    def changed_parameters(self) -> dict[str, float]:
+        """Parameters of every set that differ from the defaults (the committed fit where there is one)."""
+        defaults = default_parameter_sets()
+        out = dict(self.parameters.changed())
+        for name, values in self.submodel_parameters.items():
+            out.update({f.name: getattr(values, f.name) for f in dataclasses.fields(values)
+                        if getattr(values, f.name) != getattr(defaults[name], f.name)})
+        return out
 
     def to_toml(self) -> str:
         """A scenario file that load_scenario reads back to the same scenario."""
@@ -78,11 +103,15 @@ class Scenario:
                 lines += [f"{k} = {p.to_toml()}" for k, p in over.items()]
         lines += ["", "[uncertainties]"]
         lines += [f"{k} = {self.uncertainties[k].to_toml()}" for k in UNCERTAINTIES_BY_ID]
-        changed = self.parameters.changed()
+        changed = self.changed_parameters()
         if changed:
             lines += ["", "[parameters]"]
             lines += [f"{k} = {v!r}" for k, v in changed.items()]
         return "\n".join(lines) + "\n"
+
+
+def _default_submodel_parameters() -> dict[str, object]:
+    return {name: values for name, values in default_parameter_sets().items() if name != "entity"}
 
 
 def _toml_str(text: str) -> str:
@@ -180,14 +209,13 @@ def parse_scenario(data: Mapping, source: str = "<scenario>") -> Scenario:
     param_raw = data.get("parameters", {})
     if not isinstance(param_raw, Mapping):
         raise _fail(source, "parameters", "expected a table of parameter = value")
+    name = data.get("name", FilePath(source).stem if source.endswith(".toml") else "scenario")
+    scenario = Scenario(name=name, label_zh=data.get("label_zh", name), label_en=data.get("label_en", name),
+                        levers=levers, city_levers=city_levers, uncertainties=uncertainties, source=source)
     try:
-        parameters = default_parameters().replace(**param_raw)
+        return scenario.with_parameters(param_raw) if param_raw else scenario
     except (TypeError, ValueError) as err:
         raise _fail(source, "parameters", str(err)) from None
-    name = data.get("name", FilePath(source).stem if source.endswith(".toml") else "scenario")
-    return Scenario(name=name, label_zh=data.get("label_zh", name), label_en=data.get("label_en", name),
-                    levers=levers, city_levers=city_levers, uncertainties=uncertainties,
-                    parameters=parameters, source=source)
 
 
 def load_scenario(path: str | FilePath) -> Scenario:

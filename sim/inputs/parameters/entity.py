@@ -1,48 +1,18 @@
-"""The model's parameter set: every number with its unit and source.
+"""The entity model's parameters: every number with its unit, status and source.
 
 ``status`` says where a number comes from: ``source`` (a published figure, named),
 ``derived`` (arithmetic on published figures), ``assumption`` (no source; a user or
-calibration may move it) or ``calibrate`` (a prior that the calibration issue fits on
-2016-2020). docs/ODD.md lists the same table; ``python -m sim params`` prints it.
-A scenario's ``[parameters]`` table overrides any of them.
+calibration may move it) or ``calibrate`` (a prior that calibration fits on 2016-2020).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import tomllib
-from dataclasses import dataclass, field
-from functools import cache
-from pathlib import Path
+from dataclasses import dataclass
 
-# The committed fit (python -m sim calibrate): every scenario starts from these values.
-FITTED_FILE = Path(__file__).resolve().parents[2] / "calibration" / "fitted.toml"
-
-
-def documented(value: float, unit: str, status: str, source: str) -> float:
-    """A dataclass field carrying its unit, status and source (every parameter set uses it)."""
-    return field(default=value, metadata={"unit": unit, "status": status, "source": source})
-
+from sim.inputs.parameters.declare import documented, replaced
 
 _p = documented
-
-
-def replaced(params, kind: str, changes: dict[str, float]):
-    """A copy of a frozen parameter set with some values changed; unknown names raise.
-
-    Raises:
-        ValueError: naming the unknown ``kind`` parameter.
-    """
-    names = {f.name for f in dataclasses.fields(params)}
-    for key in changes:
-        if key not in names:
-            raise ValueError(f"unknown {kind} '{key}'; see `python -m sim params` for the list")
-    return dataclasses.replace(params, **{k: float(v) for k, v in changes.items()})
-
-
-def parameter_rows(cls) -> list[dict[str, object]]:
-    """Rows of name, value, unit, status and source of a parameter dataclass, for docs and the CLI."""
-    return [{"name": f.name, "value": f.default, **f.metadata} for f in dataclasses.fields(cls)]
 
 
 @dataclass(frozen=True)
@@ -210,42 +180,11 @@ class Parameters:
         Raises:
             ValueError: naming the parameter and what is allowed.
         """
-        for key, value in changes.items():
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise ValueError(f"parameter '{key}' must be a number, got {value!r}")
         return replaced(self, "parameter", changes)
 
     def changed(self) -> dict[str, float]:
         """Parameters that differ from the defaults (the fitted values where there are some)."""
+        from sim.inputs.parameters import default_parameters  # the package applies the committed fit
         default = default_parameters()
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
                 if getattr(self, f.name) != getattr(default, f.name)}
-
-
-def read_fitted(path: str | Path) -> dict[str, float]:
-    """Values of a fitted-parameter file's [parameters] table (empty if there is no file).
-
-    Raises:
-        ValueError: if the file is not valid TOML or names unknown parameters.
-    """
-    path = Path(path)
-    if not path.exists():
-        return {}
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-        values = {k: float(v) for k, v in data.get("parameters", {}).items()}
-        Parameters().replace(**values)
-    except (tomllib.TOMLDecodeError, ValueError, TypeError) as err:
-        raise ValueError(f"{path}: not a valid fitted-parameter file ({err})") from None
-    return values
-
-
-@cache
-def default_parameters() -> Parameters:
-    """The sources and assumptions of this module with the committed fit applied on top."""
-    return Parameters().replace(**read_fitted(FITTED_FILE))
-
-
-def parameter_table() -> list[dict[str, object]]:
-    """Rows of name, value, unit, status and source, for docs and the CLI."""
-    return parameter_rows(Parameters)

@@ -1,0 +1,69 @@
+"""Levers resolved once: every lever and uncertainty of a scenario by year and city, read as fields.
+
+A run resolves its scenario once (:func:`resolve`); each year's values are then plain
+attributes named after the declarations of :mod:`sim.inputs.levers`, so model code reads
+``year.city.credit_penalty_severity[c]`` (the value in city ``c``, the provincial value
+unless the city overrides it), ``year.province.ip_programme`` or ``year.world.gdp_growth``
+instead of looking levers up by string. A city override therefore reaches every process
+that reads the city value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, make_dataclass
+
+from sim.inputs.levers import CITIES, LEVERS, UNCERTAINTIES
+from sim.inputs.scenario import Scenario
+
+# One field per lever (a tuple over CITIES, or the provincial value) and one per uncertainty;
+# generated from the declarations, so a new lever needs no change here.
+CityLevers = make_dataclass("CityLevers", [(lever.id, tuple) for lever in LEVERS], frozen=True)
+CityLevers.__doc__ = "Each lever's value in each city (a tuple in the order of sim.inputs.levers.CITIES)."
+ProvinceLevers = make_dataclass("ProvinceLevers", [(lever.id, float) for lever in LEVERS], frozen=True)
+ProvinceLevers.__doc__ = "Each lever's provincial value (before city overrides)."
+World = make_dataclass("World", [(u.id, float) for u in UNCERTAINTIES], frozen=True)
+World.__doc__ = "Each uncertainty's value."
+
+
+@dataclass(frozen=True)
+class YearValues:
+    """Every lever and uncertainty in one calendar year."""
+
+    year: int
+    city: CityLevers
+    province: ProvinceLevers
+    world: World
+
+    def overridden(self, lever_id: str) -> bool:
+        """Whether the lever differs between cities this year (some city overrides it)."""
+        values = getattr(self.city, lever_id)
+        return any(v != values[0] for v in values)
+
+
+class ResolvedLevers:
+    """A scenario's levers and uncertainties resolved by year (each year computed once, on first use).
+
+    Args:
+        scenario: The scenario whose paths are read.
+    """
+
+    def __init__(self, scenario: Scenario) -> None:
+        self.scenario = scenario
+        self._years: dict[int, YearValues] = {}
+
+    def year(self, year: int) -> YearValues:
+        """The values in a calendar year."""
+        values = self._years.get(year)
+        if values is None:
+            s = self.scenario
+            values = self._years[year] = YearValues(
+                year=year,
+                city=CityLevers(**{lv.id: tuple(s.lever(lv.id, year, c) for c in CITIES) for lv in LEVERS}),
+                province=ProvinceLevers(**{lv.id: s.lever(lv.id, year) for lv in LEVERS}),
+                world=World(**{u.id: s.uncertainty(u.id, year) for u in UNCERTAINTIES}))
+        return values
+
+
+def resolve(scenario: Scenario) -> ResolvedLevers:
+    """Resolve a scenario's levers for a run."""
+    return ResolvedLevers(scenario)
