@@ -1,4 +1,4 @@
-"""Firm-level innovation and brand indicators 4-7 and 11-13 (sim/submodels/innovation.py): present every year,
+"""Firm-level innovation and brand indicators 4-7 and 11-13 (sim/submodels/innovation/): present every year,
 anchored on the plan's 2020 baselines, moved by their levers beyond noise on common random numbers,
 tied to credit penalties, reproducible, following their history, and never a straight line to the
 target.
@@ -22,13 +22,14 @@ import pytest
 from conftest import check_parameter_declarations, paired_difference, run_model, scenario_with
 from sim.submodels import programmes
 from sim.core import rules
-from sim.outputs.indicators import MECHANISMS, PLANNED, by_id, indicator_values
+from sim.outputs.indicators import MECHANISMS, by_id, indicator_values
 from sim.submodels.innovation import (AGGREGATION, EXTRA_FIELDS, INDICATORS, NORMAL, STREAMS, Innovation, InnovationParameters,
                             innovation_parameter_table, run_innovation, trademark_backcast, trademark_stock)
 from sim.core.calendar import MAX_FIRM_SCALE, firm_scale
 from sim.inputs.levers import LEVERS_BY_ID
 from sim.inputs.scenario import baseline, load_scenario
-from sim.outputs.records import FLOW, MONTHLY_FIELDS, STOCK
+from sim.engines.base import RECORD_FIELDS
+from sim.outputs.records import FLOW, STOCK
 
 SEEDS = range(10)
 YEARS = range(2020, 2026)
@@ -66,14 +67,14 @@ def test_each_indicator_is_declared_as_entity_level_with_levers():
     registry = by_id()
     for iid in INDICATORS:
         ind = registry[iid]
-        assert ind.modelled and iid not in PLANNED, iid
+        assert ind.modelled and iid in MECHANISMS, iid
         assert ind.level == "entity", iid
         assert ind.levers and all(lv in LEVERS_BY_ID for lv in ind.levers), iid
     assert set(INDICATORS) <= set(MECHANISMS)
     assert set(AGGREGATION) == set(INDICATORS) | set(EXTRA_FIELDS)
     for name, how in AGGREGATION.items():
-        assert MONTHLY_FIELDS[name] == {"stock": STOCK, "flow": FLOW}[how], name
-    assert MONTHLY_FIELDS["overseas_patent_grants"] == FLOW  # grants in the year
+        assert RECORD_FIELDS[name] == {"stock": STOCK, "flow": FLOW}[how], name
+    assert RECORD_FIELDS["overseas_patent_grants"] == FLOW  # grants in the year
 
 
 def test_streams_are_their_own():
@@ -120,8 +121,8 @@ def test_2020_values_equal_the_plan_baselines(seed, scale):
 def test_the_engines_sample_firms_at_coarse_scales_only():
     assert [firm_scale(s) for s in (1, 4, 10, 8000)] == [1, 4, 10, MAX_FIRM_SCALE]
     model = run_model(scale=8000, horizon=2021, engine="vector")
-    assert model.firm_scale == MAX_FIRM_SCALE == model.innovation.k
-    assert model.innovation.t.n < 10_000  # about 8.8万 firms / 10
+    assert model.firm_scale == MAX_FIRM_SCALE == model.submodel("innovation").firm_scale
+    assert model.submodel("innovation").firms.n_rows < 10_000  # about 8.8万 firms / 10
     with pytest.raises(ValueError, match="firm_scale"):
         Innovation(baseline(), 0, firm_scale=0.5)
 
@@ -172,7 +173,7 @@ def test_the_record_drives_population_listing_and_filing():
     inn.step(_month(0), summary)
     values = inn.values()
     assert values["high_value_patents_per_10k"] == pytest.approx(values["high_value_patents"] / 7000.0)
-    assert inn.detection < inn.q.detection_rate_2020  # no violations detected this month
+    assert inn.detection_rate < inn.params.detection_rate_2020  # no violations detected this month
     # without the record: the population grows at the population_growth uncertainty
     alone = Innovation(scenario_with("population_growth=3"), 3, SMALL)
     alone.step(_month(0), {})
@@ -186,7 +187,7 @@ def test_firm_state_stays_consistent_and_listed_firms_lose_certification():
     for step in range(18):
         inn.step(_month(step), {})
         lost += inn.values()["certifications_lost_to_listing"]
-        t = inn.t
+        t = inn.firms
         alive = t["alive"]
         assert not np.any(t["certified"] & (t["credit"] != NORMAL))
         assert not np.any((t["n_intl"] > 0) & ~t["certified"])
@@ -198,10 +199,10 @@ def test_firm_state_stays_consistent_and_listed_firms_lose_certification():
 
 def test_firms_cross_the_threshold_both_ways_and_enter_from_below():
     inn = Innovation(baseline(), 2, SMALL)
-    before = dict(zip(inn.t["key"].tolist(), inn.t["above"].tolist()))
+    before = dict(zip(inn.firms["key"].tolist(), inn.firms["above"].tolist()))
     for step in range(13):  # two January growth steps
         inn.step(_month(step), {})
-    t = inn.t
+    t = inn.firms
     now = dict(zip(t["key"][t["alive"]].tolist(), t["above"][t["alive"]].tolist()))
     up = sum(1 for k, a in now.items() if a and k in before and not before[k])
     down = sum(1 for k, a in now.items() if not a and before.get(k))
@@ -296,3 +297,26 @@ def test_baseline_paths_follow_their_history():
     # overseas grants follow filings with a lag: 2021 close to 2020
     assert 2700 < med(2021, "overseas_patent_grants") < 3700
     assert med(2025, "above_scale_firms") > med(2020, "above_scale_firms")
+
+
+def test_a_city_override_of_credit_penalty_severity_reaches_that_citys_firms_only():
+    """The firms carry a city; a city's severity sets its listed firms' growth penalty and exit hazard."""
+    from sim.inputs.levers import CITIES
+    from sim.submodels.innovation import simulate_innovation
+
+    plan = load_scenario("scenarios/plan.toml")
+    override = scenario_with("Wenzhou.credit_penalty_severity=3", base=plan)
+    firms = {}
+    for name, scenario in (("plan", plan), ("override", override)):
+        inn, _ = simulate_innovation(scenario, 0, horizon=2023, params=SMALL)
+        t = inn.firms
+        firms[name] = dict(zip(t["key"].tolist(), zip(t["city"].tolist(), t["log_size"].tolist(),
+                                                        t["alive"].tolist(), t["credit"].tolist())))
+    wenzhou = CITIES.index("Wenzhou")
+    common = firms["plan"].keys() & firms["override"].keys()
+    moved = [k for k in common if firms["plan"][k] != firms["override"][k]]
+    gone = firms["plan"].keys() ^ firms["override"].keys()
+    assert moved, "no Wenzhou firm responded to its city's severity"
+    assert {firms["plan"][k][0] for k in moved} == {wenzhou}, "firms of other cities moved"
+    assert all((firms["plan"].get(k) or firms["override"][k])[0] == wenzhou for k in gone)
+    assert len({row[0] for row in firms["plan"].values()}) == len(CITIES)  # every city has firms

@@ -59,6 +59,10 @@ def test_datacollector_records_every_month_and_regulator_shares():
     assert frame["registered"].iloc[-1] == model.monthly[-1]["registered"]
     agents = model.datacollector.get_agenttype_vars_dataframe(Regulator)
     assert len(agents) == 12 * len(CITIES)
+    # the DataCollector is the engine's store: its rows are the monthly records, and no agent-type
+    # reporter shares a name with a model reporter
+    assert frame.to_dict("records") == model.monthly
+    assert not set(agents.columns) & set(frame.columns)
 
 
 def _yearly(scenario, field, year=2022, seeds=SEEDS, horizon=None, scale=TEST_SCALE, engine="mesa"):

@@ -99,20 +99,20 @@ def test_screening_exits_and_violations_by_their_bounds_changes_no_outcome(monke
     assert months[0] == months[1]
     e, ctx = model.e, model.ctx
     bounds = kernels.exit_hazard_bounds(ctx.hazard_table, float(e["log_size"].min()), ctx.log_size_min,
-                                        ctx.severity, ctx.gdp_growth, ctx.exit_shock, model.p)
+                                        ctx.levers.credit_penalty_severity, ctx.world.gdp_growth, ctx.world.exit_shock, model.p)
     active = np.flatnonzero(e["status"] == rules.ACTIVE)
     age = np.minimum(e["age_months"][active], ctx.hazard_table.size - 1)
     bound = bounds[e["city"][active], e["kind"][active], e["credit_status"][active],
                    (e["marginal"][active] & (age < 24)).astype(int), age // 12]
     hazard = rules.exit_hazard(ctx.hazard_table[age], e["kind"][active], e["log_size"][active],
                                np.asarray(ctx.log_size_min)[e["kind"][active]], e["credit_status"][active],
-                               e["marginal"][active] & (age < 24), np.asarray(ctx.severity)[e["city"][active]],
-                               ctx.gdp_growth, ctx.exit_shock, model.p)
+                               e["marginal"][active] & (age < 24), np.asarray(ctx.levers.credit_penalty_severity)[e["city"][active]],
+                               ctx.world.gdp_growth, ctx.world.exit_shock, model.p)
     assert (bound >= hazard).all()
     assert rules.monthly_probability(bound).mean() < 0.05  # at most 5% of draws need the exact hazard (1.7% here)
     # compliance: the bound at no sanction cost, against the rule's probability with the month's cost
     peer = np.asarray(model.peer_violation)
-    odds = kernels.violation_odds_at_no_cost(peer, np.asarray(ctx.fine_level), np.asarray(ctx.severity), model.p)
+    odds = kernels.violation_odds_at_no_cost(peer, np.asarray(ctx.levers.fine_level), np.asarray(ctx.levers.credit_penalty_severity), model.p)
     city, sector = e["city"][active], e["sector"][active]
     violation_bound = 1.0 / (1.0 + e["honesty_exp"][active] * odds[city, sector])
     assert np.allclose(e["honesty_exp"][active], np.exp(e["honesty"][active]))  # kept through entry and compaction

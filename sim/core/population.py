@@ -16,7 +16,7 @@ import numpy as np
 
 from sim.core import rules
 from sim.inputs.levers import CITIES, LEVERS_BY_ID
-from sim.inputs.scenario import Scenario
+from sim.inputs.resolved import YearValues
 from sim.inputs.parameters import Parameters
 
 ENTITY_FIELDS = ("key", "kind", "city", "sector", "age_months", "log_size", "status", "months_dormant",
@@ -35,13 +35,6 @@ def city_shares() -> np.ndarray:
     rows = {r["city"]: float(r["population_10k"]) for r in _data_rows("city_population_2020.csv")}
     pop = np.array([rows[c] for c in CITIES])
     return pop / pop.sum()
-
-
-@cache
-def city_population_10k() -> np.ndarray:
-    """2020 census resident population by city, 10k residents."""
-    rows = {r["city"]: float(r["population_10k"]) for r in _data_rows("city_population_2020.csv")}
-    return np.array([rows[c] for c in CITIES])
 
 
 @cache
@@ -219,7 +212,8 @@ def build_population(p: Parameters, scale: float, seed: int, start: InitialStock
     return Population(arrays=arrays, kind_weights=kind_weights)
 
 
-def draw_entrants(policy: Scenario, kind_weights: np.ndarray, seed: int, step: int, year: int) -> dict[str, np.ndarray]:
+def draw_entrants(p: Parameters, values: YearValues, kind_weights: np.ndarray, seed: int,
+                  step: int) -> dict[str, np.ndarray]:
     """New registrations in one month, by kind and city, as entity arrays.
 
     The expected number responds to registration cost, licence reform, the economy and
@@ -228,14 +222,14 @@ def draw_entrants(policy: Scenario, kind_weights: np.ndarray, seed: int, step: i
     key, so scenarios with the same seed share their entrants (common random numbers).
     Entrants that come only because entry got cheaper are marked marginal.
     """
-    p = policy.parameters
+    year = values.year
     licence_2020 = LEVERS_BY_ID["licence_reform_coverage"].value_2020
-    gdp = policy.uncertainty("gdp_growth", year)
+    gdp = values.world.gdp_growth
     base = np.array([p.entries_enterprise_2020 * p.company_share_of_new_enterprises,
                      p.entries_enterprise_2020 * (1.0 - p.company_share_of_new_enterprises),
                      p.entries_individual_2020]) * 1e4 / 12.0
-    cost = np.array([policy.lever("entry_cost_index", year, city) for city in CITIES])
-    licence = np.array([policy.lever("licence_reform_coverage", year, city) for city in CITIES])
+    cost = np.array(values.city.entry_cost_index)
+    licence = np.array(values.city.licence_reform_coverage)
     multiplier = rules.entry_multiplier(cost, licence, licence_2020, gdp, year - 2020, p)
     marginal_share = rules.marginal_entrant_share(rules.entry_multiplier(cost, licence, licence_2020,
                                                                          p.gdp_reference, 0, p))

@@ -99,10 +99,11 @@ def _mix(x):
     return x ^ (x >> 31)
 
 
-# Set by sim.engines.kernels: ``(base, keys, out)`` writes ``uniform_from_key(base, key)`` of each key, and
-# ``(u, mean, out)`` writes ``poisson_inverse(u, mean)`` of each pair.
+# Set by sim.core.compiled: ``(base, keys, out)`` writes ``uniform_from_key(base, key)`` of each key,
+# ``(u, mean, out)`` ``poisson_inverse(u, mean)`` of each pair, ``(u, n, prob, out)`` ``binomial_inverse``.
 _compiled_uniforms = None
 _compiled_poisson = None
+_compiled_binomial = None
 
 
 def crn_base(seed: int, stream: int, step: int) -> int:
@@ -195,6 +196,57 @@ def poisson_count(u, mean):
     return out
 
 
+def binomial_inverse(u, n, prob):
+    """Smallest k with P(X <= k) > u for X ~ Binomial(n, prob), summing the terms (a larger prob
+    never gives fewer on the same uniform). Scalars; :func:`binomial_count` for arrays."""
+    p = min(max(prob, 0.0), 1.0)
+    if n <= 0 or p <= 0.0:
+        return 0
+    if p >= 1.0:
+        return n
+    pmf = (1.0 - p) ** n
+    cdf, x = pmf, 0
+    while u >= cdf and x < n:
+        pmf *= (n - x) / (x + 1.0) * p / (1.0 - p)
+        x += 1
+        cdf += pmf
+    return x
+
+
+def binomial_count(u, n, prob):
+    """Binomial(n, prob) counts by inversion of uniforms: scalars, or arrays (``n`` and ``prob`` may
+    be scalars) in one compiled pass of :func:`binomial_inverse` when :mod:`sim.core.compiled` is loaded."""
+    if not _is_array(u) and not _is_array(n) and not _is_array(prob):
+        return binomial_inverse(u, int(n), prob)
+    u = np.asarray(u, dtype=np.float64)
+    n = np.ascontiguousarray(np.broadcast_to(np.asarray(n, dtype=np.int64), u.shape))
+    prob = np.ascontiguousarray(np.broadcast_to(np.asarray(prob, dtype=np.float64), u.shape))
+    out = np.empty(u.shape, dtype=np.int64)
+    if u.size:
+        if _compiled_binomial is not None:
+            _compiled_binomial(np.ascontiguousarray(u).reshape(-1), n.reshape(-1), prob.reshape(-1), out.reshape(-1))
+        else:
+            out.reshape(-1)[:] = [binomial_inverse(a, b, c) for a, b, c in
+                                  zip(u.reshape(-1).tolist(), n.reshape(-1).tolist(), prob.reshape(-1).tolist())]
+    return out
+
+
+def large_count(u, mean, exact_below: float = 50.0):
+    """A count with a Poisson mean for one process-wide draw: exact inversion below ``exact_below``,
+    the normal approximation beyond (where the mean has millions, as trademark filings)."""
+    if mean <= 0.0:
+        return 0
+    if mean > exact_below:
+        return max(0, int(round(mean + math.sqrt(mean) * normal_quantile(u))))
+    return poisson_inverse(u, mean)
+
+
+def economy_factor(gdp_growth, elasticity, p: Parameters):
+    """How a rate moves with the economy: ``1 + elasticity x (GDP growth - reference)``, at least
+    ``economy_factor_floor`` (a negative elasticity for hazards that fall in good years)."""
+    return maximum(p.economy_factor_floor, 1.0 + elasticity * (gdp_growth - p.gdp_reference))
+
+
 def normal_quantile(u):
     """Standard normal draw from a uniform, kept 1e-12 away from 0 and 1 (scipy's ndtri, the
     function behind ``scipy.stats.norm.ppf``, at a fraction of its call cost)."""
@@ -241,7 +293,7 @@ def exit_hazard(base_hazard, kind, log_size, log_size_min, credit_status, margin
     kind_factor = where(kind == INDIVIDUAL, p.hazard_individual_multiplier, 1.0)
     listed_factor = 1.0 + p.hazard_listed_effect * severity * (credit_status != NORMAL)
     marginal_factor = where(marginal, p.marginal_entrant_hazard, 1.0)
-    economy = maximum(p.economy_factor_floor, 1.0 - p.gdp_exit_elasticity * (gdp_growth - p.gdp_reference))
+    economy = economy_factor(gdp_growth, -p.gdp_exit_elasticity, p)
     hazard = p.hazard_scale * base_hazard * size_factor * kind_factor * listed_factor * marginal_factor \
         * economy * shock
     return clip(hazard, 0.0, MAX_ANNUAL_HAZARD)
@@ -390,7 +442,7 @@ def entry_multiplier(entry_cost_index, licence_coverage, licence_2020, gdp_growt
     (damped after 2020) trend."""
     return entry_cost_index ** (-p.entry_cost_elasticity) \
         * (1.0 + p.licence_entry_effect * (licence_coverage - licence_2020)) \
-        * maximum(p.economy_factor_floor, 1.0 + p.gdp_entry_elasticity * (gdp_growth - p.gdp_reference)) \
+        * economy_factor(gdp_growth, p.gdp_entry_elasticity, p) \
         * (1.0 + p.entry_trend) ** trend_years(years_since_2020, p.entry_trend_damping)
 
 

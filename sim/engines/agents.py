@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import mesa
 
 from sim.core import rules
+from sim.engines import outcomes
 
 if TYPE_CHECKING:
     from sim.engines.base import MonthContext
@@ -31,11 +32,6 @@ class MarketEntity(mesa.Agent):
             setattr(self, name, value)
         self.inspection = rules.NOT_INSPECTED
         self.detected = False
-
-    @property
-    def registered(self) -> bool:
-        """Whether the entity is still on the register (active or dormant)."""
-        return self.status != rules.DEREGISTERED
 
     def assess(self) -> None:
         """Refresh this month's credit-risk class (A-D) and visibility to routine inspection."""
@@ -62,7 +58,7 @@ class MarketEntity(mesa.Agent):
     def grow(self, u: float, ctx: MonthContext) -> None:
         """A month of size growth (Gibrat, Laplace shocks); listed entities grow slower."""
         if self.status == rules.ACTIVE:
-            self.log_size = rules.grow(self.log_size, u, self.credit_status, ctx.severity[self.city],
+            self.log_size = rules.grow(self.log_size, u, self.credit_status, ctx.levers.credit_penalty_severity[self.city],
                                        ctx.log_size_floor, self.model.p)
 
     def decide_compliance(self, u: float, ctx: MonthContext, regulator: Regulator) -> None:
@@ -74,7 +70,7 @@ class MarketEntity(mesa.Agent):
         rate_random, rate_routine_unit, rate_lead = regulator.published_rates(self.risk)
         perceived = rules.perceived_detection(rate_random, rate_routine_unit * self.visibility, rate_lead,
                                               self.memory, p)
-        cost = rules.expected_sanction_cost(perceived, ctx.fine_level[self.city], ctx.severity[self.city], p)
+        cost = rules.expected_sanction_cost(perceived, ctx.levers.fine_level[self.city], ctx.levers.credit_penalty_severity[self.city], p)
         prob = rules.violation_probability(self.honesty, ctx.peer_violation[self.city][self.sector], cost, p)
         self.violating = u < prob
 
@@ -92,25 +88,17 @@ class MarketEntity(mesa.Agent):
             base = rules.take(ctx.hazard_table, min(self.age_months, len(ctx.hazard_table) - 1))
             marginal = self.marginal and self.age_months < 24
             hazard = rules.exit_hazard(base, self.kind, self.log_size, ctx.log_size_min[self.kind],
-                                       self.credit_status, marginal, ctx.severity[city], ctx.gdp_growth,
-                                       ctx.exit_shock, p)
-            outcome = rules.active_exit(u_exit, u_route, hazard, ctx.simplified[city], self.kind,
+                                       self.credit_status, marginal, ctx.levers.credit_penalty_severity[city], ctx.world.gdp_growth,
+                                       ctx.world.exit_shock, p)
+            outcome = rules.active_exit(u_exit, u_route, hazard, ctx.levers.simplified_deregistration[city], self.kind,
                                         self.credit_status, p)
         else:
             self.months_dormant += 1
-            due = rules.compulsory_deregistration_due(ctx.compulsory_on[city], self.credit_status,
-                                                      self.months_dormant, ctx.compulsory_months[city])
-            outcome = rules.dormant_exit(u_dormant, u_route, due, ctx.simplified[city], self.credit_status, p)
-        if outcome in rules.DEREG_ROUTES:
-            self.status = rules.DEREGISTERED
-            self.violating = False
-        elif outcome == rules.GO_DORMANT:
-            self.status = rules.DORMANT
-            self.months_dormant = 0
-            self.violating = False
-        elif outcome == rules.REACTIVATE:
-            self.status = rules.ACTIVE
-            self.months_dormant = 0
+            due = rules.compulsory_deregistration_due(ctx.levers.compulsory_deregistration[city], self.credit_status,
+                                                      self.months_dormant, ctx.levers.compulsory_deregistration_months[city])
+            outcome = rules.dormant_exit(u_dormant, u_route, due, ctx.levers.simplified_deregistration[city], self.credit_status, p)
+        self.status, self.months_dormant, self.violating = outcomes.after_exit(
+            outcome, self.status, self.months_dormant, self.violating)
         return outcome
 
 
@@ -141,22 +129,19 @@ class Regulator(mesa.Agent):
         """Move towards the provincial targets at a pace set by capacity relative to the declared
         2020 capacity (at most double), the city's lasting capability and monthly noise."""
         p = self.model.p
-        capacity_ratio = min(2.0, capacity / capacity_2020) if capacity_2020 > 0 else 1.0
         self.capacity = capacity
-        self.dual_random_share = rules.regulator_move(
-            self.dual_random_share, target_share, p.dual_random_pace / 12.0 * capacity_ratio * self.capability, u_share,
-            p.regulator_pace_noise)
-        # Sampling by credit-risk class needs the city's data systems: digital integration speeds it.
-        digital = float(self.model.digital_effectiveness[self.city])
-        self.credit_application_share = rules.regulator_move(
-            self.credit_application_share, target_credit,
-            p.credit_application_pace / 12.0 * self.capability * digital, u_credit, p.regulator_pace_noise)
+        share_pace, credit_pace = outcomes.regulator_paces(
+            capacity, capacity_2020, self.capability, float(self.model.regulator_effectiveness[self.city]), p)
+        self.dual_random_share = rules.regulator_move(self.dual_random_share, target_share, share_pace, u_share,
+                                                      p.regulator_pace_noise)
+        self.credit_application_share = rules.regulator_move(self.credit_application_share, target_credit,
+                                                             credit_pace, u_credit, p.regulator_pace_noise)
 
     def published_rates(self, risk: int) -> tuple[float, float, float]:
         """Annual inspection rates an entity of a risk class can infer: random, routine per
         unit of visibility, and on complaints."""
-        return (12.0 * self.random_prob_by_class[risk], 12.0 * self.routine_prob_per_visibility,
-                12.0 * self.model.p.complaint_rate * self.lead_coverage)
+        return outcomes.annual_rates(self.random_prob_by_class[risk], self.routine_prob_per_visibility,
+                                     self.lead_coverage, self.model.p.complaint_rate)
 
     def plan(self, entities: list[MarketEntity], complaints: list[bool]) -> None:
         """Set this month's selection probabilities from capacity and the register."""
@@ -171,7 +156,7 @@ class Regulator(mesa.Agent):
                 if complained:
                     lead_mass += entity.weight
         # Digital integration (indicator 19) lets the same staff do more inspections.
-        effective_capacity = self.capacity * float(self.model.digital_effectiveness[self.city])
+        effective_capacity = self.capacity * float(self.model.regulator_effectiveness[self.city])
         random_by_class, self.routine_prob_per_visibility, self.lead_coverage = rules.inspection_plan(
             effective_capacity, registered, self.dual_random_share, self.credit_application_share, risk_mass,
             visibility_mass, lead_mass, self.model.p)
@@ -189,26 +174,13 @@ class Regulator(mesa.Agent):
         entity.inspection = kind
         if kind == rules.NOT_INSPECTED:
             return
+        detected = active and entity.violating and u_detect < self.model.ctx.detection[kind]
         w = entity.weight
-        record["inspections"] += w
-        if kind == rules.RANDOM_INSPECTION:
-            record["inspections_random"] += w
-            record["random_checked"] += w
-        if not active:
-            # Not operating at its registered address: the abnormal-operation list.
-            if kind == rules.RANDOM_INSPECTION:
-                record["random_found_abnormal"] += w
-            if entity.credit_status == rules.NORMAL:
-                entity.credit_status = rules.ABNORMAL
-                entity.months_in_status = 0
-            return
-        entity.memory = 1.0
-        if not entity.violating:
-            record["inspections_on_compliant"] += w
-            return
-        if u_detect < self.model.ctx.detection[kind]:
-            entity.detected = True
-            record["violations_detected"] += w
-            if kind == rules.RANDOM_INSPECTION:
-                record["random_found_violating"] += w
+        for field, counted in zip(outcomes.INSPECTION_FIELDS,
+                                  outcomes.inspection_flags(kind, active, entity.violating, detected)):
+            if counted:
+                record[field] += w
+        entity.credit_status, entity.months_in_status, entity.memory = outcomes.after_inspection(
+            active, entity.credit_status, entity.months_in_status, entity.memory)
+        entity.detected = detected
 

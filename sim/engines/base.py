@@ -16,11 +16,17 @@ import numpy as np
 from sim.core import rules
 from sim.core.calendar import BASE_YEAR, DEFAULT_HORIZON, DEFAULT_SCALE, firm_scale
 from sim.inputs.levers import CITIES
+from sim.inputs.resolved import CityLevers, ResolvedLevers, World
 from sim.inputs.scenario import Scenario, baseline
 from sim.core.population import InitialStock, log_size_floor, log_size_min, survival_table
-from sim.submodels.innovation import Innovation
-from sim.submodels.programmes import Programmes
-from sim.outputs.records import MONTHLY_FIELDS, annual, empty_record
+from sim.submodels import SUBMODELS
+from sim.submodels.base import Submodel
+from sim.outputs.records import annual, empty_record, record_fields
+
+# Every field a run records each month: the entity model's, then each submodel's, with how it adds up
+# over a year (sim/outputs/records.py).
+RECORD_FIELDS: dict[str, str] = record_fields(*(sub.aggregation for sub in SUBMODELS))
+
 
 @dataclass
 class MonthContext:
@@ -29,25 +35,14 @@ class MonthContext:
     year: int
     month: int
     step: int
-    fine_level: list[float]
-    severity: list[float]
-    simplified: list[float]
-    compulsory_on: list[float]
-    compulsory_months: list[float]
-    conversion_rate: list[float]
-    gdp_growth: float
-    exit_shock: float
+    levers: CityLevers
+    world: World
     peer_violation: list[list[float]]
     log_size_min: list[float]
     log_size_floor: float
     hazard_table: np.ndarray
     detection: list[float]
     size_factor_mean: float = 1.0
-
-
-def city_lever(scenario: Scenario, lever_id: str, year: int) -> list[float]:
-    """A lever's value in each city (provincial value unless the city overrides it)."""
-    return [scenario.lever(lever_id, year, city) for city in CITIES]
 
 
 def regulator_capability(seed: int, p, n_cities: int = len(CITIES)) -> np.ndarray:
@@ -72,6 +67,7 @@ class BaseMarketModel(mesa.Model):
                  horizon: int = DEFAULT_HORIZON, start: InitialStock | None = None) -> None:
         super().__init__(rng=seed)
         self.policy = scenario or baseline()
+        self.levers = ResolvedLevers(self.policy)  # every lever and uncertainty by year and city
         self.p = self.policy.parameters
         self.scale = float(scale)
         self.seed = int(seed)
@@ -82,31 +78,43 @@ class BaseMarketModel(mesa.Model):
         self.start_year = self.base_year + 1
         self.month_index = 0
         self._by_year: dict[int, dict] = {}
-        self.record = empty_record()
-        self.monthly: list[dict[str, float]] = []
+        self.record = empty_record(RECORD_FIELDS)
+        self._months: list[dict[str, float]] = []
         self.initial_record: dict[str, float] = {}
         ages, hazards = survival_table()
         self.hazard_table = rules.hazard_by_age_month(ages, hazards, self.p.hazard_after_year_7,
                                                       int(self.p.max_age_years * 12) + 12 * 20)
         self.peer_violation = [[self.p.peer_reference] * len(rules.SECTORS) for _ in CITIES]
-        # Programme, city-regulator and market processes behind the institution-level indicators;
-        # they start from the plan's 2020 baselines, so only runs from the end of 2020 have them.
-        self.programmes = Programmes(self.policy, self.seed) if self.base_year == BASE_YEAR else None
-        # Trademarks and the simulated firm strata behind the firm-level indicators 4-7 and 11-13
-        # (sim/submodels/innovation.py); they too start from the plan's 2020 baselines.
+        # The submodels (sim/submodels: programmes, regulators' programmes and markets; the innovating
+        # firms) start from the plan's 2020 baselines, so only runs from the end of 2020 have them.
         self.firm_scale = firm_scale(self.scale)
-        self.innovation = (Innovation(self.policy, self.seed, firm_scale=self.firm_scale)
-                           if self.base_year == BASE_YEAR else None)
+        self.submodels: list[Submodel] = ([cls.for_run(self.policy, self.levers, self.seed, self.scale)
+                                           for cls in SUBMODELS] if self.base_year == BASE_YEAR else [])
+
+    def submodel(self, name: str) -> Submodel:
+        """A submodel of this run by its name (``programmes``, ``innovation``)."""
+        for sub in self.submodels:
+            if sub.name == name:
+                return sub
+        raise KeyError(f"no submodel '{name}' in this run (runs from before 2020 have none)")
 
     @property
-    def digital_effectiveness(self) -> np.ndarray:
-        """Per-city multiplier on inspection capacity from digital integration (1 without programmes)."""
-        if self.programmes is None:
-            return np.ones(len(CITIES))
-        return self.programmes.digital_effectiveness
+    def regulator_effectiveness(self) -> np.ndarray:
+        """Per-city multiplier on regulators' capacity and reform pace from the submodels (digital
+        integration); 1 without submodels."""
+        factor = np.ones(len(CITIES))
+        for sub in self.submodels:
+            factor = factor * sub.regulator_effectiveness()
+        return factor
 
-    def _model_reporters(self) -> dict:
-        return {name: (lambda m, n=name: m.record[n]) for name in MONTHLY_FIELDS}
+    @property
+    def monthly(self) -> list[dict[str, float]]:
+        """Every month's record so far, in calendar order."""
+        return self._months
+
+    def _store_month(self) -> None:
+        """Keep the month's record (the Mesa engine keeps it in its DataCollector instead)."""
+        self._months.append(dict(self.record))
 
     def _context(self, year: int, month: int) -> MonthContext:
         return MonthContext(year=year, month=month, step=self.month_index, peer_violation=self.peer_violation,
@@ -119,36 +127,26 @@ class BaseMarketModel(mesa.Model):
         return self._by_year[year]
 
     def _compute_year_values(self, year: int) -> dict:
-        s = self.policy
+        values = self.levers.year(year)
         return dict(
-            fine_level=city_lever(s, "fine_level", year),
-            severity=city_lever(s, "credit_penalty_severity", year),
-            simplified=city_lever(s, "simplified_deregistration", year),
-            compulsory_on=city_lever(s, "compulsory_deregistration", year),
-            compulsory_months=city_lever(s, "compulsory_deregistration_months", year),
-            conversion_rate=city_lever(s, "individual_to_company_rate", year),
-            gdp_growth=s.uncertainty("gdp_growth", year),
-            exit_shock=s.uncertainty("exit_shock", year),
+            levers=values.city,
+            world=values.world,
             log_size_min=[log_size_min(k, self.p) for k in range(3)],
             log_size_floor=log_size_floor(self.p),
             detection=rules.detection_probabilities(self.p).tolist(),
         )
 
     def _begin_month(self) -> MonthContext:
-        self.record = empty_record()
+        self.record = empty_record(RECORD_FIELDS)
         year = self.start_year + self.month_index // 12
         self.ctx = self._context(year, self.month_index % 12 + 1)
         return self.ctx
 
     def _end_month(self) -> None:
-        if self.programmes is not None:
-            self.programmes.step(self.ctx, self.record)
-            self.record.update(self.programmes.values())
-        if self.innovation is not None:
-            self.innovation.step(self.ctx, self.record)
-            self.record.update(self.innovation.values())
-        self.monthly.append(dict(self.record))
-        self.datacollector.collect(self)
+        for sub in self.submodels:
+            sub.step(self.ctx, self.record)
+            self.record.update(sub.values())
+        self._store_month()
         self.month_index += 1
         if self.month_index >= (self.horizon - self.start_year + 1) * 12:
             self.running = False
@@ -162,10 +160,8 @@ class BaseMarketModel(mesa.Model):
         """Yearly records: the start year-end (2020 by default) from the initial population (stocks
         only), then each simulated year."""
         out = {self.base_year: dict(self.initial_record)}
-        if self.programmes is not None:
-            out[self.base_year].update(self.programmes.initial_values)
-        if self.innovation is not None:
-            out[self.base_year].update(self.innovation.initial_values)
+        for sub in self.submodels:
+            out[self.base_year].update(sub.initial_values)
         for i in range(len(self.monthly) // 12):
-            out[self.start_year + i] = annual(self.monthly[12 * i: 12 * (i + 1)])
+            out[self.start_year + i] = annual(self.monthly[12 * i: 12 * (i + 1)], RECORD_FIELDS)
         return out

@@ -3,105 +3,28 @@
 The rules are not rewritten here: each kernel loops over entities and calls the very
 functions of :mod:`sim.core.rules`, which numba compiles for scalars. The scalar-or-array
 primitives of the rules (``where``, ``exp``, ...) get scalar implementations for
-compiled code below, and the parameter set is passed as a named tuple. A kernel
+compiled code in :mod:`sim.core.compiled`, and the parameter set is passed as a named tuple. A kernel
 computes, for one entity, exactly what the array code computes for that row, so the
 engines keep giving the same numbers (tests/test_vector.py).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import math
-from collections import namedtuple
-from functools import cache
 
 import numba
 import numpy as np
-from numba.extending import overload, register_jitable
+from numba.extending import register_jitable
 
+from sim.core import compiled  # noqa: F401  (registers the rules numba compiles)
 from sim.core import rules
+from sim.engines import outcomes
 from sim.inputs.parameters import Parameters
 
-# ---------------------------------------------------------------- scalar primitives for compiled code
-
-
-@overload(rules.where)
-def _where(cond, a, b):
-    return lambda cond, a, b: a if cond else b
-
-
-@overload(rules.exp)
-def _exp(x):
-    return lambda x: math.exp(x)
-
-
-@overload(rules.log1p)
-def _log1p(x):
-    return lambda x: math.log1p(x)
-
-
-@overload(rules.minimum)
-def _minimum(a, b):
-    return lambda a, b: min(a, b)
-
-
-@overload(rules.maximum)
-def _maximum(a, b):
-    return lambda a, b: max(a, b)
-
-
-@overload(rules.clip)
-def _clip(x, low, high):
-    return lambda x, low, high: min(high, max(low, x))
-
-
-@overload(rules.sign)
-def _sign(x):
-    return lambda x: float((x > 0) - (x < 0))
-
-
-for _rule in (rules._mix, rules.uniform_from_key, rules.poisson_inverse, rules.conversion_probability,
-              rules.conversion_event, rules.monthly_probability, rules.laplace_quantile,
-              rules.exit_hazard, rules.deregister_at_exit_probability, rules.dormant_deregistration_probability,
-              rules.compulsory_deregistration_due, rules.growth_sigma, rules.grow, rules.expected_sanction_cost,
-              rules.perceived_detection, rules.violation_probability, rules.risk_class, rules.routine_visibility,
-              rules.inspection_type, rules.active_exit, rules.dormant_exit, rules.in_random_pool):
-    register_jitable(_rule)
-
-ParameterTuple = namedtuple("ParameterTuple", [f.name for f in dataclasses.fields(Parameters)])
-
-
-@cache
-def parameter_tuple(p: Parameters) -> ParameterTuple:
-    """The parameter set as a named tuple that compiled code can read."""
-    return ParameterTuple(**{k: float(v) for k, v in dataclasses.asdict(p).items()})
-
-
-def base(seed: int, stream: str, step: int) -> np.uint64:
-    """Starting state of a process's random stream in a month."""
-    return np.uint64(rules.crn_base(seed, rules.STREAMS[stream], step))
-
+register_jitable(outcomes.annual_rates)  # the same annualisation as the Mesa engine's regulators
 
 # ---------------------------------------------------------------- kernels
 _jit = numba.njit(cache=True, nogil=True)
-
-
-@_jit
-def uniforms(base, keys, out):
-    """``rules.uniform_from_key(base, key)`` of every key (what ``rules.crn_uniform`` computes)."""
-    for i in range(keys.size):
-        out[i] = rules.uniform_from_key(base, keys[i])
-
-
-@_jit
-def poisson_counts(u, mean, out):
-    """``rules.poisson_inverse`` of every pair (what ``rules.poisson_count`` computes)."""
-    for i in range(u.size):
-        out[i] = rules.poisson_inverse(u[i], mean[i])
-
-
-rules._compiled_uniforms = uniforms
-rules._compiled_poisson = poisson_counts
 
 
 @_jit
@@ -133,9 +56,9 @@ def comply(status, city, sector, risk, visibility, memory, honesty, keys, u_base
         if screen and u * (1.0 - 1e-9) - 1e-12 >= 1.0 / (1.0 + honesty_exp[i] * odds_at_no_cost[c, sector[i]]):
             violating_out[i] = False
             continue
-        perceived = rules.perceived_detection(12.0 * random_by_class[c, risk[i]],
-                                              12.0 * routine_unit[c] * visibility[i],
-                                              12.0 * p.complaint_rate * lead_coverage[c], memory[i], p)
+        rate_random, rate_routine_unit, rate_lead = outcomes.annual_rates(
+            random_by_class[c, risk[i]], routine_unit[c], lead_coverage[c], p.complaint_rate)
+        perceived = rules.perceived_detection(rate_random, rate_routine_unit * visibility[i], rate_lead, memory[i], p)
         cost = rules.expected_sanction_cost(perceived, fine[c], severity[c], p)
         prob = rules.violation_probability(honesty[i], peer[c, sector[i]], cost, p)
         violating_out[i] = u < prob

@@ -11,9 +11,10 @@ import mesa
 import numpy as np
 
 from sim.core import rules
+from sim.engines import outcomes
 from sim.engines.agents import MarketEntity, Regulator
 from sim.core.calendar import BASE_YEAR, DEFAULT_HORIZON, DEFAULT_SCALE, START_YEAR
-from sim.engines.base import BaseMarketModel, MonthContext, regulator_capability
+from sim.engines.base import RECORD_FIELDS, BaseMarketModel, MonthContext, regulator_capability
 from sim.inputs.levers import CITIES, LEVERS_BY_ID
 from sim.inputs.scenario import Scenario
 from sim.core.population import InitialStock, build_population, count_entries, draw_entrants
@@ -38,23 +39,36 @@ class MarketModel(BaseMarketModel):
         super().__init__(scenario, scale, seed, horizon, start)
         population = build_population(self.p, self.scale, self.seed, self.start)
         self.kind_weights = population.kind_weights
-        arrays = population.arrays
-        names = list(arrays)
-        for row in zip(*(arrays[n].tolist() for n in names)):
-            MarketEntity(self, **dict(zip(names, row)))
-        capability = regulator_capability(self.seed, self.p)
-        self.regulators = [
-            Regulator(self, c, self.policy.lever("dual_random_share", self.base_year, city),
-                      self.policy.lever("credit_application_rate", self.base_year, city), float(capability[c]))
-            for c, city in enumerate(CITIES)]
+        self._create_entities(population.arrays)
+        start = self.levers.year(self.base_year).city
+        self.regulators = list(Regulator.create_agents(
+            self, len(CITIES), city=list(range(len(CITIES))), dual_random_share=list(start.dual_random_share),
+            credit_application_share=list(start.credit_application_rate),
+            capability=regulator_capability(self.seed, self.p).tolist()))
+        # The engine's monthly records: one model reporter per record field, and each regulator's state.
         self.datacollector = mesa.DataCollector(
-            model_reporters=self._model_reporters(),
-            agenttype_reporters={Regulator: {"dual_random_share": "dual_random_share",
-                                             "credit_application_share": "credit_application_share"}},
+            model_reporters={name: (lambda m, n=name: m.record[n]) for name in RECORD_FIELDS},
+            agenttype_reporters={Regulator: {"regulator_dual_random_share": "dual_random_share",
+                                             "regulator_credit_application_share": "credit_application_share"}},
         )
         self._initialise_behaviour()
 
     # ------------------------------------------------------------------ helpers
+    def _create_entities(self, arrays: dict[str, np.ndarray]) -> None:
+        """Agents for the rows of entity arrays (the initial population or a month's entrants)."""
+        n = len(next(iter(arrays.values())))
+        if n:
+            MarketEntity.create_agents(self, n, **{name: column.tolist() for name, column in arrays.items()})
+
+    @property
+    def monthly(self) -> list[dict[str, float]]:
+        """Every month's record so far, read from the DataCollector (the engine's store)."""
+        columns = self.datacollector.model_vars
+        return [dict(zip(columns, row)) for row in zip(*columns.values())]
+
+    def _store_month(self) -> None:
+        self.datacollector.collect(self)
+
     @property
     def entities(self) -> list[MarketEntity]:
         """Registered entities, in creation order."""
@@ -77,14 +91,14 @@ class MarketModel(BaseMarketModel):
         for entity in entities:
             entity.assess()
         for reg in self.regulators:
-            reg.capacity = self.policy.lever("inspection_capacity", self.base_year, CITIES[reg.city])
+            reg.capacity = self.ctx.levers.inspection_capacity[reg.city]
         self._plan_inspections(entities, [False] * len(entities))
         for entity in entities:
             # Specific deterrence at its steady state: expected decayed memory of past inspections.
             reg = self.regulators[entity.city]
             rate_random, rate_routine_unit, _ = reg.published_rates(entity.risk)
-            monthly = (rate_random + rate_routine_unit * entity.visibility) / 12.0
-            entity.memory = min(1.0, monthly / (1.0 - self.p.memory_decay))
+            entity.memory = outcomes.steady_memory(rate_random, rate_routine_unit * entity.visibility,
+                                                   self.p.memory_decay)
         u = self._uniforms("compliance", entities, step=-1)
         for _ in range(6):
             for entity, ui in zip(entities, u):
@@ -142,10 +156,8 @@ class MarketModel(BaseMarketModel):
 
     def enter(self, ctx: MonthContext) -> None:
         """Process 1, entry: Poisson new registrations by kind and city."""
-        new = draw_entrants(self.policy, self.kind_weights, self.seed, ctx.step, ctx.year)
-        names = list(new)
-        for row in zip(*(new[n].tolist() for n in names)):
-            MarketEntity(self, **dict(zip(names, row)))
+        new = draw_entrants(self.p, self.levers.year(ctx.year), self.kind_weights, self.seed, ctx.step)
+        self._create_entities(new)
         count_entries(self.record, new)
 
     def convert(self, entities: list[MarketEntity], ctx: MonthContext) -> None:
@@ -156,7 +168,7 @@ class MarketModel(BaseMarketModel):
         ctx.size_factor_mean = float(factors.mean()) if individuals else 1.0
         for e, u in zip(entities, self._uniforms("conversion", entities)):
             weight_before = e.weight
-            event = e.convert(u, ctx.conversion_rate[e.city], size_norm)
+            event = e.convert(u, ctx.levers.individual_to_company_rate[e.city], size_norm)
             if event == rules.CONVERSION:
                 self.record["conversions"] += weight_before
             elif event == rules.CORPORATISATION:
@@ -164,14 +176,11 @@ class MarketModel(BaseMarketModel):
 
     def inspect(self, entities: list[MarketEntity], ctx: MonthContext) -> None:
         """Processes 5 and 6 (compliance ran before): regulators adapt, plan and inspect."""
-        year = ctx.year
         for reg in self.regulators:
-            city = CITIES[reg.city]
             u_share = rules.crn_uniform(self.seed, rules.STREAMS["regulator"], 2 * reg.city, ctx.step)
             u_credit = rules.crn_uniform(self.seed, rules.STREAMS["regulator"], 2 * reg.city + 1, ctx.step)
-            reg.adapt(self.policy.lever("dual_random_share", year, city),
-                      self.policy.lever("credit_application_rate", year, city),
-                      self.policy.lever("inspection_capacity", year, city),
+            reg.adapt(ctx.levers.dual_random_share[reg.city], ctx.levers.credit_application_rate[reg.city],
+                      ctx.levers.inspection_capacity[reg.city],
                       LEVERS_BY_ID["inspection_capacity"].value_2020, u_share, u_credit)
         complaint_u = self._uniforms("complaint", entities)
         complaints = [e.violating and u < self.p.complaint_rate for e, u in zip(entities, complaint_u)]
@@ -189,11 +198,11 @@ class MarketModel(BaseMarketModel):
         u_repair = self._uniforms("repair", entities)
         for i, e in enumerate(entities):
             if e.detected:
-                e.log_size -= p.fine_size_hit * ctx.fine_level[e.city]
+                e.log_size = outcomes.after_sanction(e.log_size, ctx.levers.fine_level[e.city], p)
                 e.months_since_penalty = 0
                 e.violating = False
                 self._set_credit(e, rules.after_sanction(e.credit_status, True, u_sanction[i],
-                                                         ctx.severity[e.city], p))
+                                                         ctx.levers.credit_penalty_severity[e.city], p))
             if u_report is not None:
                 self.record["annual_reports_due"] += e.weight
                 if rules.annual_report_filed(e.status, u_report[i], p):
@@ -206,9 +215,8 @@ class MarketModel(BaseMarketModel):
 
     @staticmethod
     def _set_credit(entity: MarketEntity, status: int) -> None:
-        if status != entity.credit_status:
-            entity.credit_status = status
-            entity.months_in_status = 0
+        entity.credit_status, entity.months_in_status = outcomes.credit_change(entity.credit_status, status,
+                                                                               entity.months_in_status)
 
     def exit(self, entities: list[MarketEntity], ctx: MonthContext) -> None:
         """Process 8, exit: ceasing, dormancy and deregistration (simplified, ordinary, compulsory)."""
@@ -216,12 +224,13 @@ class MarketModel(BaseMarketModel):
         u_dormant = self._uniforms("dormancy", entities)
         u_route = self._uniforms("deregistration", entities)
         for e, ue, ud, ur in zip(entities, u_exit, u_dormant, u_route):
+            weight = e.weight
             outcome = e.cease_or_linger(ue, ud, ur, ctx)
-            if outcome in rules.DEREG_ROUTES:
-                self.record["deregistrations"] += e.weight
-                self.record["dereg_" + rules.DEREG_ROUTES[outcome]] += e.weight
-                if e.kind == rules.INDIVIDUAL:
-                    self.record["deregistrations_individual"] += e.weight
+            flags = outcomes.exit_flags(outcome, e.kind)
+            for field, counted in zip(outcomes.EXIT_FIELDS, flags):
+                if counted:
+                    self.record[field] += weight
+            if flags[0]:  # deregistered: off the register
                 e.remove()
 
     # ------------------------------------------------------------------ records
@@ -244,6 +253,8 @@ class MarketModel(BaseMarketModel):
                 r["abnormal_listed"] += w
             elif e.credit_status == rules.SERIOUS:
                 r["serious_listed"] += w
+        for c, city in enumerate(CITIES):
+            r[f"registered_{city}"] = float(by_city[c])
         r["active"] = active_weight
         r["compliance_rate"] = 100.0 * (1.0 - violating_weight / active_weight) if active_weight else 100.0
         city_weights = by_city / by_city.sum() if by_city.sum() else np.full(len(CITIES), 1 / len(CITIES))

@@ -11,10 +11,10 @@ the two differ it is orchestration only: loops become masks, per-city sums becom
 
 from __future__ import annotations
 
-import mesa
 import numpy as np
 
-from sim.engines import kernels
+from sim.core import compiled
+from sim.engines import kernels, outcomes
 from sim.core import rules
 from sim.core.calendar import DEFAULT_HORIZON, DEFAULT_SCALE
 from sim.engines.base import BaseMarketModel, MonthContext, regulator_capability
@@ -65,18 +65,17 @@ class VectorMarketModel(BaseMarketModel):
             self._buffers[name][:n] = derive(population.arrays)
         self._set_length(n)
         self.dead = 0
-        city_value = lambda lever: np.array([self.policy.lever(lever, self.base_year, c) for c in CITIES])  # noqa: E731
-        self.dual_random_share = city_value("dual_random_share")
-        self.credit_application_share = city_value("credit_application_rate")
-        self.capacity = city_value("inspection_capacity")
+        start = self.levers.year(self.base_year).city
+        self.dual_random_share = np.array(start.dual_random_share)
+        self.credit_application_share = np.array(start.credit_application_rate)
+        self.capacity = np.array(start.inspection_capacity)
         # Pace towards the double-random target is set at the declared 2020 capacity.
         self.reference_capacity = LEVERS_BY_ID["inspection_capacity"].value_2020
         self.capability = regulator_capability(self.seed, self.p)
         self.random_prob_by_class = np.zeros((N_CITIES, 4))
         self.routine_prob_per_visibility = np.zeros(N_CITIES)
         self.lead_coverage = np.zeros(N_CITIES)
-        self.pt = kernels.parameter_tuple(self.p)
-        self.datacollector = mesa.DataCollector(model_reporters=self._model_reporters())
+        self.pt = compiled.parameter_tuple(self.p)
         self._initialise_behaviour()
 
     # ------------------------------------------------------------------ storage
@@ -112,7 +111,7 @@ class VectorMarketModel(BaseMarketModel):
         return rules.crn_uniform(self.seed, rules.STREAMS[stream], keys, self.month_index if step is None else step)
 
     def _base(self, stream: str, step: int | None = None) -> np.uint64:
-        return kernels.base(self.seed, stream, self.month_index if step is None else step)
+        return compiled.base(self.seed, stream, self.month_index if step is None else step)
 
     @property
     def simulated_entities(self) -> int:
@@ -130,11 +129,12 @@ class VectorMarketModel(BaseMarketModel):
         self._assess()
         self._plan_inspections(np.zeros(self.n, dtype=bool))
         e = self.e
-        rate_random = 12.0 * self.random_prob_by_class[e["city"], self.risk]
-        rate_routine = 12.0 * self.routine_prob_per_visibility[e["city"]] * self.visibility
+        rate_random, rate_routine_unit, _ = outcomes.annual_rates(
+            self.random_prob_by_class[e["city"], self.risk], self.routine_prob_per_visibility[e["city"]], 0.0,
+            self.p.complaint_rate)
         # Every registered entity, dormant ones too, as the reference engine (MarketModel) does: a
         # dormant entity that resumes business brings this decayed memory with it.
-        e["memory"][:] = np.minimum(1.0, (rate_random + rate_routine) / 12.0 / (1.0 - self.p.memory_decay))
+        e["memory"][:] = outcomes.steady_memory(rate_random, rate_routine_unit * self.visibility, self.p.memory_decay)
         for _ in range(6):
             self._decide_compliance(step=-1)
             self._tally()
@@ -164,7 +164,7 @@ class VectorMarketModel(BaseMarketModel):
 
     def enter(self, ctx: MonthContext) -> None:
         """Process 1, entry: the same entrant arrays as the Mesa engine, appended."""
-        new = draw_entrants(self.policy, self.kind_weights, self.seed, ctx.step, ctx.year)
+        new = draw_entrants(self.p, self.levers.year(ctx.year), self.kind_weights, self.seed, ctx.step)
         self._append(new)
         count_entries(self.record, new)
 
@@ -173,7 +173,7 @@ class VectorMarketModel(BaseMarketModel):
         e = self.e
         ctx.size_factor_mean, converted, corporatised = kernels.convert(
             e["status"], e["kind"], e["city"], e["credit_status"], e["log_size"], e["weight"], e["key"],
-            self._base("conversion"), np.asarray(ctx.conversion_rate), self.p.conversion_size_exponent, self.pt,
+            self._base("conversion"), np.asarray(ctx.levers.individual_to_company_rate), self.p.conversion_size_exponent, self.pt,
             np.empty(self.n))
         self.record["conversions"] += converted
         self.record["corporatisations"] += corporatised
@@ -182,7 +182,7 @@ class VectorMarketModel(BaseMarketModel):
         """Process 3, growth of active entities."""
         e = self.e
         kernels.grow(e["status"], e["city"], e["credit_status"], e["log_size"], e["key"], self._base("growth"),
-                     np.asarray(ctx.severity), ctx.log_size_floor, self.pt)
+                     np.asarray(ctx.levers.credit_penalty_severity), ctx.log_size_floor, self.pt)
 
     def _assess(self) -> None:
         e = self.e
@@ -194,7 +194,7 @@ class VectorMarketModel(BaseMarketModel):
     def _decide_compliance(self, step: int | None = None) -> None:
         """Process 5, compliance of active entities."""
         e, ctx = self.e, self.ctx
-        fine, severity, peer = np.asarray(ctx.fine_level), np.asarray(ctx.severity), np.asarray(self.peer_violation)
+        fine, severity, peer = np.asarray(ctx.levers.fine_level), np.asarray(ctx.levers.credit_penalty_severity), np.asarray(self.peer_violation)
         odds = kernels.NO_ODDS
         if self.n >= SCREEN_FROM:
             odds = kernels.violation_odds_at_no_cost(peer, fine, severity, self.p)
@@ -205,21 +205,17 @@ class VectorMarketModel(BaseMarketModel):
 
     def _adapt_regulators(self, ctx: MonthContext) -> None:
         p = self.p
-        year = ctx.year
         u = rules.crn_uniform(self.seed, rules.STREAMS["regulator"], np.arange(2 * N_CITIES, dtype=np.uint64),
                               ctx.step)
-        target_share = np.array([self.policy.lever("dual_random_share", year, c) for c in CITIES])
-        target_credit = np.array([self.policy.lever("credit_application_rate", year, c) for c in CITIES])
-        self.capacity = np.array([self.policy.lever("inspection_capacity", year, c) for c in CITIES])
-        ratio = np.minimum(2.0, self.capacity / self.reference_capacity)
-        self.dual_random_share = rules.regulator_move(
-            self.dual_random_share, target_share, p.dual_random_pace / 12.0 * ratio * self.capability, u[0::2],
-            p.regulator_pace_noise)
-        # Sampling by credit-risk class needs the city's data systems: digital integration speeds it.
-        self.credit_application_share = rules.regulator_move(
-            self.credit_application_share, target_credit,
-            p.credit_application_pace / 12.0 * self.capability * self.digital_effectiveness, u[1::2],
-            p.regulator_pace_noise)
+        target_share = np.array(ctx.levers.dual_random_share)
+        target_credit = np.array(ctx.levers.credit_application_rate)
+        self.capacity = np.array(ctx.levers.inspection_capacity)
+        share_pace, credit_pace = outcomes.regulator_paces(self.capacity, self.reference_capacity, self.capability,
+                                                           self.regulator_effectiveness, p)
+        self.dual_random_share = rules.regulator_move(self.dual_random_share, target_share, share_pace, u[0::2],
+                                                      p.regulator_pace_noise)
+        self.credit_application_share = rules.regulator_move(self.credit_application_share, target_credit,
+                                                             credit_pace, u[1::2], p.regulator_pace_noise)
 
     def _plan_inspections(self, complaints: np.ndarray) -> None:
         e = self.e
@@ -228,7 +224,7 @@ class VectorMarketModel(BaseMarketModel):
         kernels.plan_masses(e["status"], e["credit_status"], e["city"], self.risk, self.visibility, e["weight"],
                             complaints, N_CITIES, registered, risk_mass, visibility_mass, lead_mass)
         # Digital integration (indicator 19) lets the same staff do more inspections.
-        effective_capacity = self.capacity * self.digital_effectiveness
+        effective_capacity = self.capacity * self.regulator_effectiveness
         for c in range(N_CITIES):
             self.random_prob_by_class[c], self.routine_prob_per_visibility[c], self.lead_coverage[c] = \
                 rules.inspection_plan(effective_capacity[c], registered[c], self.dual_random_share[c],
@@ -249,27 +245,17 @@ class VectorMarketModel(BaseMarketModel):
                                       complaints, e["key"], self._base("inspection"), self.random_prob_by_class,
                                       self.routine_prob_per_visibility, self.lead_coverage, kind)
         idx = np.flatnonzero(kind != rules.NOT_INSPECTED)
-        kind_i = kind[idx]
-        w = e["weight"][idx]
-        random = kind_i == rules.RANDOM_INSPECTION
-        r["inspections"] += float(w.sum())
-        r["inspections_random"] += float(w[random].sum())
-        r["random_checked"] += float(w[random].sum())
-        active_i = active[idx]
-        r["random_found_abnormal"] += float(w[random & ~active_i].sum())
-        newly_listed = idx[~active_i & (e["credit_status"][idx] == rules.NORMAL)]
-        e["credit_status"][newly_listed] = rules.ABNORMAL
-        e["months_in_status"][newly_listed] = 0
-        checked = idx[active_i]
-        e["memory"][checked] = 1.0
-        violating = e["violating"][checked]
-        r["inspections_on_compliant"] += float(e["weight"][checked[~violating]].sum())
-        suspects = checked[violating]
-        detection = np.asarray(ctx.detection)[kind[suspects]]
-        detected = suspects[self._u("detection", suspects) < detection]
-        r["violations_detected"] += float(e["weight"][detected].sum())
-        r["random_found_violating"] += float(e["weight"][detected[kind[detected] == rules.RANDOM_INSPECTION]].sum())
-        return detected
+        kind_i, active_i, violating_i, w = kind[idx], active[idx], e["violating"][idx], e["weight"][idx]
+        suspects = np.flatnonzero(active_i & violating_i)  # positions in idx
+        detected_i = np.zeros(idx.size, dtype=bool)
+        detected_i[suspects] = (self._u("detection", idx[suspects])
+                                < np.asarray(ctx.detection)[kind_i[suspects]])
+        for field, counted in zip(outcomes.INSPECTION_FIELDS,
+                                  outcomes.inspection_flags(kind_i, active_i, violating_i, detected_i)):
+            r[field] += float(w[counted].sum())
+        e["credit_status"][idx], e["months_in_status"][idx], e["memory"][idx] = outcomes.after_inspection(
+            active_i, e["credit_status"][idx], e["months_in_status"][idx], e["memory"][idx])
+        return idx[detected_i]
 
     def sanction_and_credit(self, ctx: MonthContext, detected: np.ndarray) -> None:
         """Process 7, sanctions and credit: fines and listing; annual reports in June; repair.
@@ -278,12 +264,13 @@ class VectorMarketModel(BaseMarketModel):
         """
         e, p = self.e, self.p
         city = e["city"][detected]
-        e["log_size"][detected] -= p.fine_size_hit * np.asarray(ctx.fine_level)[city]
+        e["log_size"][detected] = outcomes.after_sanction(e["log_size"][detected],
+                                                          np.asarray(ctx.levers.fine_level)[city], p)
         e["months_since_penalty"][detected] = 0
         e["violating"][detected] = False
         self._set_credit(detected, rules.after_sanction(e["credit_status"][detected], True,
                                                         self._u("sanction", detected),
-                                                        np.asarray(ctx.severity)[city], p))
+                                                        np.asarray(ctx.levers.credit_penalty_severity)[city], p))
         just_listed = np.zeros(self.n, dtype=bool)
         if ctx.month == 6:
             registered = self.registered
@@ -299,9 +286,8 @@ class VectorMarketModel(BaseMarketModel):
 
     def _set_credit(self, rows: np.ndarray, status) -> None:
         e = self.e
-        changed = rows[e["credit_status"][rows] != status]
-        e["credit_status"][rows] = status
-        e["months_in_status"][changed] = 0
+        e["credit_status"][rows], e["months_in_status"][rows] = outcomes.credit_change(
+            e["credit_status"][rows], status, e["months_in_status"][rows])
 
     def exit(self, ctx: MonthContext) -> None:
         """Process 8, exit: ceasing, dormancy and deregistration (simplified, ordinary, compulsory)."""
@@ -310,31 +296,26 @@ class VectorMarketModel(BaseMarketModel):
         bounds = kernels.NO_BOUNDS
         if self.n >= SCREEN_FROM:
             bounds = kernels.exit_hazard_bounds(ctx.hazard_table, float(e["log_size"].min()), ctx.log_size_min,
-                                                ctx.severity, ctx.gdp_growth, ctx.exit_shock, self.p)
+                                                ctx.levers.credit_penalty_severity, ctx.world.gdp_growth, ctx.world.exit_shock, self.p)
         kernels.exit_outcomes(e["status"], e["kind"], e["city"], e["age_months"], e["log_size"], e["credit_status"],
                               e["marginal"], e["months_dormant"], e["key"], self._base("exit"),
                               self._base("deregistration"), self._base("dormancy"), ctx.hazard_table,
-                              np.asarray(ctx.log_size_min), np.asarray(ctx.severity), np.asarray(ctx.simplified),
-                              np.asarray(ctx.compulsory_on), np.asarray(ctx.compulsory_months), ctx.gdp_growth,
-                              ctx.exit_shock, self.pt, bounds, outcome)
+                              np.asarray(ctx.log_size_min), np.asarray(ctx.levers.credit_penalty_severity), np.asarray(ctx.levers.simplified_deregistration),
+                              np.asarray(ctx.levers.compulsory_deregistration), np.asarray(ctx.levers.compulsory_deregistration_months), ctx.world.gdp_growth,
+                              ctx.world.exit_shock, self.pt, bounds, outcome)
         rows = np.flatnonzero(outcome > rules.STAY)
         outcome = outcome[rows]
         w = e["weight"][rows]
-        for code, route in rules.DEREG_ROUTES.items():
-            weight = float(w[outcome == code].sum())
-            r["dereg_" + route] += weight
-            r["deregistrations"] += weight
-        to_dormant = rows[outcome == rules.GO_DORMANT]
-        to_active = rows[outcome == rules.REACTIVATE]
-        gone = rows[np.isin(outcome, list(rules.DEREG_ROUTES))]
-        r["deregistrations_individual"] += float(e["weight"][gone[e["kind"][gone] == rules.INDIVIDUAL]].sum())
-        e["status"][to_dormant] = rules.DORMANT
-        e["months_dormant"][to_dormant] = 0
-        e["violating"][to_dormant] = False
-        e["status"][to_active] = rules.ACTIVE
-        e["months_dormant"][to_active] = 0
-        e["status"][gone] = rules.DEREGISTERED
-        e["violating"][gone] = False
+        flags = outcomes.exit_flags(outcome, e["kind"][rows])
+        for field, counted in zip(outcomes.EXIT_FIELDS, flags):
+            if field != "deregistrations":
+                r[field] += float(w[counted].sum())
+        # the total as the sum of its routes (the same numbers as before this engine shared the fields)
+        for route in rules.DEREG_ROUTES.values():
+            r["deregistrations"] += float(w[flags[outcomes.EXIT_FIELDS.index("dereg_" + route)]].sum())
+        e["status"][rows], e["months_dormant"][rows], e["violating"][rows] = outcomes.after_exit(
+            outcome, e["status"][rows], e["months_dormant"][rows], e["violating"][rows])
+        gone = rows[flags[0]]
         e["weight"][gone] = 0.0
         self.dead += gone.size
 
@@ -352,6 +333,8 @@ class VectorMarketModel(BaseMarketModel):
         company, other, individual, active_w, dormant_w, abnormal_w, serious_w, violating_w = map(float, totals)
         r["registered"] = company + other + individual
         r["registered_company"], r["registered_other"], r["registered_individual"] = company, other, individual
+        for c, city in enumerate(CITIES):
+            r[f"registered_{city}"] = float(by_city[c])
         r["active"], r["dormant"] = active_w, dormant_w
         r["abnormal_listed"], r["serious_listed"] = abnormal_w, serious_w
         r["compliance_rate"] = 100.0 * (1.0 - violating_w / active_w) if active_w else 100.0

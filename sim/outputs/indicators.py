@@ -309,10 +309,6 @@ OUTPUTS: tuple[tuple[str, str, str, str, str, tuple[str, ...], Callable[[Record]
      _share("random_found_violating", "random_checked"), True),
 )
 
-# Plan indicators the model does not compute yet: (level, mechanism as planned in English, the same in
-# Chinese, levers) (none left: indicators 4-7 and 11-13 moved to MECHANISMS with sim/submodels/innovation.py).
-PLANNED: dict[str, tuple[str, str, str, tuple[str, ...]]] = {}
-
 # Why an indicator is not modelled, in English and in Chinese (the app's Chinese page puts "尚未建模："
 # before the Chinese reason itself).
 PLANNED_REASON = "not modelled yet: mechanism planned (see docs/ODD.md)"
@@ -339,11 +335,7 @@ def registry() -> tuple[Indicator, ...]:
     out: list[Indicator] = []
     for row in _rows("plan_indicators.csv"):
         iid = row["id"]
-        if iid in MECHANISMS:
-            level, mechanism, mechanism_zh, levers, compute, flow = MECHANISMS[iid]
-        else:
-            level, mechanism, mechanism_zh, levers = PLANNED[iid]
-            compute, flow = None, False
+        level, mechanism, mechanism_zh, levers, compute, flow = MECHANISMS[iid]  # every plan indicator has one
         out.append(Indicator(
             id=iid, no=int(row["no"]), name_zh=row["name_zh"], name_en=row["name_en"],
             unit_zh=row["unit_zh"], unit_en=row["unit_en"], attribute=row["attribute_en"], level=level,

@@ -1,20 +1,25 @@
-"""What each engine records every month, and how months add up to a year.
+"""What the entity model records every month, and how months add up to a year.
 
 Counts are real entities (weights applied). ``stock`` fields take the December value,
-``flow`` fields sum over the year, ``mean`` fields average the months.
+``flow`` fields sum over the year, ``mean`` fields average the months. A run's record is
+these fields, then each submodel's (its ``aggregation``): :func:`record_fields` joins them
+(the engines' ``RECORD_FIELDS``, :mod:`sim.engines.base`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from sim.inputs.levers import CITIES
+
 STOCK, FLOW, MEAN = "stock", "flow", "mean"
 
-MONTHLY_FIELDS: dict[str, str] = {
+ENTITY_FIELDS: dict[str, str] = {
     "registered": STOCK,
     "registered_company": STOCK,
     "registered_other": STOCK,
     "registered_individual": STOCK,
+    **{f"registered_{city}": STOCK for city in CITIES},  # registered entities by city
     "active": STOCK,
     "dormant": STOCK,
     "abnormal_listed": STOCK,
@@ -42,51 +47,30 @@ MONTHLY_FIELDS: dict[str, str] = {
     "annual_reports_due": FLOW,
     "annual_reports_filed": FLOW,
     "compliance_rate": MEAN,
-    # Programme, city-regulator and market indicators (sim/submodels/programmes.py; ids as in the plan data).
-    # Counts, shares and cumulative counters are stocks at year end; the two batch rates are
-    # annual rates recorded each month, so the year's value is their mean.
-    "ip_protection_centers": STOCK,
-    "china_quality_awards": STOCK,
-    "china_quality_award_nominations": STOCK,
-    "large_commodity_markets": STOCK,
-    "food_safety_demo_cities": STOCK,
-    "aa_wholesale_markets": STOCK,
-    "food_sampling_per_1000": MEAN,
-    "product_quality_spot_checks": MEAN,
-    "digital_integration_rate": STOCK,
-    "public_measurement_standards": STOCK,
-    "new_international_standards": STOCK,
-    "new_national_standards": STOCK,
-    "national_inspection_centers": STOCK,
-    "industrial_metrology_centers": STOCK,
-    "resident_population": STOCK,
-    # Firm-level innovation and brand indicators (sim/submodels/innovation.py). Stocks and shares at year end;
-    # overseas grants, trademark registrations and certifications lost to listing are the month's
-    # counts, so the year's value is their sum (grants in the year, as indicator 7 counts them).
-    "valid_trademarks": STOCK,
-    "high_value_patents_per_10k": STOCK,
-    "patent_coverage_above_scale": STOCK,
-    "overseas_patent_grants": FLOW,
-    "zhejiang_made_standards": STOCK,
-    "zhejiang_made_intl_certs": STOCK,
-    "pinzi_brand_firms": STOCK,
-    "above_scale_firms": STOCK,
-    "high_value_patents": STOCK,
-    "trademark_registrations": FLOW,
-    "certifications_lost_to_listing": FLOW,
 }
 
 
-def empty_record() -> dict[str, float]:
+def record_fields(*aggregations: Mapping[str, str]) -> dict[str, str]:
+    """The entity model's fields, then each submodel's, with how each adds up over a year."""
+    fields = dict(ENTITY_FIELDS)
+    for aggregation in aggregations:
+        clash = fields.keys() & aggregation.keys()
+        if clash:
+            raise ValueError(f"record fields declared twice: {sorted(clash)}")
+        fields.update(aggregation)
+    return fields
+
+
+def empty_record(fields: Mapping[str, str]) -> dict[str, float]:
     """A monthly record with every field at zero."""
-    return dict.fromkeys(MONTHLY_FIELDS, 0.0)
+    return dict.fromkeys(fields, 0.0)
 
 
-def annual(months: Iterable[Mapping[str, float]]) -> dict[str, float]:
+def annual(months: Iterable[Mapping[str, float]], fields: Mapping[str, str]) -> dict[str, float]:
     """Aggregate one year's monthly records (in calendar order) to a yearly record."""
     months = list(months)
     out: dict[str, float] = {}
-    for name, how in MONTHLY_FIELDS.items():
+    for name, how in fields.items():
         values = [m[name] for m in months]
         if how == STOCK:
             out[name] = values[-1]

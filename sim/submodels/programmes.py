@@ -37,12 +37,13 @@ from importlib import resources
 from typing import Protocol
 
 import numpy as np
-from scipy import stats
 
 from sim.core import rules
 from sim.inputs.levers import CITIES
+from sim.inputs.resolved import ResolvedLevers
+from sim.submodels.base import Submodel
 from sim.inputs.scenario import Scenario
-from sim.inputs.parameters import documented, parameter_rows, replaced
+from sim.inputs.parameters.programmes import ProgrammeParameters, programme_parameter_table
 
 BASE_YEAR = 2020
 N_CITIES = len(CITIES)
@@ -72,172 +73,7 @@ AGGREGATION: dict[str, str] = {name: "stock" for name in INDICATORS + EXTRA_FIEL
 AGGREGATION.update(food_sampling_per_1000="mean", product_quality_spot_checks="mean")
 
 
-_p = documented
-
-
-@dataclass(frozen=True)
-class ProgrammeParameters:
-    """Numbers of the programme, regulator and market processes; defaults describe 2020."""
-
-    # --- IP protection centres (indicator 8) -------------------------------------------------------
-    ip_centers_2020: float = _p(5.0, "centres", "source", "plan indicator 8, 2020 baseline")
-    ip_center_rate: float = _p(1.0, "new centres per year at support 1", "assumption",
-                               "no yearly history in the data: the 5 centres of 2020 built up over about "
-                               "five years of the national protection-centre programme (from 2016)")
-    # --- China Quality Award (indicators 9, 10) -------------------------------------------------------
-    awards_2020: float = _p(0.0, "awards", "source", "plan indicator 9, 2020 baseline")
-    nominations_2020: float = _p(16.0, "nomination awards", "source", "plan indicator 10, 2020 baseline")
-    award_first_round_year: float = _p(2021.0, "year", "source",
-                                       "4th round decided 2021-09-16 at the China Quality (Hangzhou) conference, "
-                                       "which the plan says Zhejiang hosts (三(一) 全力办好第4届中国质量大会)")
-    award_round_interval_years: float = _p(2.0, "years", "source", "China Quality Award rules: one round every "
-                                           "two years (Anhui Daily 2013-08-28)")
-    award_round_month: float = _p(9.0, "month", "source", "the 4th round was announced in September 2021")
-    award_quota: float = _p(10.0, "awards per round", "source",
-                            "at most 10 organisations and individuals per round (award rules, Anhui Daily 2013-08-28)")
-    nomination_quota: float = _p(90.0, "nominations per round", "source",
-                                 "at most 90 nominations per round (award rules); 89 were named in 2021")
-    nomination_share_2020: float = _p(16.0 / 226.0, "share of a round's nominations", "derived",
-                                      "16 Zhejiang nominations in the rounds of 2013 (46 named), 2016 and 2018 "
-                                      "(taken at the quota of 90): 16 / 226")
-    award_winner_factor: float = _p(0.5, "winner share / nomination share", "assumption",
-                                    "no Zhejiang winner in three rounds to 2020 (plan baseline 0; the 2016 "
-                                    "quality plan still aimed at a first one) against 16 nominations")
-    national_pool_growth: float = _p(0.10, "per year", "assumption",
-                                     "the rest of China's pool of candidate firms grows like the national "
-                                     "enterprise stock, about 10% a year in the late 2010s")
-    leader_pool_elasticity: float = _p(1.0, "elasticity", "assumption",
-                                       "Zhejiang's pool of quality leaders grows with its registered companies")
-    quality_programme_elasticity: float = _p(1.0, "elasticity", "assumption",
-                                             "the quality programme multiplies the leaders ready to compete")
-    # --- standards (indicators 20-22) ----------------------------------------------------------------
-    measurement_standards_2020: float = _p(3472.0, "standards", "source", "plan indicator 20, 2020 baseline")
-    measurement_net_growth: float = _p(0.0225, "per year", "derived",
-                                       "3308 standards in October 2018 (Zhejiang quality bureau via cncal.com, "
-                                       "2018-10-09) to 3472 at the end of 2020: +2.25% a year")
-    measurement_retire_rate: float = _p(0.02, "per year", "assumption",
-                                        "standards retired or lapsed; only the net growth is known")
-    intl_standards_rate: float = _p(8.0, "new standards per year at programme 1", "assumption",
-                                    "no history in the data; above the 2016 quality plan's aim of 15 in "
-                                    "2016-2020, below the 14th plan's 50 in 2021-2025")
-    national_standards_rate: float = _p(100.0, "new standards per year at programme 1", "assumption",
-                                        "no history in the data; above the 2016 quality plan's aim of 300 in "
-                                        "2016-2020, below the 14th plan's 600 in 2021-2025")
-    standards_year_sigma: float = _p(0.25, "log sd of a year's rate", "assumption",
-                                     "standards are approved in batches: some years bring more than others")
-    standards_elasticity: float = _p(1.0, "elasticity", "assumption", "new standards in proportion to the programme")
-    standards_pool_elasticity: float = _p(0.5, "elasticity", "assumption",
-                                          "more registered companies, more firms drafting standards (less than "
-                                          "in proportion: few firms lead standards)")
-    # --- national centres (indicators 23, 24) ---------------------------------------------------------
-    inspection_centers_2020: float = _p(55.0, "centres", "source", "plan indicator 23, 2020 baseline")
-    inspection_center_rate: float = _p(2.2, "new centres per year at investment 1", "derived",
-                                       "44 (2015) to 55 (2020) national inspection centres (history_zhejiang.csv)")
-    metrology_centers_2020: float = _p(3.0, "centres", "source", "plan indicator 24, 2020 baseline")
-    metrology_center_rate: float = _p(0.5, "new centres per year at investment 1", "assumption",
-                                      "no history in the data: 3 centres since the national programme's first "
-                                      "approvals around 2015 (Metrology Development Plan 2013-2020)")
-    # --- city regulators (indicators 15, 17, 18, 19) ---------------------------------------------------
-    city_capability_spread: float = _p(0.3, "half-width of a city's lasting pace factor", "assumption",
-                                       "cities differ in staff, labs and systems (as regulator_capability_spread)")
-    food_sampling_2020: float = _p(4.4, "batches per 1000 residents per year", "source",
-                                   "plan indicator 17, 2020 baseline (national requirement for 2020: 4, "
-                                   "CPC/State Council food-safety opinions 2019)")
-    food_sampling_city_spread: float = _p(0.15, "half-width, relative", "assumption",
-                                          "cities' 2020 sampling per 1000 residents around the provincial value")
-    food_sampling_pace: float = _p(0.15, "share of 2020 batches per year", "assumption",
-                                   "labs and purchased testing can grow a city's batches this much a year")
-    food_sampling_cut_pace: float = _p(0.3, "share of 2020 batches per year", "assumption",
-                                       "how fast a city can cut sampling when the budget falls")
-    sampling_month_noise: float = _p(0.15, "half-width, relative", "assumption",
-                                     "month-to-month variation of batches tested")
-    spot_checks_2020: float = _p(7000.0, "batches per year", "source", "plan indicator 18, 2020 baseline")
-    spot_check_pace: float = _p(0.30, "relative growth per year", "assumption",
-                                "how fast a city can expand product spot checks (procurement of testing, "
-                                "抽检分离 reform), relative to its current level")
-    spot_check_cut_pace: float = _p(0.3, "share of 2020 batches per year", "assumption",
-                                    "how fast a city can cut spot checks when the budget falls")
-    digital_2020: float = _p(0.70, "share", "source", "plan indicator 19, 2020 baseline (70%)")
-    digital_items_per_city: float = _p(20.0, "business lines per city", "assumption",
-                                       "supervision business lines that are integrated one by one")
-    digital_city_spread: float = _p(0.10, "half-width of the 2020 share", "assumption",
-                                    "cities' 2020 integration around the provincial 70%")
-    digital_innovation: float = _p(0.05, "per year", "assumption",
-                                   "Bass p: integration hazard of a line independent of the city's progress")
-    digital_imitation: float = _p(0.25, "per year per unit share integrated", "assumption",
-                                  "Bass q: integrated lines make the next easier (shared platform); with p "
-                                  "gives about 90% by 2025 at 2020 investment (no history in the data)")
-    digital_effect_gain: float = _p(0.5, "effectiveness per unit share integrated", "assumption",
-                                    "digital_effectiveness = 1 + gain x (integration - 2020 integration)")
-    demo_first_round_year: float = _p(2021.0, "year", "assumption",
-                                      "national demonstration-city evaluation rounds, first in the plan period")
-    demo_round_interval_years: float = _p(2.0, "years", "assumption", "evaluation rounds every two years")
-    demo_round_month: float = _p(12.0, "month", "assumption", "a round's decisions at year end")
-    demo_sampling_threshold: float = _p(4.5, "batches per 1000 residents per year", "assumption",
-                                        "a qualifying food-safety record: sampling clearly above the national "
-                                        "requirement of 4 per 1000 (2019 food-safety opinions)")
-    demo_years_required: float = _p(3.0, "consecutive years", "assumption",
-                                    "years of adequate sampling before a city applies (a creation cycle of "
-                                    "about three years; 2020 counts as the first)")
-    demo_accept_probability: float = _p(0.5, "probability per round at support 1", "assumption",
-                                        "national evaluation passes half of qualifying applicants")
-    # --- commodity markets (indicator 14) --------------------------------------------------------------
-    markets_2020: float = _p(4000.0, "markets", "assumption",
-                             "near the 4212 commodity markets of 2011-12 (provincial AIC via lygaw.com)")
-    large_markets_2020: float = _p(1200.0, "markets above 100M yuan", "source", "plan indicator 14, 2020 baseline")
-    market_turnover_sigma: float = _p(2.2, "log sd of turnover", "assumption",
-                                      "with 4000 markets and 1200 above 100M yuan puts total turnover near "
-                                      "1.4 trillion yuan (1.4 trillion in 2011, provincial AIC)")
-    market_drift: float = _p(0.10, "log turnover per year at GDP reference", "calibrate",
-                             "markets above 100M yuan 731 (2011) to 1200 (2020), +5.7% a year "
-                             "(history_zhejiang.csv; definitions may differ); turnover grew over 10% a "
-                             "year for a decade to 2011 (provincial AIC)")
-    market_growth_sigma: float = _p(0.15, "log sd per year", "assumption", "markets' idiosyncratic turnover growth")
-    market_gdp_elasticity: float = _p(1.5, "log turnover per unit GDP growth", "assumption",
-                                      "wholesale trade moves more than GDP")
-    market_gdp_reference: float = _p(6.0, "% per year", "assumption", "growth at which market_drift applies")
-    market_upgrading_effect: float = _p(0.03, "log turnover per year per unit of the lever above 1", "assumption",
-                                        "upgraded markets (五化改造) trade more")
-    market_exit_small: float = _p(0.03, "per year", "assumption", "markets below 100M yuan close")
-    market_exit_large: float = _p(0.01, "per year", "assumption", "large markets rarely close")
-    market_entry_rate: float = _p(0.024, "new markets per year per 2020 market", "assumption",
-                                  "entries about balance exits: the stock stays near the 2011 count")
-    market_entrant_offset: float = _p(-1.0, "log turnover relative to the 2020 median", "assumption",
-                                      "new markets start smaller")
-    # --- AA wholesale markets (indicator 16) --------------------------------------------------------
-    wholesale_markets: float = _p(100.0, "farm-produce wholesale markets", "assumption", "no count in the data")
-    aa_markets_2020: float = _p(4.0, "markets", "source", "plan indicator 16, 2020 baseline")
-    aa_upgrades_2020: float = _p(1.3, "upgrades per year at standardisation 1", "assumption",
-                                 "no history in the data: 4 AA markets since grading began about 2018")
-    wholesale_size_sigma: float = _p(0.8, "log sd of market size", "assumption", "larger markets upgrade first")
-
-    def replace(self, **changes: float) -> ProgrammeParameters:
-        """A copy with some values changed; unknown names raise ValueError."""
-        return replaced(self, "programme parameter", changes)
-
-
-def programme_parameter_table() -> list[dict[str, object]]:
-    """Rows of name, value, unit, status and source, for docs and the CLI."""
-    return parameter_rows(ProgrammeParameters)
-
-
 # ---------------------------------------------------------------------------------------- pure rules
-def _binomial_inverse(u: float, n: int, share: float) -> int:
-    """Smallest k with P(X <= k) > u for X ~ Binomial(n, share)."""
-    if n <= 0 or share <= 0.0:
-        return 0
-    if share >= 1.0:
-        return n
-    ratio = share / (1.0 - share)
-    term = (1.0 - share) ** n
-    cdf, k = term, 0
-    while u >= cdf and k < n:
-        term *= (n - k) / (k + 1) * ratio
-        k += 1
-        cdf += term
-    return k
-
-
 def poisson_events(u, annual_rate, months: float = 1.0):
     """Events in ``months`` months at an annual rate, by inverting a uniform (monotone in the rate)."""
     mean = rules.maximum(0.0, annual_rate) * months / 12.0
@@ -247,10 +83,7 @@ def poisson_events(u, annual_rate, months: float = 1.0):
 def quota_draw(u, quota, share):
     """Zhejiang's places in a national round of ``quota`` places at a share (binomial, by inversion:
     a larger share never gives fewer places on the same draw)."""
-    share = rules.clip(share, 0.0, 1.0)
-    if isinstance(u, np.ndarray) or isinstance(share, np.ndarray):
-        return np.maximum(0, stats.binom.ppf(u, int(quota), share).astype(np.int64))
-    return _binomial_inverse(float(u), int(quota), float(share))
+    return rules.binomial_count(u, int(quota), rules.clip(share, 0.0, 1.0))
 
 
 def round_share(base_share, strength):
@@ -360,7 +193,7 @@ def city_population_2020() -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------------------- state
-class Programmes:
+class Programmes(Submodel):
     """Programme, city-regulator and market state behind fourteen plan indicators.
 
     Args:
@@ -374,10 +207,26 @@ class Programmes:
             effectiveness from digital integration, for the engines to use.
     """
 
-    def __init__(self, policy: Scenario, seed: int, params: ProgrammeParameters | None = None) -> None:
+    name = "programmes"
+    streams = STREAMS
+    indicators = INDICATORS
+    aggregation = AGGREGATION
+
+    @classmethod
+    def for_run(cls, policy: Scenario, levers: ResolvedLevers, seed: int, scale: float) -> Programmes:
+        """The programmes at the end of 2020 for one run (province-wide: the scale does not enter)."""
+        return cls(policy, seed, levers=levers)
+
+    def regulator_effectiveness(self) -> np.ndarray:
+        """Digital integration's multiplier on each city regulator's capacity and reform pace."""
+        return self.digital_effectiveness
+
+    def __init__(self, policy: Scenario, seed: int, params: ProgrammeParameters | None = None,
+                 levers: ResolvedLevers | None = None) -> None:
         self.policy = policy
+        self.levers = levers or ResolvedLevers(policy)
         self.seed = int(seed)
-        self.p = p = params or ProgrammeParameters()
+        self.p = p = params or policy.submodel_parameters["programmes"]
         base = policy.parameters
         self.companies_2020 = base.enterprises_2020 * 1e4 * base.company_share_of_enterprises_2020
         # programme level
@@ -435,9 +284,6 @@ class Programmes:
     def _u(self, stream: str, key, step: int):
         return rules.crn_uniform(self.seed, STREAMS[stream], key, step)
 
-    def _city_lever(self, lever: str, year: int) -> np.ndarray:
-        return np.array([self.policy.lever(lever, year, c) for c in CITIES])
-
     def _standards_factor(self, year: int) -> tuple[float, float]:
         if year not in self._year_factor:
             u = self._u("standards_year", np.arange(2, dtype=np.uint64), year)
@@ -449,17 +295,17 @@ class Programmes:
     def step(self, ctx: MonthLike, summary: dict[str, float]) -> None:
         """Advance every programme, city regulator and market by one month."""
         year, month, step = int(ctx.year), int(ctx.month), int(ctx.step)
-        growth = self.policy.uncertainty("population_growth", year) / 100.0
+        growth = self.levers.year(year).world.population_growth / 100.0
         self.population = self.population * (1.0 + growth) ** (1.0 / 12.0)
         self._programmes(year, month, step, summary)
         self._regulators(year, month, step)
         self._markets(year, step)
 
     def _programmes(self, year: int, month: int, step: int, summary: dict[str, float]) -> None:
-        p, lever = self.p, self.policy.lever
+        p, lever = self.p, self.levers.year(year).province
         self.ip_centers += poisson_events(self._u("ip_centers", 0, step),
-                                          p.ip_center_rate * lever("ip_protection_center_support", year))
-        invest = lever("quality_infrastructure_investment", year)
+                                          p.ip_center_rate * lever.ip_protection_center_support)
+        invest = lever.quality_infrastructure_investment
         self.inspection_centers += poisson_events(self._u("inspection_centers", 0, step),
                                                   p.inspection_center_rate * invest)
         self.metrology_centers += poisson_events(self._u("metrology_centers", 0, step),
@@ -470,7 +316,7 @@ class Programmes:
         retired = poisson_events(self._u("measurement_retired", 0, step), n * p.measurement_retire_rate)
         self.measurement_standards = max(0.0, n + new - retired)
         companies = summary.get("registered_company", 0.0) or self.companies_2020
-        programme = lever("standards_programme", year) ** p.standards_elasticity \
+        programme = lever.standards_programme ** p.led_standards_elasticity \
             * (companies / self.companies_2020) ** p.standards_pool_elasticity
         f_intl, f_nat = self._standards_factor(year)
         self.intl_standards += poisson_events(self._u("intl_standards", 0, step),
@@ -479,17 +325,17 @@ class Programmes:
                                                   p.national_standards_rate * programme * f_nat)
         if is_round(year, month, p.award_first_round_year, p.award_round_interval_years, p.award_round_month):
             strength = pool_strength(companies, self.companies_2020, (step + 1) / 12.0, p,
-                                     lever("quality_programme", year))
+                                     lever.quality_programme)
             share = round_share(p.nomination_share_2020, strength)
             self.nominations += quota_draw(self._u("award_nominations", 0, step), p.nomination_quota, share)
             self.awards += quota_draw(self._u("award_winners", 0, step), p.award_quota,
                                       p.award_winner_factor * share)
 
     def _regulators(self, year: int, month: int, step: int) -> None:
-        p = self.p
+        p, city = self.p, self.levers.year(year).city
         keys = np.arange(N_CITIES, dtype=np.uint64)
         # food-safety sampling: funded batches (effort x 2020 batches), reached at a limited pace
-        target = self._city_lever("food_sampling_effort", year) * self.sampling_2020
+        target = np.array(city.food_sampling_effort) * self.sampling_2020
         self.sampling_level = approach(self.sampling_level, target,
                                        p.food_sampling_pace * self.capability * self.sampling_2020 / 12.0,
                                        p.food_sampling_cut_pace * self.sampling_2020 / 12.0)
@@ -497,7 +343,7 @@ class Programmes:
                                      p.sampling_month_noise)
         self._sampling_year += self.sampling_now / 12.0
         # product-quality spot checks: growth relative to the current level
-        target = self._city_lever("product_spot_check_effort", year) * self.spot_2020
+        target = np.array(city.product_spot_check_effort) * self.spot_2020
         self.spot_level = approach(self.spot_level, target,
                                    p.spot_check_pace * self.capability * self.spot_level / 12.0,
                                    p.spot_check_cut_pace * self.spot_2020 / 12.0)
@@ -505,7 +351,7 @@ class Programmes:
                                  p.sampling_month_noise)
         # digital integration: each line not yet integrated joins with a Bass hazard
         adoption = self.integrated.mean(axis=1)
-        hazard = integration_hazard(adoption, self._city_lever("digital_investment", year), self.capability, p)
+        hazard = integration_hazard(adoption, np.array(city.digital_investment), self.capability, p)
         items = self.integrated.shape[1]
         line_keys = (keys[:, None] * np.uint64(1000) + np.arange(items, dtype=np.uint64)[None, :])
         joins = self._u("digital", line_keys, step) < rules.monthly_probability(hazard)[:, None]
@@ -520,13 +366,13 @@ class Programmes:
         if is_round(year, month, p.demo_first_round_year, p.demo_round_interval_years, p.demo_round_month):
             applies = ~self.demo_named & (self.adequate_years >= p.demo_years_required)
             chance = acceptance_probability(p.demo_accept_probability,
-                                            self._city_lever("food_safety_city_support", year))
+                                            np.array(city.food_safety_city_support))
             self.demo_named |= applies & (self._u("demo_accept", keys, step) < chance)
 
     def _markets(self, year: int, step: int) -> None:
-        p, lever = self.p, self.policy.lever
+        p, lever, world = self.p, self.levers.year(year).province, self.levers.year(year).world
         # commodity markets: growth, exit, entry
-        drift = market_drift(self.policy.uncertainty("gdp_growth", year), lever("commodity_market_upgrading", year), p)
+        drift = market_drift(world.gdp_growth, lever.commodity_market_upgrading, p)
         noise = rules.laplace_quantile(self._u("market_growth", self.market_key, step),
                                        p.market_growth_sigma * rules.MONTHLY_LAPLACE)
         self.log_turnover = self.log_turnover + drift / 12.0 + noise
@@ -541,7 +387,7 @@ class Programmes:
             self.log_turnover = np.concatenate((
                 self.log_turnover, self.market_mu + p.market_entrant_offset + p.market_turnover_sigma * z))
         # wholesale markets upgrading to AA
-        hazard = upgrade_hazard(self.wholesale_size, lever("wholesale_market_standardisation", year), self.aa_scale)
+        hazard = upgrade_hazard(self.wholesale_size, lever.wholesale_market_standardisation, self.aa_scale)
         u = self._u("wholesale_upgrade", np.arange(len(self.aa), dtype=np.uint64), step)
         self.aa |= u < rules.monthly_probability(hazard)
 

@@ -1,0 +1,111 @@
+"""The rules of :mod:`sim.core.rules` made compilable by numba, and the compiled random-number passes.
+
+The rules are written once, for Python scalars and numpy arrays alike. Importing this module
+gives their scalar-or-array primitives (``where``, ``exp``, ...) scalar implementations for
+compiled code, registers the rules that compiled loops call (the vector engine's kernels in
+:mod:`sim.engines.kernels`, the innovation submodel's clocks), and hands
+:func:`sim.core.rules.crn_uniform` and :func:`sim.core.rules.poisson_count` compiled passes
+that give the same numbers.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections import namedtuple
+from functools import cache
+
+import numba
+import numpy as np
+from numba.extending import overload, register_jitable
+
+from sim.core import rules
+from sim.inputs.parameters import Parameters
+
+# ---------------------------------------------------------------- scalar primitives for compiled code
+
+
+@overload(rules.where)
+def _where(cond, a, b):
+    return lambda cond, a, b: a if cond else b
+
+
+@overload(rules.exp)
+def _exp(x):
+    return lambda x: math.exp(x)
+
+
+@overload(rules.log1p)
+def _log1p(x):
+    return lambda x: math.log1p(x)
+
+
+@overload(rules.minimum)
+def _minimum(a, b):
+    return lambda a, b: min(a, b)
+
+
+@overload(rules.maximum)
+def _maximum(a, b):
+    return lambda a, b: max(a, b)
+
+
+@overload(rules.clip)
+def _clip(x, low, high):
+    return lambda x, low, high: min(high, max(low, x))
+
+
+@overload(rules.sign)
+def _sign(x):
+    return lambda x: float((x > 0) - (x < 0))
+
+
+for _rule in (rules._mix, rules.uniform_from_key, rules.poisson_inverse, rules.binomial_inverse, rules.economy_factor, rules.conversion_probability,
+              rules.conversion_event, rules.monthly_probability, rules.laplace_quantile,
+              rules.exit_hazard, rules.deregister_at_exit_probability, rules.dormant_deregistration_probability,
+              rules.compulsory_deregistration_due, rules.growth_sigma, rules.grow, rules.expected_sanction_cost,
+              rules.perceived_detection, rules.violation_probability, rules.risk_class, rules.routine_visibility,
+              rules.inspection_type, rules.active_exit, rules.dormant_exit, rules.in_random_pool):
+    register_jitable(_rule)
+
+ParameterTuple = namedtuple("ParameterTuple", [f.name for f in dataclasses.fields(Parameters)])
+
+
+@cache
+def parameter_tuple(p: Parameters) -> ParameterTuple:
+    """The parameter set as a named tuple that compiled code can read."""
+    return ParameterTuple(**{k: float(v) for k, v in dataclasses.asdict(p).items()})
+
+
+def base(seed: int, stream: str, step: int) -> np.uint64:
+    """Starting state of a process's random stream in a month."""
+    return np.uint64(rules.crn_base(seed, rules.STREAMS[stream], step))
+
+
+_jit = numba.njit(cache=True, nogil=True)
+
+
+@_jit
+def uniforms(base, keys, out):
+    """``rules.uniform_from_key(base, key)`` of every key (what ``rules.crn_uniform`` computes)."""
+    for i in range(keys.size):
+        out[i] = rules.uniform_from_key(base, keys[i])
+
+
+@_jit
+def poisson_counts(u, mean, out):
+    """``rules.poisson_inverse`` of every pair (what ``rules.poisson_count`` computes)."""
+    for i in range(u.size):
+        out[i] = rules.poisson_inverse(u[i], mean[i])
+
+
+rules._compiled_uniforms = uniforms
+@_jit
+def binomial_counts(u, n, prob, out):
+    """``rules.binomial_inverse`` of every triple (what ``rules.binomial_count`` computes)."""
+    for i in range(u.size):
+        out[i] = rules.binomial_inverse(u[i], n[i], prob[i])
+
+
+rules._compiled_poisson = poisson_counts
+rules._compiled_binomial = binomial_counts
