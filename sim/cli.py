@@ -22,6 +22,7 @@ import sim
 from sim.inputs.files import atomic_write_text
 from sim.runs import ensemble
 from sim.outputs.indicators import by_id, registry
+from sim.outputs.status import status_mark
 from sim.core.calendar import DEFAULT_HORIZON, DEFAULT_SCALE, START_YEAR, firm_scale
 from sim.inputs.parameters import parameter_table
 from sim.inputs.levers import LEVERS, UNCERTAINTIES, ScenarioError
@@ -130,6 +131,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("levers", help="list the levers and uncertainties with ranges and 2020 values")
     sub.add_parser("params", help="list the model parameters with their sources")
+    docs = sub.add_parser("docs", help="rewrite the generated tables of docs/ODD.md from the declarations")
+    docs.add_argument("--check", action="store_true",
+                      help="write nothing; exit 1 naming the stale tables if the file differs from the code")
+    docs.add_argument("--file", default=None, help="the ODD file (default docs/ODD.md)")
     _add_sweep_parsers(sub)
     return parser
 
@@ -194,19 +199,6 @@ def _add_sweep_parsers(sub) -> None:
                      help="most refinement passes over the levers (default 2)")
     _add_backend_options(tgt)
 
-
-_atomic_write = atomic_write_text
-
-
-def status_mark(prob: float, lang: str) -> str:
-    """met / at risk / missed from the probability of meeting a target."""
-    if prob != prob:  # NaN
-        return ""
-    if prob >= 0.8:
-        return "达成" if lang == "zh" else "met"
-    if prob >= 0.2:
-        return "有风险" if lang == "zh" else "at risk"
-    return "未达成" if lang == "zh" else "missed"
 
 
 def format_table(summary: pd.DataFrame, lang: str = "zh") -> str:
@@ -280,7 +272,7 @@ def _output_folder(path: str) -> Path:
 
 
 def _history(path: str):
-    from sim.calibration.fit import HistoryError, load_history
+    from sim.calibration.history import HistoryError, load_history
 
     try:
         return load_history(path)
@@ -290,7 +282,7 @@ def _history(path: str):
 
 def _actuals_beside(history, tidy: pd.DataFrame) -> pd.DataFrame:
     """Actual figures from the history next to the projected median and band of the same year."""
-    from sim.calibration.fit import actuals
+    from sim.calibration.report import actuals
 
     actual = actuals(history)
     projected = ensemble.bands(tidy).rename(columns={"median": "projected_median", "low": "projected_p05",
@@ -318,11 +310,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         "python": platform.python_version(),
         "command": "python -m sim " + " ".join(sys.argv[1:]),
     }
-    _atomic_write(out / "indicators.csv", tidy.to_csv(index=False, float_format="%.10g"))
-    _atomic_write(out / "summary.csv", summary.to_csv(index=False, float_format="%.10g"))
-    _atomic_write(out / "run.json", json.dumps(meta, ensure_ascii=False, indent=2) + "\n")
+    atomic_write_text(out / "indicators.csv", tidy.to_csv(index=False, float_format="%.10g"))
+    atomic_write_text(out / "summary.csv", summary.to_csv(index=False, float_format="%.10g"))
+    atomic_write_text(out / "run.json", json.dumps(meta, ensure_ascii=False, indent=2) + "\n")
     if history is not None:
-        _atomic_write(out / "actuals.csv", _actuals_beside(history, tidy).to_csv(index=False, float_format="%.10g"))
+        atomic_write_text(out / "actuals.csv", _actuals_beside(history, tidy).to_csv(index=False, float_format="%.10g"))
     if args.format == "table":
         print(format_table(summary, args.lang))
     if not args.quiet:
@@ -357,36 +349,38 @@ def cmd_compare(args: argparse.Namespace) -> int:
     out = _output_folder(args.out) if args.out else None
     table = ensemble.compare(_run(scenario_a, args), _run(scenario_b, args), year=args.year)
     if out is not None:
-        _atomic_write(out / "compare.csv", table.to_csv(index=False, float_format="%.10g"))
+        atomic_write_text(out / "compare.csv", table.to_csv(index=False, float_format="%.10g"))
     print(format_comparison(table, scenario_a.name, scenario_b.name, args.year, args.lang))
     return 0
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
     """Fit the uncertain parameters to the history, or check the committed fit."""
-    from sim.calibration import fit as cal
+    from sim.calibration import fit as cal_fit, history as cal_history, report as cal_report
 
     try:
-        history = cal.load_history(args.history or cal.HISTORY_FILE)
+        history = cal_history.load_history(args.history or cal_history.HISTORY_FILE)
         if args.check:
             seeds = range(args.seeds)
-            table = cal.check(history, cal.FITTED_FILE, 2020, seeds, args.scale)
-            print(cal.format_fit_table(table, f"Committed fit ({cal.FITTED_FILE.relative_to(cal.ROOT)}), "
-                                              f"2017-2020, {args.seeds} seeds at scale {args.scale:g}"))
-            if cal.HOLDOUT_FILE.exists():
-                holdout = cal.check(history, cal.HOLDOUT_FILE, 2020, seeds, args.scale)
+            table = cal_report.check(history, cal_fit.FITTED_FILE, 2020, seeds, args.scale)
+            print(cal_report.format_fit_table(
+                table, f"Committed fit ({cal_fit.FITTED_FILE.relative_to(cal_history.ROOT)}), "
+                       f"2017-2020, {args.seeds} seeds at scale {args.scale:g}"))
+            if cal_report.HOLDOUT_FILE.exists():
+                holdout = cal_report.check(history, cal_report.HOLDOUT_FILE, 2020, seeds, args.scale)
                 fitted_years = holdout["period"].str[:4].astype(int) <= 2018
                 print()
-                print(cal.format_fit_table(holdout[fitted_years], "Hold-out fit on 2017-2018 only ...", False))
-                print(cal.format_fit_table(holdout[~fitted_years], "... and how 2019-2020 come out (Zhejiang "
-                                           "series not fitted; literature patterns fitted at the end of 2018)",
-                                           False))
+                print(cal_report.format_fit_table(holdout[fitted_years], "Hold-out fit on 2017-2018 only ...",
+                                                  False))
+                print(cal_report.format_fit_table(
+                    holdout[~fitted_years], "... and how 2019-2020 come out (Zhejiang series not fitted; "
+                                            "literature patterns fitted at the end of 2018)", False))
             within = table["within"].mean()
             print(f"\n{within:.0%} of patterns within tolerance")
             return 0
         if not args.out:
             raise UsageError("calibrate: give --out FILE for the fitted parameters, or --check")
-        if args.through > 2020 and Path(args.out).resolve() == cal.FITTED_FILE:
+        if args.through > 2020 and Path(args.out).resolve() == cal_fit.FITTED_FILE:
             print("note: fitting on figures after 2020; the committed default fit uses data up to 2020 only",
                   file=sys.stderr)
         out = Path(args.out)
@@ -396,19 +390,20 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
             print(f"\revaluation {done}/{args.max_evaluations}: objective {value:.3f} "
                   f"({time.perf_counter() - started:.0f}s)", end="", file=sys.stderr, flush=True)
 
-        result = cal.fit(history, args.through, range(args.seeds), args.scale, args.max_evaluations,
-                         progress=progress)
+        result = cal_fit.fit(history, args.through, range(args.seeds), args.scale, args.max_evaluations,
+                             progress=progress)
         print(file=sys.stderr)
-        history_name = args.history or str(cal.HISTORY_FILE.relative_to(cal.ROOT))
+        history_name = args.history or str(cal_history.HISTORY_FILE.relative_to(cal_history.ROOT))
         out.parent.mkdir(parents=True, exist_ok=True)
-        _atomic_write(out, cal.write_fitted(out, result, history_name, range(args.seeds), args.scale))
+        atomic_write_text(out, cal_fit.write_fitted(out, result, history_name, range(args.seeds), args.scale))
         report = Path(args.report) if args.report else out.with_suffix(".md")
-        _atomic_write(report, cal.fit_report(result, history_name))
-        cal.plot_fit(result.table, report.with_suffix(".png"), result.hazards)
-        print(cal.format_fit_table(result.table, f"Fit through {args.through} (objective {result.objective:.3g})"))
+        atomic_write_text(report, cal_report.fit_report(result, history_name))
+        cal_report.plot_fit(result.table, report.with_suffix(".png"), result.hazards)
+        print(cal_report.format_fit_table(result.table,
+                                          f"Fit through {args.through} (objective {result.objective:.3g})"))
         print(f"wrote {out}, {report} and {report.with_suffix('.png')}", file=sys.stderr)
         return 0
-    except cal.HistoryError as err:
+    except cal_history.HistoryError as err:
         raise UsageError(str(err)) from None
 
 
@@ -436,6 +431,29 @@ def cmd_params(_: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_docs(args: argparse.Namespace) -> int:
+    """Rewrite the generated tables of docs/ODD.md, or with --check exit 1 if any is stale."""
+    from sim import docs
+
+    path = Path(args.file) if args.file else docs.ODD
+    try:
+        if args.check:
+            stale = docs.stale(path)
+            if stale:
+                print(f"{path}: generated tables out of date: {', '.join(stale)}; run `python -m sim docs`",
+                      file=sys.stderr)
+                return 1
+            return 0
+        changed = docs.write(path)
+    except OSError as err:
+        raise UsageError(f"{path}: cannot read or write the ODD file ({err.strerror or err})") from None
+    except docs.DocsError as err:
+        raise UsageError(f"{path}: {err}") from None
+    print(f"{path}: rewrote {', '.join(changed)}" if changed else f"{path}: generated tables already current",
+          file=sys.stderr)
+    return 0
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     """Measure engine speed, the full-scale run and the app's ensemble."""
     from sim.runs.bench import result_json, run_bench
@@ -456,13 +474,13 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def _backend(args: argparse.Namespace):
-    from sim.analysis.sweep import Backend
+    from sim.runs.pools import backend_for
 
     if args.scheduler and args.dask_local:
         raise UsageError("--scheduler and --dask-local: give one of them (a running cluster, or a local one to start)")
     if (args.scheduler or args.dask_local) and args.workers:
         raise UsageError("--workers is for the local process pool; with Dask the cluster's workers run the sweep")
-    return Backend(args.workers, args.scheduler, args.dask_local)
+    return backend_for(args.workers, args.scheduler, args.dask_local)
 
 
 def _sweep_folder(args: argparse.Namespace, spec, backend=None) -> Path:
@@ -493,7 +511,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 def cmd_sensitivity(args: argparse.Namespace) -> int:
     """Sobol or Morris indices of one indicator over a sweep; table, CSV and PNG."""
     from sim.analysis import sensitivity
-    from sim.inputs.files import atomic_write_bytes as _atomic_bytes
+    from sim.inputs.files import atomic_write_bytes
     from sim.analysis.sweep import load_design, load_results, load_sweep
 
     spec = load_sweep(args.file)
@@ -514,11 +532,11 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     stem = f"sensitivity_{args.indicator}_{args.year}" + ("" if args.statistic == "mean" else f"_{args.statistic}")
     if args.indicator == sensitivity.ALL_BINDING:
         stem = f"sensitivity_{args.indicator}"
-    _atomic_write(out / f"{stem}.csv", table.to_csv(index=False, float_format="%.6g"))
+    atomic_write_text(out / f"{stem}.csv", table.to_csv(index=False, float_format="%.6g"))
     what = (f"{args.indicator} ({args.statistic} over {len(spec.seeds)} seeds, {args.year})"
             if args.indicator != sensitivity.ALL_BINDING else "all binding targets met (share of seeds)")
     title = f"{'Sobol' if kind == 'sobol' else 'Morris'} sensitivity of {what}\nsweep {spec.name}, {len(table)} factors"
-    _atomic_bytes(out / f"{stem}.png", lambda tmp: sensitivity.plot_indices(kind, table, title, tmp))
+    atomic_write_bytes(out / f"{stem}.png", lambda tmp: sensitivity.plot_indices(kind, table, title, tmp))
     print(f"{'Sobol indices' if kind == 'sobol' else 'Morris elementary effects'} of {what}:")
     print(sensitivity.format_indices(kind, table))
     if not args.quiet:
@@ -539,8 +557,8 @@ def cmd_discover(args: argparse.Namespace) -> int:
     out = _sweep_folder(args, spec)
     result = discover(spec, load_design(out), load_results(out), prob=args.prob, min_density=args.density)
     stem = f"discovery_p{args.prob:g}"
-    _atomic_write(out / f"{stem}.csv", result.box.to_csv(index=False, float_format="%.6g"))
-    _atomic_write(out / f"{stem}.json", json.dumps(result.to_dict(), ensure_ascii=False, indent=2) + "\n")
+    atomic_write_text(out / f"{stem}.csv", result.box.to_csv(index=False, float_format="%.6g"))
+    atomic_write_text(out / f"{stem}.json", json.dumps(result.to_dict(), ensure_ascii=False, indent=2) + "\n")
     print(format_discovery(result))
     if not args.quiet:
         print(f"wrote {out / (stem + '.csv')}, {out / (stem + '.json')}", file=sys.stderr)
@@ -564,14 +582,14 @@ def cmd_target(args: argparse.Namespace) -> int:
     with _backend(args) as backend:
         result = target.search(spec, costs, args.prob, work, backend, targets=only,
                                refine_steps=args.refine_steps, passes=args.passes, progress=not args.quiet)
-    _atomic_write(out_file, target.scenario_file_text(result, spec, costs))
+    atomic_write_text(out_file, target.scenario_file_text(result, spec, costs))
     print(target.format_result(result, spec, costs))
     print(f"wrote {out_file}: python -m sim run --scenario {out_file} --seeds {len(result.seeds)} "
           f"--first-seed {result.seeds[0]} --scale {spec.scale:g} --engine {spec.engine} --out DIR")
     return 0 if result.feasible else 1
 
 
-COMMANDS = {"run": cmd_run, "compare": cmd_compare, "bench": cmd_bench, "calibrate": cmd_calibrate, "levers": cmd_levers, "params": cmd_params,
+COMMANDS = {"run": cmd_run, "compare": cmd_compare, "bench": cmd_bench, "calibrate": cmd_calibrate, "levers": cmd_levers, "params": cmd_params, "docs": cmd_docs,
             "sweep": cmd_sweep, "sensitivity": cmd_sensitivity, "discover": cmd_discover, "target": cmd_target}
 
 

@@ -1,23 +1,20 @@
-"""docs/ODD.md stays true to the code: every parameter, lever and indicator is described,
-and the parameter tables (entity model, programmes and innovation) and the lever table carry
-the code's values."""
+"""docs/ODD.md stays true to the code: its generated tables (levers, indicators and the three
+parameter tables) are what ``python -m sim docs`` renders from the declarations, they sit in
+the sections that describe them, and the hand-written sections name what they describe."""
 
 from __future__ import annotations
 
-import dataclasses
-import math
 import re
+import shutil
 from pathlib import Path
 
 import pytest
 
+from sim import docs
+from sim.cli import main
 from sim.submodels import innovation
 from sim.submodels import programmes
 from sim.outputs.indicators import registry
-from sim.submodels.innovation import innovation_parameter_table
-from sim.inputs.parameters import Parameters, parameter_table
-from sim.inputs.levers import LEVERS, UNCERTAINTIES
-from sim.submodels.programmes import programme_parameter_table
 
 ODD = Path(__file__).resolve().parents[1] / "docs" / "ODD.md"
 
@@ -44,41 +41,6 @@ def _section(text: str, title: str) -> str:
     return match.group(1)
 
 
-def _subsection(text: str, title: str) -> str:
-    """The body of the level-3 section whose heading is ``title`` (up to the next level-2 or -3 heading)."""
-    match = re.search(rf"^### {re.escape(title)}\s*$(.*?)(?=^##?#? |\Z)", text, re.M | re.S)
-    assert match, f"docs/ODD.md has no '### {title}' section"
-    return match.group(1)
-
-
-def _cells(line: str) -> list[str]:
-    """Cells of a markdown table row, honouring escaped pipes."""
-    inner = line.strip().strip("|")
-    return [c.strip().replace("\\|", "|") for c in re.split(r"(?<!\\)\|", inner)]
-
-
-def _table_rows(body: str, first_header: str) -> list[dict[str, str]]:
-    """Rows of every markdown table in ``body`` whose first header cell is ``first_header``."""
-    rows: list[dict[str, str]] = []
-    header: list[str] | None = None
-    for line in body.splitlines():
-        if not line.lstrip().startswith("|"):
-            header = None
-            continue
-        cells = _cells(line)
-        if header is None:
-            header = cells if cells[0] == first_header else []
-            continue
-        if not header or set("".join(cells)) <= set("-: "):
-            continue
-        rows.append(dict(zip(header, cells)))
-    return rows
-
-
-def _ident(cell: str) -> str:
-    return cell.strip().strip("`")
-
-
 def _mentions(text: str, name: str) -> bool:
     return re.search(rf"(?<![A-Za-z0-9_]){re.escape(name)}(?![A-Za-z0-9_])", text) is not None
 
@@ -98,56 +60,67 @@ def test_reference_sections_exist(text, title):
     _section(text, title)
 
 
-def test_every_parameter_is_named(text):
-    missing = [f.name for f in dataclasses.fields(Parameters) if not _mentions(text, f.name)]
-    assert not missing, f"parameters not in docs/ODD.md: {missing}"
+def test_generated_tables_are_what_sim_docs_renders(text):
+    assert docs.update(text) == text, (
+        f"docs/ODD.md generated tables out of date: {docs.stale(ODD)}; run `python -m sim docs`")
 
 
-def test_every_lever_and_uncertainty_is_named(text):
-    missing = [lv.id for lv in (*LEVERS, *UNCERTAINTIES) if not _mentions(text, lv.id)]
-    assert not missing, f"levers not in docs/ODD.md: {missing}"
+# The heading each generated table sits under.
+HEADINGS = {
+    "levers": "## Levers",
+    "plan-indicators": "### The plan's 24 indicators",
+    "text-targets": "### Targets in the plan's text",
+    "outputs": "### Policy-reader outputs",
+    "entity-parameters": "## Parameters",
+    "programme-parameters": "### Programme parameters",
+    "innovation-parameters": "### Innovation parameters",
+}
 
 
-def test_parameter_table_matches_the_code(text):
-    rows = _table_rows(_section(text, "Parameters"), "name")
-    _check_parameter_table(rows, parameter_table(), "entity-model", key="name")
+@pytest.mark.parametrize("name", list(docs.BLOCKS))
+def test_each_generated_table_sits_in_its_section(text, name):
+    start = text.index(docs.begin_marker(name))
+    heading = re.findall(r"^#{2,3} .*$", text[:start], re.M)[-1]
+    assert heading.rstrip() == HEADINGS[name], f"generated table {name} is under '{heading}'"
 
 
-def _check_parameter_table(rows: list[dict[str, str]], table: list[dict[str, object]], what: str,
-                           key: str = "parameter") -> None:
-    """The ODD rows (named in column ``key``) are the code's parameters, with its values, status and units."""
-    documented = [_ident(r[key]) for r in rows]
-    assert len(documented) == len(set(documented)), f"a {what} parameter is listed twice in the ODD table"
-    code = {r["name"]: r for r in table}
-    assert set(documented) == set(code), (
-        f"ODD {what} parameter table out of date: missing {sorted(set(code) - set(documented))}, "
-        f"stale {sorted(set(documented) - set(code))}")
-    for row in rows:
-        name = _ident(row[key])
-        want = code[name]
-        value = float(row["value"])
-        assert math.isclose(value, want["value"], rel_tol=1e-9, abs_tol=1e-12), (
-            f"{name}: ODD says {row['value']}, the code's default is {want['value']!r}")
-        assert row["status"] == want["status"], f"{name}: ODD status {row['status']}, code {want['status']}"
-        assert row["unit"] == want["unit"], f"{name}: ODD unit {row['unit']!r}, code {want['unit']!r}"
+def _modified_copy(tmp_path: Path) -> Path:
+    """A copy of docs/ODD.md with one entity-model value and one lever cell changed by hand."""
+    copy = tmp_path / "ODD.md"
+    shutil.copyfile(ODD, copy)
+    body = copy.read_text(encoding="utf-8")
+    for old, new in (("| `entities_2020` | 803 |", "| `entities_2020` | 804 |"),
+                     ("| `fine_level` | Fine level", "| `fine_level` | Fines")):
+        assert body.count(old) == 1, old
+        body = body.replace(old, new)
+    copy.write_text(body, encoding="utf-8")
+    return copy
 
 
-def test_programme_parameter_table_matches_the_code(text):
-    # Headed `parameter`, not `name`, so the entity-model table test above does not read it; read
-    # from its own subsection, since the innovation table is headed `parameter` too.
-    rows = _table_rows(_subsection(text, "Programme parameters"), "parameter")
-    _check_parameter_table(rows, programme_parameter_table(), "programme")
+def test_docs_check_fails_on_a_modified_copy_and_sim_docs_repairs_it(tmp_path, capsys):
+    copy = _modified_copy(tmp_path)
+    assert docs.stale(copy) == ["levers", "entity-parameters"]
+    assert main(["docs", "--check", "--file", str(copy)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "levers, entity-parameters" in err, err
+
+    assert main(["docs", "--file", str(copy)]) == 0
+    assert copy.read_text(encoding="utf-8") == ODD.read_text(encoding="utf-8")
+    assert main(["docs", "--check", "--file", str(copy)]) == 0
+    assert not list(tmp_path.glob(".tmp-*")), "a temp file was left beside the ODD"
 
 
-def test_innovation_parameter_table_matches_the_code(text):
-    rows = _table_rows(_subsection(text, "Innovation parameters"), "parameter")
-    _check_parameter_table(rows, innovation_parameter_table(), "innovation")
+def test_docs_leaves_prose_alone_and_rejects_broken_markers(tmp_path, capsys):
+    copy = tmp_path / "ODD.md"
+    body = ODD.read_text(encoding="utf-8")
+    copy.write_text(body.replace("## Levers\n", "## Levers\n\nA new hand-written line.\n", 1), encoding="utf-8")
+    assert main(["docs", "--check", "--file", str(copy)]) == 0  # prose outside the markers is not checked
 
-
-def test_parameter_tables_headed_parameter_are_the_programme_and_innovation_tables(text):
-    rows = _table_rows(_section(text, "Parameters"), "parameter")
-    want = len(programme_parameter_table()) + len(innovation_parameter_table())
-    assert len(rows) == want, f"{len(rows)} rows in `parameter` tables of the Parameters section, expected {want}"
+    copy.write_text(body.replace(docs.end_marker("outputs") + "\n", ""), encoding="utf-8")
+    assert main(["docs", "--check", "--file", str(copy)]) == 2
+    assert "outputs" in capsys.readouterr().err
+    with pytest.raises(docs.DocsError, match="no generated block for levers"):
+        docs.update(body.replace(docs.begin_marker("levers"), ""))
 
 
 def test_innovation_submodel_describes_its_indicators_streams_and_record_fields(text):
@@ -179,43 +152,6 @@ def test_programme_submodels_describe_every_programme_indicator_and_stream(text)
     assert not missing, f"programme indicators not described in the submodels: {missing}"
     streams = [name for name in programmes.STREAMS if not _mentions(text, name)]
     assert not streams, f"programme random streams not named in docs/ODD.md: {streams}"
-
-
-def test_lever_table_has_a_row_for_every_lever_and_no_other(text):
-    documented = [_ident(r["id"]) for r in _table_rows(_section(text, "Levers"), "id")]
-    code = [lv.id for lv in (*LEVERS, *UNCERTAINTIES)]
-    assert len(documented) == len(set(documented)), "a lever is listed twice in the ODD lever table"
-    assert set(documented) == set(code), (
-        f"ODD lever table out of date: missing {sorted(set(code) - set(documented))}, "
-        f"stale {sorted(set(documented) - set(code))}")
-
-
-def test_lever_table_matches_the_code(text):
-    rows = {_ident(r["id"]): r for r in _table_rows(_section(text, "Levers"), "id")}
-    for lv in (*LEVERS, *UNCERTAINTIES):
-        assert lv.id in rows, f"lever {lv.id} has no row in the ODD lever table"
-        row = rows[lv.id]
-        low, high = (float(x) for x in re.findall(r"-?\d+(?:\.\d+)?", row["range"])[:2])
-        assert (low, high) == (lv.low, lv.high), f"{lv.id}: ODD range {row['range']}, code {lv.low}..{lv.high}"
-        assert float(row["2020 value"]) == lv.value_2020, (
-            f"{lv.id}: ODD 2020 value {row['2020 value']}, code {lv.value_2020}")
-        assert row["unit"] == lv.unit, f"{lv.id}: ODD unit {row['unit']!r}, code {lv.unit!r}"
-
-
-def test_every_indicator_is_described_with_its_modelled_status(text):
-    body = _section(text, "Indicators")
-    rows = {}
-    for first in ("no", "id"):
-        for row in _table_rows(body, first):
-            if "modelled" in row:
-                rows[_ident(row["id"])] = row
-    for ind in registry():
-        assert _mentions(body, ind.id), f"indicator {ind.id} is not in the ODD Indicators section"
-        if ind.attribute == "output":
-            continue
-        assert ind.id in rows, f"indicator {ind.id} has no row in the ODD indicator tables"
-        assert rows[ind.id]["modelled"] == ("yes" if ind.modelled else "no"), (
-            f"{ind.id}: ODD says modelled={rows[ind.id]['modelled']}, the registry says {ind.modelled}")
 
 
 def test_calibration_section_names_every_fitted_parameter():

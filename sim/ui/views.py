@@ -14,7 +14,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from sim.cli import status_mark
+from sim.outputs import status as target_status
 from sim.runs.ensemble import bands, compare
 from sim.outputs.indicators import Indicator, by_id, registry
 from sim.ui.text import (axis_title, display_unit, fmt, fmt_band, fmt_diff, fmt_prob, fmt_target, indicator_name,
@@ -38,8 +38,8 @@ def other_text_targets() -> list[Indicator]:
 
 
 def status(prob: float, lang: str) -> str:
-    """met / at risk / missed (sim.cli.status_mark) in ``lang``."""
-    key = status_mark(prob, "en")
+    """met / at risk / missed (sim.outputs.status) in ``lang``."""
+    key = target_status.status(prob)
     return texts(lang)[key] if key else "—"
 
 
@@ -105,7 +105,7 @@ def binding_counts(summary: pd.DataFrame) -> dict[str, int]:
     counts = {"met": 0, "at risk": 0, "missed": 0}
     for row in summary.itertuples(index=False):
         if reg[row.indicator].attribute == "binding":
-            key = status_mark(row.prob_target_met, "en")
+            key = target_status.status(row.prob_target_met)
             if key:
                 counts[key] += 1
     return counts
