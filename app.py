@@ -464,13 +464,12 @@ def charts_view(tidy: pd.DataFrame, settings: Settings, lang: str, t: dict[str, 
             f, u = tx.display_unit(reg[ids[0]], lang)
             st.altair_chart(views.lines_chart(tidy, [(i, tx.indicator_name(reg[i], lang)) for i in ids], u, lang, f),
                             width="stretch")
-        if len(ids) == 2:
+        if len(ids) == 2 and "compliant_share_of_inspections" in reg:
             at = tidy[tidy["year"] == settings.horizon].groupby("indicator")["value"].median()
             if at.get(ids[0], 0) > 0:
-                share = at[ids[1]] / at[ids[0]]
                 st.caption(t["chart_inspections_caption"].format(
-                    year=settings.horizon, share=f"{share:.0%}", on=tx.fmt(at[ids[1]], reg[ids[1]], lang),
-                    all=tx.fmt(at[ids[0]], reg[ids[0]], lang)))
+                    year=settings.horizon, share=f"{at['compliant_share_of_inspections']:.0f}%",
+                    on=tx.fmt(at[ids[1]], reg[ids[1]], lang), all=tx.fmt(at[ids[0]], reg[ids[0]], lang)))
     with right:
         if "dual_random_share" in reg:
             ind = reg["dual_random_share"]

@@ -188,6 +188,7 @@ OUTPUT_READINGS: dict[str, tuple[str, str]] = {
     "annual_report_rate": ("flow", "100 x `annual_reports_filed` / `annual_reports_due` (June)"),
     "random_check_abnormal_rate": ("flow", "100 x `random_found_abnormal` / `random_checked`"),
     "random_check_violation_rate": ("flow", "100 x `random_found_violating` / `random_checked`"),
+    "compliant_share_of_inspections": ("flow", "100 x `inspections_on_compliant` / `inspections`"),
 }
 
 STATUSES = ("source", "derived", "assumption", "calibrate")

@@ -33,6 +33,14 @@ class MarketEntity(mesa.Agent):
         self.inspection = rules.NOT_INSPECTED
         self.detected = False
 
+    def start_month(self) -> None:
+        """A month passes: ages and times in status grow, the memory of inspections fades."""
+        self.age_months += 1
+        self.months_in_status += 1
+        self.months_since_penalty += 1
+        self.memory *= self.model.p.memory_decay
+        self.detected = False
+
     def assess(self) -> None:
         """Refresh this month's credit-risk class (A-D) and visibility to routine inspection."""
         p = self.model.p

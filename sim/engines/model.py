@@ -131,12 +131,8 @@ class MarketModel(BaseMarketModel):
     def step(self) -> None:
         """Advance one month through the processes, in order."""
         ctx = self._begin_month()
-        for e in self.entities:
-            e.age_months += 1
-            e.months_in_status += 1
-            e.months_since_penalty += 1
-            e.memory *= self.p.memory_decay
-            e.detected = False
+        if MarketEntity in self.agents_by_type:
+            self.agents_by_type[MarketEntity].do("start_month")
         self.enter(ctx)
         entities = self.entities
         self.convert(entities, ctx)
@@ -226,6 +222,8 @@ class MarketModel(BaseMarketModel):
         for e, ue, ud, ur in zip(entities, u_exit, u_dormant, u_route):
             weight = e.weight
             outcome = e.cease_or_linger(ue, ud, ur, ctx)
+            if outcome == rules.STAY:
+                continue
             flags = outcomes.exit_flags(outcome, e.kind)
             for field, counted in zip(outcomes.EXIT_FIELDS, flags):
                 if counted:

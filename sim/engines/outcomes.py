@@ -11,6 +11,8 @@ array sums), so the fields an outcome counts are declared here and nowhere else.
 
 from __future__ import annotations
 
+import numpy as np
+
 from sim.core import rules
 
 # ------------------------------------------------------------------------------------ regulators
@@ -70,10 +72,13 @@ def after_sanction(log_size, fine_level, p):
 
 def credit_change(credit_status, new_status, months_in_status):
     """Credit status and months in it after a change of list (the months restart when it changes)."""
+    if not _array(credit_status) and not _array(new_status):
+        return new_status, (0 if new_status != credit_status else months_in_status)
     return new_status, rules.where(new_status != credit_status, 0, months_in_status)
 
 
 # ------------------------------------------------------------------------------------ exit
+_FIRST_ROUTE, _LAST_ROUTE = min(rules.DEREG_ROUTES), max(rules.DEREG_ROUTES)
 EXIT_FIELDS = ("deregistrations", *("dereg_" + route for route in rules.DEREG_ROUTES.values()),
                "deregistrations_individual")
 
@@ -81,8 +86,7 @@ EXIT_FIELDS = ("deregistrations", *("dereg_" + route for route in rules.DEREG_RO
 def exit_flags(outcome, kind):
     """Which of :data:`EXIT_FIELDS` an exit outcome counts: a deregistration, by its route, and
     among them individual businesses."""
-    first, last = min(rules.DEREG_ROUTES), max(rules.DEREG_ROUTES)
-    deregistered = _and(outcome >= first, outcome <= last)
+    deregistered = _and(outcome >= _FIRST_ROUTE, outcome <= _LAST_ROUTE)
     return (deregistered, *(outcome == code for code in rules.DEREG_ROUTES),
             _and(deregistered, kind == rules.INDIVIDUAL))
 
@@ -91,9 +95,17 @@ def after_exit(outcome, status, months_dormant, violating):
     """Status, months dormant and violation after an exit outcome: deregistered entities leave the
     register, ceasing ones go dormant, resuming ones are active again; neither the deregistered nor
     the dormant violate."""
+    if not _array(outcome):  # one entity: most months nothing happens
+        if outcome == rules.STAY:
+            return status, months_dormant, violating
+        if _FIRST_ROUTE <= outcome <= _LAST_ROUTE:
+            return rules.DEREGISTERED, months_dormant, False
+        if outcome == rules.GO_DORMANT:
+            return rules.DORMANT, 0, False
+        return rules.ACTIVE, 0, violating  # REACTIVATE
     dormant = outcome == rules.GO_DORMANT
     active = outcome == rules.REACTIVATE
-    gone = exit_flags(outcome, rules.COMPANY)[0]
+    gone = (outcome >= _FIRST_ROUTE) & (outcome <= _LAST_ROUTE)
     new_status = rules.where(gone, rules.DEREGISTERED,
                              rules.where(dormant, rules.DORMANT, rules.where(active, rules.ACTIVE, status)))
     return (new_status, rules.where(_or(dormant, active), 0, months_dormant),
@@ -102,7 +114,7 @@ def after_exit(outcome, status, months_dormant, violating):
 
 # ------------------------------------------------------------------------------------ scalar-or-array logic
 def _array(x) -> bool:
-    return hasattr(x, "dtype") and getattr(x, "ndim", 0) > 0
+    return type(x) is np.ndarray
 
 
 def _not(x):

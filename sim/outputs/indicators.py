@@ -290,6 +290,8 @@ OUTPUTS: tuple[tuple[str, str, str, str, str, tuple[str, ...], Callable[[Record]
      ("inspection_capacity",), _count("inspections"), True),
     ("inspections_on_compliant", "落在守法主体上的检查", "Inspections of compliant entities", "万次",
      "10k inspections", ("dual_random_share", "credit_application_rate"), _count("inspections_on_compliant"), True),
+    ("compliant_share_of_inspections", "守法主体所受检查占比", "Share of inspections on compliant entities", "％",
+     "%", ("dual_random_share", "credit_application_rate"), _share("inspections_on_compliant", "inspections"), True),
     ("enterprises", "企业", "Enterprises", "万户", "10k entities", ("entry_cost_index",),
      lambda r: (r["registered_company"] + r["registered_other"]) / 1e4, False),
     ("individual_businesses", "个体工商户", "Individual businesses", "万户", "10k entities",
