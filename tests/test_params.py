@@ -158,7 +158,7 @@ def test_a_scenario_sets_submodel_parameters_by_name_and_they_reach_the_submodel
     assert scenario.submodel_parameters["innovation"].brand_elasticity == 0.25
     assert scenario.parameters.peer_weight == 2.5
     model = VectorMarketModel(scenario, scale=200000, seed=0, horizon=2021)
-    assert model.submodel("programmes").p.ip_center_rate == 9.0
+    assert model.submodel("programmes").params.ip_center_rate == 9.0
     assert model.submodel("innovation").params.brand_elasticity == 0.25
     # written back as a scenario file that reads to the same parameters
     again = parse_scenario(__import__("tomllib").loads(scenario.to_toml()))

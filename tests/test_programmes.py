@@ -110,7 +110,7 @@ def test_digital_effectiveness_starts_at_one_and_rises_with_integration():
     adoption = prog.integrated.mean(axis=1)
     assert np.all(prog.digital_effectiveness >= 1.0)
     gain = prog.digital_effectiveness - 1.0
-    assert np.allclose(gain, prog.p.digital_effect_gain * (adoption - prog.adoption_2020))
+    assert np.allclose(gain, prog.params.digital_effect_gain * (adoption - prog.adoption_2020))
 
 
 def test_same_seed_is_identical_and_other_seeds_differ():

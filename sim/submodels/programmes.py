@@ -144,7 +144,7 @@ def acceptance_probability(base, support):
 
 def market_drift(gdp_growth, upgrading, p: ProgrammeParameters):
     """Annual drift of markets' log turnover."""
-    return (p.market_drift + p.market_gdp_elasticity * (gdp_growth - p.market_gdp_reference) / 100.0
+    return (p.market_turnover_drift + p.market_gdp_elasticity * (gdp_growth - p.market_gdp_reference) / 100.0
             + p.market_upgrading_effect * (upgrading - 1.0))
 
 
@@ -226,7 +226,7 @@ class Programmes(Submodel):
         self.policy = policy
         self.levers = levers or ResolvedLevers(policy)
         self.seed = int(seed)
-        self.p = p = params or policy.submodel_parameters["programmes"]
+        self.params = p = params or policy.submodel_parameters["programmes"]
         base = policy.parameters
         self.companies_2020 = base.enterprises_2020 * 1e4 * base.company_share_of_enterprises_2020
         # programme level
@@ -287,8 +287,8 @@ class Programmes(Submodel):
     def _standards_factor(self, year: int) -> tuple[float, float]:
         if year not in self._year_factor:
             u = self._u("standards_year", np.arange(2, dtype=np.uint64), year)
-            self._year_factor[year] = (float(year_factor(u[0], self.p.standards_year_sigma)),
-                                       float(year_factor(u[1], self.p.standards_year_sigma)))
+            self._year_factor[year] = (float(year_factor(u[0], self.params.standards_year_sigma)),
+                                       float(year_factor(u[1], self.params.standards_year_sigma)))
         return self._year_factor[year]
 
     # ------------------------------------------------------------------ the month
@@ -302,7 +302,7 @@ class Programmes(Submodel):
         self._markets(year, step)
 
     def _programmes(self, year: int, month: int, step: int, summary: dict[str, float]) -> None:
-        p, lever = self.p, self.levers.year(year).province
+        p, lever = self.params, self.levers.year(year).province
         self.ip_centers += poisson_events(self._u("ip_centers", 0, step),
                                           p.ip_center_rate * lever.ip_protection_center_support)
         invest = lever.quality_infrastructure_investment
@@ -332,7 +332,7 @@ class Programmes(Submodel):
                                       p.award_winner_factor * share)
 
     def _regulators(self, year: int, month: int, step: int) -> None:
-        p, city = self.p, self.levers.year(year).city
+        p, city = self.params, self.levers.year(year).city
         keys = np.arange(N_CITIES, dtype=np.uint64)
         # food-safety sampling: funded batches (effort x 2020 batches), reached at a limited pace
         target = np.array(city.food_sampling_effort) * self.sampling_2020
@@ -370,7 +370,7 @@ class Programmes(Submodel):
             self.demo_named |= applies & (self._u("demo_accept", keys, step) < chance)
 
     def _markets(self, year: int, step: int) -> None:
-        p, lever, world = self.p, self.levers.year(year).province, self.levers.year(year).world
+        p, lever, world = self.params, self.levers.year(year).province, self.levers.year(year).world
         # commodity markets: growth, exit, entry
         drift = market_drift(world.gdp_growth, lever.commodity_market_upgrading, p)
         noise = rules.laplace_quantile(self._u("market_growth", self.market_key, step),

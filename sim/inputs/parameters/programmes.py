@@ -123,14 +123,14 @@ class ProgrammeParameters:
     market_turnover_sigma: float = _p(2.2, "log sd of turnover", "assumption",
                                       "with 4000 markets and 1200 above 100M yuan puts total turnover near "
                                       "1.4 trillion yuan (1.4 trillion in 2011, provincial AIC)")
-    market_drift: float = _p(0.10, "log turnover per year at GDP reference", "calibrate",
+    market_turnover_drift: float = _p(0.10, "log turnover per year at GDP reference", "calibrate",
                              "markets above 100M yuan 731 (2011) to 1200 (2020), +5.7% a year "
                              "(history_zhejiang.csv; definitions may differ); turnover grew over 10% a "
                              "year for a decade to 2011 (provincial AIC)")
     market_growth_sigma: float = _p(0.15, "log sd per year", "assumption", "markets' idiosyncratic turnover growth")
     market_gdp_elasticity: float = _p(1.5, "log turnover per unit GDP growth", "assumption",
                                       "wholesale trade moves more than GDP")
-    market_gdp_reference: float = _p(6.0, "% per year", "assumption", "growth at which market_drift applies")
+    market_gdp_reference: float = _p(6.0, "% per year", "assumption", "growth at which market_turnover_drift applies")
     market_upgrading_effect: float = _p(0.03, "log turnover per year per unit of the lever above 1", "assumption",
                                         "upgraded markets (五化改造) trade more")
     market_exit_small: float = _p(0.03, "per year", "assumption", "markets below 100M yuan close")
