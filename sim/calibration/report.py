@@ -103,7 +103,7 @@ def fit_report(result: FitResult, history_path: str) -> str:
              f"History: `{history_path}`. Runs start from the end of 2016 (the history has no 2015 total) and "
              "follow `calibration/history_policies.toml`. Objective (weighted sum of squared errors in units of "
              f"each pattern's tolerance): {result.objective:.4g} after {result.evaluations} evaluations.", "",
-             "## Fitted parameters", "", "| parameter | fitted | prior (sim/inputs/parameters.py) | bounds |",
+             "## Fitted parameters", "", "| parameter | fitted | prior (sim/inputs/parameters/) | bounds |",
              "| --- | --- | --- | --- |"]
     prior = Parameters()
     for name, value in result.values.items():

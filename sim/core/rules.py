@@ -473,7 +473,7 @@ def in_random_pool(status, credit_status):
 
 
 def inspection_plan(capacity: float, registered: float, dual_random_share: float, credit_share: float,
-                    risk_mass, visibility_mass: float, lead_mass: float, p: Parameters):
+                    risk_mass, visibility_mass: float, violating_mass: float, p: Parameters):
     """A city regulator's monthly selection probabilities from its capacity and register.
 
     Args:
@@ -483,7 +483,10 @@ def inspection_plan(capacity: float, registered: float, dual_random_share: float
         credit_share: Current share of random inspections weighted by risk class, %.
         risk_mass: Real entities in the double-random pool in each risk class A-D.
         visibility_mass: Active real entities weighted by routine visibility.
-        lead_mass: Active real entities with a complaint this month.
+        violating_mass: Active real entities violating this month; ``complaint_rate`` of them are
+            expected to draw a complaint. The regulator plans for the expected complaints, not
+            this month's count, so its follow-up share does not depend on how many simulated
+            entities stand for the city (with none expected, every complaint would be followed).
 
     Returns:
         (probability of a random inspection for each risk class, routine probability per unit
@@ -500,9 +503,9 @@ def inspection_plan(capacity: float, registered: float, dual_random_share: float
     random_by_class = random_budget * (
         ((1.0 - credit) / uniform_mass if uniform_mass else 0.0)
         + (credit * weights / weighted_mass if weighted_mass else 0.0 * weights))
-    lead_budget = min(lead_mass, other_budget * p.lead_share_cap)
-    lead_coverage = lead_budget / lead_mass if lead_mass else 0.0
-    routine_budget = other_budget - lead_budget
+    expected_leads = p.complaint_rate * violating_mass
+    lead_coverage = min(1.0, other_budget * p.lead_share_cap / expected_leads) if expected_leads > 0.0 else 1.0
+    routine_budget = other_budget - lead_coverage * expected_leads
     routine_unit = routine_budget / visibility_mass if visibility_mass else 0.0
     return random_by_class, routine_unit, lead_coverage
 

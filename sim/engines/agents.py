@@ -151,23 +151,23 @@ class Regulator(mesa.Agent):
         return outcomes.annual_rates(self.random_prob_by_class[risk], self.routine_prob_per_visibility,
                                      self.lead_coverage, self.model.p.complaint_rate)
 
-    def plan(self, entities: list[MarketEntity], complaints: list[bool]) -> None:
+    def plan(self, entities: list[MarketEntity]) -> None:
         """Set this month's selection probabilities from capacity and the register."""
         risk_mass = [0.0, 0.0, 0.0, 0.0]
-        visibility_mass = lead_mass = registered = 0.0
-        for entity, complained in zip(entities, complaints):
+        visibility_mass = violating_mass = registered = 0.0
+        for entity in entities:
             registered += entity.weight
             if rules.in_random_pool(entity.status, entity.credit_status):
                 risk_mass[entity.risk] += entity.weight
             if entity.status == rules.ACTIVE:
                 visibility_mass += entity.weight * entity.visibility
-                if complained:
-                    lead_mass += entity.weight
+                if entity.violating:
+                    violating_mass += entity.weight
         # Digital integration (indicator 19) lets the same staff do more inspections.
         effective_capacity = self.capacity * float(self.model.regulator_effectiveness[self.city])
         random_by_class, self.routine_prob_per_visibility, self.lead_coverage = rules.inspection_plan(
             effective_capacity, registered, self.dual_random_share, self.credit_application_share, risk_mass,
-            visibility_mass, lead_mass, self.model.p)
+            visibility_mass, violating_mass, self.model.p)
         self.random_prob_by_class = random_by_class.tolist()
 
     def inspect(self, entity: MarketEntity, complained: bool, u_select: float, u_detect: float) -> None:

@@ -196,14 +196,14 @@ def exit_hazard_bounds(hazard_table: np.ndarray, smallest_log_size: float, log_s
 
 
 @_jit
-def plan_masses(status, credit, city, risk, visibility, weight, complaints, n_cities, registered_out, risk_mass_out,
-                visibility_mass_out, lead_mass_out):
+def plan_masses(status, credit, city, risk, visibility, weight, violating, n_cities, registered_out, risk_mass_out,
+                visibility_mass_out, violating_mass_out):
     """Per-city sums the regulators plan from: registered, random-pool mass by risk class,
-    active visibility mass and complaint mass (rows in creation order, as the Mesa engine sums)."""
+    active visibility mass and violating mass (rows in creation order, as the Mesa engine sums)."""
     registered_out[:] = 0.0
     risk_mass_out[:, :] = 0.0
     visibility_mass_out[:] = 0.0
-    lead_mass_out[:] = 0.0
+    violating_mass_out[:] = 0.0
     for i in range(status.size):
         c = city[i]
         w = weight[i]
@@ -212,8 +212,8 @@ def plan_masses(status, credit, city, risk, visibility, weight, complaints, n_ci
             risk_mass_out[c, risk[i]] += w
         if status[i] == rules.ACTIVE:
             visibility_mass_out[c] += w * visibility[i]
-            if complaints[i]:
-                lead_mass_out[c] += w
+            if violating[i]:
+                violating_mass_out[c] += w
 
 
 @_jit

@@ -92,7 +92,7 @@ class MarketModel(BaseMarketModel):
             entity.assess()
         for reg in self.regulators:
             reg.capacity = self.ctx.levers.inspection_capacity[reg.city]
-        self._plan_inspections(entities, [False] * len(entities))
+        self._plan_inspections(entities)
         for entity in entities:
             # Specific deterrence at its steady state: expected decayed memory of past inspections.
             reg = self.regulators[entity.city]
@@ -108,13 +108,12 @@ class MarketModel(BaseMarketModel):
         self._record_stocks(entities)
         self.initial_record = dict(self.record)
 
-    def _plan_inspections(self, entities: list[MarketEntity], complaints: list[bool]) -> None:
-        by_city: list[list[int]] = [[] for _ in CITIES]
-        for i, entity in enumerate(entities):
-            by_city[entity.city].append(i)
+    def _plan_inspections(self, entities: list[MarketEntity]) -> None:
+        by_city: list[list[MarketEntity]] = [[] for _ in CITIES]
+        for entity in entities:
+            by_city[entity.city].append(entity)
         for reg in self.regulators:
-            idx = by_city[reg.city]
-            reg.plan([entities[i] for i in idx], [complaints[i] for i in idx])
+            reg.plan(by_city[reg.city])
 
     def _peer_violation(self, entities: list[MarketEntity]) -> list[list[float]]:
         violating = np.zeros((len(CITIES), len(rules.SECTORS)))
@@ -180,7 +179,7 @@ class MarketModel(BaseMarketModel):
                       LEVERS_BY_ID["inspection_capacity"].value_2020, u_share, u_credit)
         complaint_u = self._uniforms("complaint", entities)
         complaints = [e.violating and u < self.p.complaint_rate for e, u in zip(entities, complaint_u)]
-        self._plan_inspections(entities, complaints)
+        self._plan_inspections(entities)
         u_select = self._uniforms("inspection", entities)
         u_detect = self._uniforms("detection", entities)
         for e, complained, us, ud in zip(entities, complaints, u_select, u_detect):

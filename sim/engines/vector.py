@@ -127,7 +127,7 @@ class VectorMarketModel(BaseMarketModel):
     def _initialise_behaviour(self) -> None:
         self.ctx = self._context(self.base_year, 12)
         self._assess()
-        self._plan_inspections(np.zeros(self.n, dtype=bool))
+        self._plan_inspections()
         e = self.e
         rate_random, rate_routine_unit, _ = outcomes.annual_rates(
             self.random_prob_by_class[e["city"], self.risk], self.routine_prob_per_visibility[e["city"]], 0.0,
@@ -217,19 +217,19 @@ class VectorMarketModel(BaseMarketModel):
         self.credit_application_share = rules.regulator_move(self.credit_application_share, target_credit,
                                                              credit_pace, u[1::2], p.regulator_pace_noise)
 
-    def _plan_inspections(self, complaints: np.ndarray) -> None:
+    def _plan_inspections(self) -> None:
         e = self.e
-        registered, visibility_mass, lead_mass = np.empty(N_CITIES), np.empty(N_CITIES), np.empty(N_CITIES)
+        registered, visibility_mass, violating_mass = np.empty(N_CITIES), np.empty(N_CITIES), np.empty(N_CITIES)
         risk_mass = np.empty((N_CITIES, 4))
         kernels.plan_masses(e["status"], e["credit_status"], e["city"], self.risk, self.visibility, e["weight"],
-                            complaints, N_CITIES, registered, risk_mass, visibility_mass, lead_mass)
+                            e["violating"], N_CITIES, registered, risk_mass, visibility_mass, violating_mass)
         # Digital integration (indicator 19) lets the same staff do more inspections.
         effective_capacity = self.capacity * self.regulator_effectiveness
         for c in range(N_CITIES):
             self.random_prob_by_class[c], self.routine_prob_per_visibility[c], self.lead_coverage[c] = \
                 rules.inspection_plan(effective_capacity[c], registered[c], self.dual_random_share[c],
                                       self.credit_application_share[c], risk_mass[c], visibility_mass[c],
-                                      lead_mass[c], self.p)
+                                      violating_mass[c], self.p)
 
     def inspect(self, ctx: MonthContext) -> np.ndarray:
         """Process 6, inspection: regulators adapt, plan and inspect. Returns who was caught."""
@@ -238,7 +238,7 @@ class VectorMarketModel(BaseMarketModel):
         violators = np.flatnonzero(e["violating"])
         complaints = np.zeros(self.n, dtype=bool)
         complaints[violators] = self._u("complaint", violators) < self.p.complaint_rate
-        self._plan_inspections(complaints)
+        self._plan_inspections()
         active = e["status"] == rules.ACTIVE
         kind = np.empty(self.n, dtype=np.int8)
         kernels.select_for_inspection(e["status"], e["credit_status"], e["city"], self.risk, self.visibility,
