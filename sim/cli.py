@@ -24,7 +24,6 @@ from sim.runs import ensemble
 from sim.outputs.indicators import by_id, registry
 from sim.outputs.status import status_mark
 from sim.core.calendar import DEFAULT_HORIZON, DEFAULT_SCALE, START_YEAR, firm_scale
-from sim.inputs.parameters import parameter_table
 from sim.inputs.levers import LEVERS, UNCERTAINTIES, ScenarioError
 from sim.inputs.scenario import apply_overrides, load_scenario
 
@@ -417,13 +416,11 @@ def cmd_levers(_: argparse.Namespace) -> int:
 
 
 def cmd_params(_: argparse.Namespace) -> int:
-    """Print the parameter tables (entity model, programmes, innovation firms) with sources."""
-    from sim.submodels.innovation import innovation_parameter_table
-    from sim.submodels.programmes import programme_parameter_table
+    """Print every parameter set (entity model, then each submodel's) with unit, status and source."""
+    from sim.inputs.parameters import PARAMETER_SETS, parameter_rows
 
-    for title, table in (("model parameters (sim/inputs/parameters.py)", parameter_table()),
-                         ("programme parameters (sim/submodels/programmes.py)", programme_parameter_table()),
-                         ("innovation parameters (sim/submodels/innovation.py)", innovation_parameter_table())):
+    for set_name, cls in PARAMETER_SETS.items():
+        title, table = f"{set_name} parameters (sim/inputs/parameters/{set_name}.py)", parameter_rows(cls)
         print(f"# {title}")
         for row in table:
             name = row.get("name", row.get("parameter"))
