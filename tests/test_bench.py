@@ -15,8 +15,10 @@ def test_bench_json_has_the_contract_keys():
                            "--full-scale", "4000", "--ensemble-seeds", "2"],
                           capture_output=True, text=True, timeout=600, check=True)
     result = json.loads(done.stdout)
-    for key in ("speedup", "full_scale_seconds", "full_scale_peak_memory_gb", "ensemble_seconds"):
+    for key in ("speedup", "full_scale_seconds", "full_scale_peak_memory_gb", "ensemble_seconds",
+                "full_scale_ns_per_entity_month"):
         assert result[key] > 0, key
+    assert result["cpu_model"]  # the machine class goes with every result
     assert result["mesa_entity_steps_per_second"] > 0 and result["vector_entity_steps_per_second"] > 0
     assert result["full_scale_entities_end"] > result["full_scale_entities_start"] > 1000
     assert "entity-months/s" in done.stderr  # progress goes to stderr, JSON alone on stdout

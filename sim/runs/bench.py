@@ -7,10 +7,12 @@ peak memory is its own):
    their ratio (``speedup``), each after a warm-up month (the vector engine the median of three
    runs, as one of its runs lasts a fraction of a second);
 2. the vectorised engine at scale 1 - every real entity simulated, about 8 million
-   growing to over 10 million - January 2021 to December 2025: wall time and peak
-   resident memory;
+   growing to over 10 million - January 2021 to December 2025: wall time, nanoseconds per
+   simulated entity-month and peak resident memory;
 3. a 20-seed ensemble of the vectorised engine at the app's default scale, on a pool of warm
    worker processes (one per CPU), as the app runs its seeds once its pool has started.
+
+Every result carries the CPU model: these machines come in two classes about 1.75x apart.
 """
 
 from __future__ import annotations
@@ -47,11 +49,13 @@ class BenchResult:
     full_scale_entities_start: int
     full_scale_entities_end: int
     full_scale_seconds: float
+    full_scale_ns_per_entity_month: float
     full_scale_peak_memory_gb: float
     ensemble_scale: float
     ensemble_seeds: int
     ensemble_seconds: float
     machine: str
+    cpu_model: str
     cpu_count: int
     python: str
 
@@ -74,6 +78,18 @@ def entity_steps_per_second(engine: str, scenario: Scenario, scale: float, month
     return float(sorted(rates)[len(rates) // 2])
 
 
+def cpu_model() -> str:
+    """The processor's model name (record it with every result: these machines come in two classes)."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def full_scale_run(scenario_path: str, scale: float, horizon: int) -> dict:
     """Run the vectorised engine once in a child process; wall time, peak memory, sizes."""
     code = (
@@ -83,8 +99,11 @@ def full_scale_run(scenario_path: str, scale: float, horizon: int) -> dict:
         f"t = time.perf_counter()\n"
         f"m = VectorMarketModel(load_scenario({scenario_path!r}), scale={scale!r}, seed=0, horizon={horizon!r})\n"
         "start = m.n\n"
-        "m.run()\n"
-        "out = {'seconds': time.perf_counter() - t, 'start': start, 'end': int(m.n),\n"
+        "entity_months = 0\n"
+        "while m.running:\n"
+        "    m.step()\n"
+        "    entity_months += m.simulated_entities\n"
+        "out = {'seconds': time.perf_counter() - t, 'start': start, 'end': int(m.n), 'entity_months': entity_months,\n"
         "       'peak_kb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}\n"
         "print(json.dumps(out))\n"
     )
@@ -103,8 +122,9 @@ def run_bench(scenario_path: str = "scenarios/plan.toml", compare_scale: float =
     progress(f"    mesa {mesa_rate:,.0f}, vector {vector_rate:,.0f} entity-months/s: x{vector_rate / mesa_rate:.0f}")
     progress(f"2/3 vector engine at scale {full_scale:g}, {START_YEAR}-{DEFAULT_HORIZON} ...")
     full = full_scale_run(scenario_path, full_scale, DEFAULT_HORIZON)
-    progress(f"    {full['seconds']:.1f}s, peak {full['peak_kb'] / 1024 ** 2:.2f} GB, "
-             f"{full['start']:,} -> {full['end']:,} entities")
+    progress(f"    {full['seconds']:.1f}s ({1e9 * full['seconds'] / max(1, full['entity_months']):.0f} ns per "
+             f"entity-month, model set-up included), peak {full['peak_kb'] / 1024 ** 2:.2f} GB, "
+             f"{full['start']:,} -> {full['end']:,} entities on {cpu_model()}")
     workers = os.cpu_count() or 1
     progress(f"3/3 {ensemble_seeds}-seed ensemble at scale {ensemble_scale:g} on {workers} warm worker processes "
              f"(as the app's pool) ...")
@@ -118,9 +138,11 @@ def run_bench(scenario_path: str = "scenarios/plan.toml", compare_scale: float =
         mesa_entity_steps_per_second=mesa_rate, vector_entity_steps_per_second=vector_rate,
         speedup=vector_rate / mesa_rate, full_scale=full_scale, full_scale_entities_start=full["start"],
         full_scale_entities_end=full["end"], full_scale_seconds=full["seconds"],
+        full_scale_ns_per_entity_month=1e9 * full["seconds"] / max(1, full["entity_months"]),
         full_scale_peak_memory_gb=full["peak_kb"] / 1024 ** 2, ensemble_scale=ensemble_scale,
         ensemble_seeds=ensemble_seeds, ensemble_seconds=ensemble_seconds,
-        machine=f"{platform.machine()} {platform.processor() or ''}".strip(), cpu_count=os.cpu_count() or 1,
+        machine=f"{platform.machine()} {platform.processor() or ''}".strip(), cpu_model=cpu_model(),
+        cpu_count=os.cpu_count() or 1,
         python=platform.python_version())
 
 
