@@ -238,3 +238,18 @@ def test_cli_sweep_runs_and_reruns(small_file, reference, tmp_path, capsys):
     assert len(pd.read_parquet(out / "results")) == len(reference)
     assert main(["sweep", str(small_file), "--out", str(out), "--quiet"]) == 0
     assert np.array_equal(load_results(out)["value"], reference["value"])
+
+
+def test_a_local_dask_cluster_leaves_no_process_behind():
+    """Every process the local cluster started has ended once the backend is closed (even the spawned
+    workers that a busy machine's cluster shutdown leaves orphaned)."""
+    import psutil
+
+    from sim.runs.pools import Dask, _descendants
+
+    before = _descendants()
+    with Dask(local=2) as backend:
+        started = _descendants() - before
+        assert started and backend.slots() == 2
+    left = [p for p in started if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+    assert not left, [" ".join(p.cmdline())[:120] for p in left]

@@ -26,7 +26,7 @@ from sim.calibration.history import CALIBRATION_DIR, HistoryError
 from sim.calibration.patterns import Demography, Pattern, enterprises_now, fit_table, hazard_by_age, patterns, \
     state_measures
 from sim.core.population import InitialStock
-from sim.inputs.parameters import FITTED_FILE, PARAMETER_SETS, SET_OF, Parameters, read_fitted
+from sim.inputs.parameters import FITTED_FILE, PARAMETER_SETS, SET_OF, Parameters, read_fitted, split_by_set
 from sim.inputs.scenario import Scenario, load_scenario
 
 HISTORY_POLICIES = CALIBRATION_DIR / "history_policies.toml"
@@ -155,8 +155,9 @@ def fit(history: pd.DataFrame, through: int = 2020, seeds: Sequence[int] = (0, 1
 
 def apply_by_set(base: Parameters, values: Mapping[str, float]) -> tuple[Parameters, dict[str, float]]:
     """The entity parameters with their fitted values, and the submodels' fitted values by name."""
-    entity = {n: v for n, v in values.items() if SET_OF[n] == "entity"}
-    return base.replace(**entity), {n: v for n, v in values.items() if SET_OF[n] != "entity"}
+    by_set = split_by_set(values)
+    entity = by_set.pop("entity")
+    return base.replace(**entity), {n: v for changes in by_set.values() for n, v in changes.items()}
 
 
 # ---------------------------------------------------------------- fitted files

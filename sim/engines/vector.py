@@ -308,11 +308,7 @@ class VectorMarketModel(BaseMarketModel):
         w = e["weight"][rows]
         flags = outcomes.exit_flags(outcome, e["kind"][rows])
         for field, counted in zip(outcomes.EXIT_FIELDS, flags):
-            if field != "deregistrations":
-                r[field] += float(w[counted].sum())
-        # the total as the sum of its routes (the same numbers as before this engine shared the fields)
-        for route in rules.DEREG_ROUTES.values():
-            r["deregistrations"] += float(w[flags[outcomes.EXIT_FIELDS.index("dereg_" + route)]].sum())
+            r[field] += float(w[counted].sum())
         e["status"][rows], e["months_dormant"][rows], e["violating"][rows] = outcomes.after_exit(
             outcome, e["status"][rows], e["months_dormant"][rows], e["violating"][rows])
         gone = rows[flags[0]]

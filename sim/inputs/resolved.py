@@ -1,6 +1,6 @@
 """Levers resolved once: every lever and uncertainty of a scenario by year and city, read as fields.
 
-A run resolves its scenario once (:func:`resolve`); each year's values are then plain
+A run resolves its scenario once (:class:`ResolvedLevers`); each year's values are then plain
 attributes named after the declarations of :mod:`sim.inputs.levers`, so model code reads
 ``year.city.credit_penalty_severity[c]`` (the value in city ``c``, the provincial value
 unless the city overrides it), ``year.province.ip_programme`` or ``year.world.gdp_growth``
@@ -34,11 +34,6 @@ class YearValues:
     province: ProvinceLevers
     world: World
 
-    def overridden(self, lever_id: str) -> bool:
-        """Whether the lever differs between cities this year (some city overrides it)."""
-        values = getattr(self.city, lever_id)
-        return any(v != values[0] for v in values)
-
 
 class ResolvedLevers:
     """A scenario's levers and uncertainties resolved by year (each year computed once, on first use).
@@ -62,8 +57,3 @@ class ResolvedLevers:
                 province=ProvinceLevers(**{lv.id: s.lever(lv.id, year) for lv in LEVERS}),
                 world=World(**{u.id: s.uncertainty(u.id, year) for u in UNCERTAINTIES}))
         return values
-
-
-def resolve(scenario: Scenario) -> ResolvedLevers:
-    """Resolve a scenario's levers for a run."""
-    return ResolvedLevers(scenario)

@@ -28,6 +28,7 @@ function (:func:`sim.runs.runner.run`), so a seed gives the same numbers on ever
 from __future__ import annotations
 
 import contextlib
+from abc import ABC, abstractmethod
 import itertools
 import logging
 import multiprocessing
@@ -103,7 +104,7 @@ def _pid_after(seconds: float) -> int:
 # The interface
 
 
-class Backend:
+class Backend(ABC):
     """Where tasks run; a context manager (see the module docstring). Subclasses implement
     ``imap_unordered`` and, if they hold processes, ``start`` and ``close``."""
 
@@ -130,10 +131,10 @@ class Backend:
     def __exit__(self, exc_type, exc, tb) -> None:
         self.close(error=exc_type is not None)
 
+    @abstractmethod
     def imap_unordered(self, fn: Callable[[Any], Any], items: Iterable,
                        window: int | None = None) -> Iterator[tuple[int, Any]]:
         """Run ``fn`` on each item; yield (item index, result) as results arrive."""
-        raise NotImplementedError
 
     def map(self, fn: Callable[[Any], Any], items: Iterable, progress: Progress | None = None) -> list:
         """``fn`` of each item, in item order; ``progress(done, total)`` after each result."""
@@ -331,6 +332,27 @@ def warm_pool(workers: int) -> WarmPool:
     return pool
 
 
+def _descendants() -> set:
+    """This process's child processes, recursively (psutil comes with Dask's distributed)."""
+    import psutil
+
+    return set(psutil.Process().children(recursive=True))
+
+
+def _end_processes(processes: set, timeout: float = 5.0) -> None:
+    """Terminate the processes still running, then kill those that do not stop within ``timeout``."""
+    import psutil
+
+    alive = [p for p in processes if p.is_running()]
+    for p in alive:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            p.terminate()
+    _, stubborn = psutil.wait_procs(alive, timeout=timeout)
+    for p in stubborn:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            p.kill()
+
+
 class Dask(Backend):
     """A Dask cluster: a running scheduler at ``address``, or (``local``) a local cluster of that
     many single-threaded worker processes, started on entry and shut down on exit."""
@@ -357,9 +379,16 @@ class Dask(Backend):
 
         with contextlib.ExitStack() as stack:
             if self.local:
+                # Closing the cluster can leave its spawned worker processes orphaned when the machine is
+                # busy: whatever it started is ended after it has closed (a callback registered before the
+                # cluster runs after it).
+                started: set = set()
+                stack.callback(lambda: _end_processes(started))
+                before = _descendants()
                 cluster = stack.enter_context(LocalCluster(
                     n_workers=self.local, threads_per_worker=1, processes=True, dashboard_address=None,
                     silence_logs=logging.ERROR))
+                started |= _descendants() - before
                 self._client = stack.enter_context(Client(cluster))
             else:
                 try:
@@ -372,7 +401,7 @@ class Dask(Backend):
     def close(self, error: bool = False) -> None:
         stack, self._stack, self._client = self._stack, None, None
         if stack is not None:
-            stack.close()  # the client, then the local cluster and its worker processes
+            stack.close()  # the client, the local cluster, then any of its processes still running
 
     def slots(self) -> int:
         return max(1, sum(self._client.nthreads().values())) if self._client is not None else 1

@@ -25,7 +25,7 @@ from sim.engines.vector import VectorMarketModel
 from sim.inputs.levers import CITIES
 from sim.inputs.scenario import Scenario
 from sim.outputs.indicators import indicator_values
-from sim.engines.base import RECORD_FIELDS as ALL_RECORD_FIELDS
+from sim.engines.base import RECORD_FIELDS
 from sim.outputs.records import FLOW
 
 ENGINES: dict[str, type] = {"mesa": MarketModel, "vector": VectorMarketModel}
@@ -33,7 +33,7 @@ TIDY_COLUMNS = ["scenario", "seed", "year", "indicator", "value"]
 RECORD_PREFIX = "record."
 CITY_PREFIX = "city."
 # Record fields the app's charts use beyond the indicators (divided by 1e4: counts in 10k).
-RECORD_FIELDS = ("registered_company", "registered_other", "registered_individual", "active",
+CHART_FIELDS = ("registered_company", "registered_other", "registered_individual", "active",
                  "inspections_random", "violations_detected", "dereg_simplified", "dereg_ordinary",
                  "dereg_compulsory")
 
@@ -72,8 +72,8 @@ def run(job: Job) -> pd.DataFrame:
             rows.append((name, seed, year, iid, value))
         if not job.extras:
             continue
-        for field in RECORD_FIELDS:
-            if field in record and not (initial and ALL_RECORD_FIELDS.get(field) == FLOW):
+        for field in CHART_FIELDS:
+            if field in record and not (initial and RECORD_FIELDS.get(field) == FLOW):
                 rows.append((name, seed, year, RECORD_PREFIX + field, record[field] / 1e4))
         rows += [(name, seed, year, CITY_PREFIX + city, record[f"registered_{city}"] / 1e4) for city in CITIES]
     return pd.DataFrame(rows, columns=TIDY_COLUMNS)

@@ -17,6 +17,7 @@ The engines loop over :data:`sim.submodels.SUBMODELS` and name none of them.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from typing import ClassVar, Protocol
 
@@ -35,7 +36,7 @@ class Month(Protocol):
     step: int
 
 
-class Submodel:
+class Submodel(ABC):
     """Base of the submodels: declarations as class attributes, the run's state as instance attributes.
 
     Attributes:
@@ -49,6 +50,7 @@ class Submodel:
     initial_values: dict[str, float]
 
     @classmethod
+    @abstractmethod
     def for_run(cls, policy: Scenario, levers: ResolvedLevers, seed: int, scale: float) -> Submodel:
         """The submodel's state at the end of 2020 for one run.
 
@@ -58,15 +60,14 @@ class Submodel:
             seed: Run seed.
             scale: Real entities per simulated entity of the run.
         """
-        raise NotImplementedError
 
+    @abstractmethod
     def step(self, month: Month, record: dict[str, float]) -> None:
         """Advance one month; ``record`` is the month's entity-model record so far (read only)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def values(self) -> dict[str, float]:
         """The current value of every field of :attr:`aggregation`."""
-        raise NotImplementedError
 
     def regulator_effectiveness(self) -> np.ndarray:
         """Per-city multiplier the submodel puts on regulators' effectiveness - their inspection capacity

@@ -26,7 +26,7 @@ import pandas as pd
 from sim.inputs.scenario import Scenario
 from sim.outputs.indicators import by_id
 from sim.runs.pools import Backend, InProcess, as_backend
-from sim.runs.runner import CITY_PREFIX, RECORD_FIELDS, RECORD_PREFIX, Job, run, run_seed  # noqa: F401
+from sim.runs.runner import CITY_PREFIX, CHART_FIELDS, RECORD_PREFIX, Job, run, run_seed  # noqa: F401
 
 ENGINE = "vector"
 
