@@ -118,3 +118,41 @@ def test_screening_exits_and_violations_by_their_bounds_changes_no_outcome(monke
     assert np.allclose(e["honesty_exp"][active], np.exp(e["honesty"][active]))  # kept through entry and compaction
     at_cost = rules.violation_probability(e["honesty"][active], peer[city, sector], 0.3, model.p)
     assert (violation_bound >= at_cost).all() and violation_bound.mean() < 0.5
+
+
+def test_the_same_numbers_on_any_number_of_threads(monkeypatch):
+    """The kernels run on every core above PARALLEL_FROM rows; sums go through blocks of BLOCK rows
+    added in order. With small blocks (so a small model has many), the month records are the same
+    bit for bit in the serial loops and in the parallel ones on one thread or two, and the kernels
+    do run in parallel when asked (numba's thread count is what it was)."""
+    import numba
+
+    plan = load_scenario("scenarios/plan.toml")
+    monkeypatch.setattr(kernels, "BLOCK", 97)
+    runs = {}
+    threads = numba.get_num_threads()
+    try:
+        for label, rows, n_threads in (("serial", 10 ** 12, 1), ("parallel, 1 thread", 0, 1),
+                                       ("parallel, 2 threads", 0, 2)):
+            monkeypatch.setattr(kernels, "PARALLEL_FROM", rows)
+            numba.set_num_threads(min(n_threads, numba.config.NUMBA_NUM_THREADS))
+            model = VectorMarketModel(plan, scale=8000, seed=5, horizon=2022)
+            assert model.n > 10 * kernels.BLOCK
+            model.run()
+            runs[label] = model.monthly
+    finally:
+        numba.set_num_threads(threads)
+    assert runs["parallel, 1 thread"] == runs["serial"]
+    from sim.engines import passes
+    for kernel in (passes.behave, passes.supervise, kernels.convert, kernels.tally):
+        assert kernel.parallel.targetoptions.get("parallel") and kernel.parallel.signatures
+        # its own cache file: numba names them after the function, and would load the serial code
+        assert kernel.parallel.py_func.__qualname__ != kernel.serial.py_func.__qualname__
+    assert runs["parallel, 2 threads"] == runs["serial"]
+    # and the blocks changed the sums' order only: the records agree with one block to rounding
+    monkeypatch.setattr(kernels, "BLOCK", 65_536)
+    whole = VectorMarketModel(plan, scale=8000, seed=5, horizon=2022)
+    whole.run()
+    for month, other in zip(runs["serial"], whole.monthly):
+        for field, value in month.items():
+            assert value == pytest.approx(other[field], rel=1e-9, abs=1e-6), field

@@ -65,7 +65,9 @@ for _rule in (rules._mix, rules.uniform_from_key, rules.poisson_inverse, rules.b
               rules.exit_hazard, rules.deregister_at_exit_probability, rules.dormant_deregistration_probability,
               rules.compulsory_deregistration_due, rules.growth_sigma, rules.grow, rules.expected_sanction_cost,
               rules.perceived_detection, rules.violation_probability, rules.risk_class, rules.routine_visibility,
-              rules.inspection_type, rules.active_exit, rules.dormant_exit, rules.in_random_pool):
+              rules.inspection_type, rules.active_exit, rules.dormant_exit, rules.in_random_pool,
+              rules.serious_listing_probability, rules.after_sanction, rules.annual_report_filed,
+              rules.credit_transition):
     register_jitable(_rule)
 
 ParameterTuple = namedtuple("ParameterTuple", [f.name for f in dataclasses.fields(Parameters)])

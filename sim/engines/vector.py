@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.core import compiled
-from sim.engines import kernels, outcomes
+from sim.engines import kernels, outcomes, passes
 from sim.core import rules
 from sim.core.calendar import DEFAULT_HORIZON, DEFAULT_SCALE
 from sim.engines.base import BaseMarketModel, MonthContext, regulator_capability
@@ -37,6 +37,11 @@ COMPACT_SHARE = 0.05  # compact when this share of rows is deregistered
 SCREEN_FROM = 50_000
 # Columns the vector engine derives from the entity fields, kept beside them.
 DERIVED = {"honesty_exp": lambda fields: np.exp(fields["honesty"])}
+# Per-month columns of the first pass that the second reads (not carried over months).
+SCRATCH = {"risk": np.int8, "visibility": np.float64}
+# The random streams of the second pass, in the order sim.engines.passes.supervise reads them.
+SUPERVISION_STREAMS = ("complaint", "inspection", "detection", "sanction", "annual_report", "repair", "exit",
+                       "deregistration", "dormancy")
 
 
 class VectorMarketModel(BaseMarketModel):
@@ -63,6 +68,7 @@ class VectorMarketModel(BaseMarketModel):
             self._buffers[name][:n] = population.arrays[name]
         for name, derive in DERIVED.items():
             self._buffers[name][:n] = derive(population.arrays)
+        self._scratch = {name: np.empty(capacity, dtype=dtype) for name, dtype in SCRATCH.items()}
         self._set_length(n)
         self.dead = 0
         start = self.levers.year(self.base_year).city
@@ -94,6 +100,7 @@ class VectorMarketModel(BaseMarketModel):
                 grown = np.zeros(capacity, dtype=buf.dtype)
                 grown[:n] = buf[:n]
                 self._buffers[name] = grown
+            self._scratch = {name: np.empty(capacity, dtype=dtype) for name, dtype in SCRATCH.items()}
         for name, buf in self._buffers.items():
             buf[n:n + k] = DERIVED[name](new) if name in DERIVED else new[name]
         self._set_length(n + k)
@@ -126,7 +133,7 @@ class VectorMarketModel(BaseMarketModel):
     # ------------------------------------------------------------------ set-up
     def _initialise_behaviour(self) -> None:
         self.ctx = self._context(self.base_year, 12)
-        self._assess()
+        self._behave(age=False, grow=False, comply=False)
         self._plan_inspections()
         e = self.e
         rate_random, rate_routine_unit, _ = outcomes.annual_rates(
@@ -136,28 +143,23 @@ class VectorMarketModel(BaseMarketModel):
         # dormant entity that resumes business brings this decayed memory with it.
         e["memory"][:] = outcomes.steady_memory(rate_random, rate_routine_unit * self.visibility, self.p.memory_decay)
         for _ in range(6):
-            self._decide_compliance(step=-1)
+            self._behave(age=False, grow=False, comply=True, step=-1)
             self._tally()
         self.initial_record = dict(self.record)
 
     # ------------------------------------------------------------------ processes
     def step(self) -> None:
-        """Advance one month through the processes, in order."""
+        """Advance one month through the processes, in order: entry and conversion, then one pass
+        over the entities for ageing, growth and compliance (processes 3-5), the regulators' plan,
+        and one pass for inspection, sanctions and credit, exit and the month-end stocks (6-8)."""
         ctx = self._begin_month()
-        e = self.e
-        e["age_months"] += 1
-        e["months_in_status"] += 1
-        e["months_since_penalty"] += 1
-        e["memory"] *= self.p.memory_decay
+        aged = self.n  # this month's entrants start at age 0
         self.enter(ctx)
         self.convert(ctx)
-        self.grow(ctx)
-        self._assess()
-        self._decide_compliance()
-        detected = self.inspect(ctx)
-        self.sanction_and_credit(ctx, detected)
-        self.exit(ctx)
-        self._tally()
+        self._behave(age=aged, grow=True, comply=True)
+        self._adapt_regulators(ctx)
+        self._plan_inspections()
+        self._supervise(ctx)
         if self.dead > COMPACT_SHARE * self.n:
             self._compact()
         self._end_month()
@@ -174,34 +176,28 @@ class VectorMarketModel(BaseMarketModel):
         ctx.size_factor_mean, converted, corporatised = kernels.convert(
             e["status"], e["kind"], e["city"], e["credit_status"], e["log_size"], e["weight"], e["key"],
             self._base("conversion"), np.asarray(ctx.levers.individual_to_company_rate), self.p.conversion_size_exponent, self.pt,
-            np.empty(self.n))
+            np.empty(self.n), kernels.BLOCK)
         self.record["conversions"] += converted
         self.record["corporatisations"] += corporatised
 
-    def grow(self, ctx: MonthContext) -> None:
-        """Process 3, growth of active entities."""
-        e = self.e
-        kernels.grow(e["status"], e["city"], e["credit_status"], e["log_size"], e["key"], self._base("growth"),
-                     np.asarray(ctx.levers.credit_penalty_severity), ctx.log_size_floor, self.pt)
-
-    def _assess(self) -> None:
-        e = self.e
-        self.risk = np.empty(self.n, dtype=np.int8)
-        self.visibility = np.empty(self.n)
-        kernels.assess(e["credit_status"], e["months_since_penalty"], e["age_months"], e["log_size"], e["sector"],
-                       self.pt, self.risk, self.visibility)
-
-    def _decide_compliance(self, step: int | None = None) -> None:
-        """Process 5, compliance of active entities."""
+    def _behave(self, age: int | bool, grow: bool, comply: bool, step: int | None = None) -> None:
+        """Processes 3-5 in one pass (:func:`sim.engines.passes.behave`): rows below ``age`` age a
+        month; active entities grow (if ``grow``) and decide whether to violate (if ``comply``)."""
         e, ctx = self.e, self.ctx
-        fine, severity, peer = np.asarray(ctx.levers.fine_level), np.asarray(ctx.levers.credit_penalty_severity), np.asarray(self.peer_violation)
+        fine, severity = np.asarray(ctx.levers.fine_level), np.asarray(ctx.levers.credit_penalty_severity)
+        peer = np.asarray(self.peer_violation)
         odds = kernels.NO_ODDS
-        if self.n >= SCREEN_FROM:
+        if comply and self.n >= SCREEN_FROM:
             odds = kernels.violation_odds_at_no_cost(peer, fine, severity, self.p)
-        kernels.comply(e["status"], e["city"], e["sector"], self.risk, self.visibility, e["memory"], e["honesty"],
-                       e["key"], self._base("compliance", step), self.random_prob_by_class,
-                       self.routine_prob_per_visibility, self.lead_coverage, fine, severity, peer, self.pt,
-                       e["honesty_exp"], odds, e["violating"])
+        self.risk, self.visibility = self._scratch["risk"][:self.n], self._scratch["visibility"][:self.n]
+        self.masses = np.empty((N_CITIES, passes.N_MASSES))
+        self.smallest_log_size = passes.behave(
+            e["status"], e["city"], e["sector"], e["credit_status"], e["age_months"], e["months_in_status"],
+            e["months_since_penalty"], e["memory"], e["log_size"], e["honesty"], e["honesty_exp"], e["weight"],
+            e["violating"], e["key"], int(age), self.p.memory_decay, grow, self._base("growth"), severity,
+            ctx.log_size_floor, comply, self._base("compliance", step), self.random_prob_by_class,
+            self.routine_prob_per_visibility, self.lead_coverage, fine, peer, odds, self.pt, self.risk,
+            self.visibility, self.masses, kernels.BLOCK)
 
     def _adapt_regulators(self, ctx: MonthContext) -> None:
         p = self.p
@@ -218,111 +214,58 @@ class VectorMarketModel(BaseMarketModel):
                                                              credit_pace, u[1::2], p.regulator_pace_noise)
 
     def _plan_inspections(self) -> None:
-        e = self.e
-        registered, visibility_mass, violating_mass = np.empty(N_CITIES), np.empty(N_CITIES), np.empty(N_CITIES)
-        risk_mass = np.empty((N_CITIES, 4))
-        kernels.plan_masses(e["status"], e["credit_status"], e["city"], self.risk, self.visibility, e["weight"],
-                            e["violating"], N_CITIES, registered, risk_mass, visibility_mass, violating_mass)
+        """Each city regulator's selection probabilities from the per-city sums of the last pass."""
+        m = self.masses
         # Digital integration (indicator 19) lets the same staff do more inspections.
         effective_capacity = self.capacity * self.regulator_effectiveness
         for c in range(N_CITIES):
             self.random_prob_by_class[c], self.routine_prob_per_visibility[c], self.lead_coverage[c] = \
-                rules.inspection_plan(effective_capacity[c], registered[c], self.dual_random_share[c],
-                                      self.credit_application_share[c], risk_mass[c], visibility_mass[c],
-                                      violating_mass[c], self.p)
+                rules.inspection_plan(effective_capacity[c], m[c, passes.MASS_REGISTERED], self.dual_random_share[c],
+                                      self.credit_application_share[c],
+                                      m[c, passes.MASS_RISK:passes.MASS_RISK + 4], m[c, passes.MASS_VISIBILITY],
+                                      m[c, passes.MASS_VIOLATING], self.p)
 
-    def inspect(self, ctx: MonthContext) -> np.ndarray:
-        """Process 6, inspection: regulators adapt, plan and inspect. Returns who was caught."""
-        e, r = self.e, self.record
-        self._adapt_regulators(ctx)
-        violators = np.flatnonzero(e["violating"])
-        complaints = np.zeros(self.n, dtype=bool)
-        complaints[violators] = self._u("complaint", violators) < self.p.complaint_rate
-        self._plan_inspections()
-        active = e["status"] == rules.ACTIVE
-        kind = np.empty(self.n, dtype=np.int8)
-        kernels.select_for_inspection(e["status"], e["credit_status"], e["city"], self.risk, self.visibility,
-                                      complaints, e["key"], self._base("inspection"), self.random_prob_by_class,
-                                      self.routine_prob_per_visibility, self.lead_coverage, kind)
-        idx = np.flatnonzero(kind != rules.NOT_INSPECTED)
-        kind_i, active_i, violating_i, w = kind[idx], active[idx], e["violating"][idx], e["weight"][idx]
-        suspects = np.flatnonzero(active_i & violating_i)  # positions in idx
-        detected_i = np.zeros(idx.size, dtype=bool)
-        detected_i[suspects] = (self._u("detection", idx[suspects])
-                                < np.asarray(ctx.detection)[kind_i[suspects]])
-        for field, counted in zip(outcomes.INSPECTION_FIELDS,
-                                  outcomes.inspection_flags(kind_i, active_i, violating_i, detected_i)):
-            r[field] += float(w[counted].sum())
-        e["credit_status"][idx], e["months_in_status"][idx], e["memory"][idx] = outcomes.after_inspection(
-            active_i, e["credit_status"][idx], e["months_in_status"][idx], e["memory"][idx])
-        return idx[detected_i]
-
-    def sanction_and_credit(self, ctx: MonthContext, detected: np.ndarray) -> None:
-        """Process 7, sanctions and credit: fines and listing; annual reports in June; repair.
-
-        ``detected`` holds the row numbers of violators caught this month.
-        """
+    def _supervise(self, ctx: MonthContext) -> None:
+        """Processes 6-8 and the month-end stocks in one pass (:func:`sim.engines.passes.supervise`)."""
         e, p = self.e, self.p
-        city = e["city"][detected]
-        e["log_size"][detected] = outcomes.after_sanction(e["log_size"][detected],
-                                                          np.asarray(ctx.levers.fine_level)[city], p)
-        e["months_since_penalty"][detected] = 0
-        e["violating"][detected] = False
-        self._set_credit(detected, rules.after_sanction(e["credit_status"][detected], True,
-                                                        self._u("sanction", detected),
-                                                        np.asarray(ctx.levers.credit_penalty_severity)[city], p))
-        just_listed = np.zeros(self.n, dtype=bool)
-        if ctx.month == 6:
-            registered = self.registered
-            filed = rules.annual_report_filed(e["status"], self._u("annual_report"), p) & registered
-            self.record["annual_reports_due"] += float(e["weight"].sum())
-            self.record["annual_reports_filed"] += float(e["weight"][filed].sum())
-            just_listed = registered & ~filed & (e["credit_status"] == rules.NORMAL)
-            self._set_credit(np.flatnonzero(just_listed), rules.ABNORMAL)
-        listed = np.flatnonzero((e["credit_status"] != rules.NORMAL) & ~just_listed & self.registered)
-        moved = rules.credit_transition(e["credit_status"][listed], e["months_in_status"][listed], e["kind"][listed],
-                                        e["status"][listed] == rules.ACTIVE, self._u("repair", listed), p)
-        self._set_credit(listed, moved)
-
-    def _set_credit(self, rows: np.ndarray, status) -> None:
-        e = self.e
-        e["credit_status"][rows], e["months_in_status"][rows] = outcomes.credit_change(
-            e["credit_status"][rows], status, e["months_in_status"][rows])
-
-    def exit(self, ctx: MonthContext) -> None:
-        """Process 8, exit: ceasing, dormancy and deregistration (simplified, ordinary, compulsory)."""
-        e, r = self.e, self.record
-        outcome = np.empty(self.n, dtype=np.int8)
+        fine, severity = np.asarray(ctx.levers.fine_level), np.asarray(ctx.levers.credit_penalty_severity)
         bounds = kernels.NO_BOUNDS
         if self.n >= SCREEN_FROM:
-            bounds = kernels.exit_hazard_bounds(ctx.hazard_table, float(e["log_size"].min()), ctx.log_size_min,
-                                                ctx.levers.credit_penalty_severity, ctx.world.gdp_growth, ctx.world.exit_shock, self.p)
-        kernels.exit_outcomes(e["status"], e["kind"], e["city"], e["age_months"], e["log_size"], e["credit_status"],
-                              e["marginal"], e["months_dormant"], e["key"], self._base("exit"),
-                              self._base("deregistration"), self._base("dormancy"), ctx.hazard_table,
-                              np.asarray(ctx.log_size_min), np.asarray(ctx.levers.credit_penalty_severity), np.asarray(ctx.levers.simplified_deregistration),
-                              np.asarray(ctx.levers.compulsory_deregistration), np.asarray(ctx.levers.compulsory_deregistration_months), ctx.world.gdp_growth,
-                              ctx.world.exit_shock, self.pt, bounds, outcome)
-        rows = np.flatnonzero(outcome > rules.STAY)
-        outcome = outcome[rows]
-        w = e["weight"][rows]
-        flags = outcomes.exit_flags(outcome, e["kind"][rows])
-        for field, counted in zip(outcomes.EXIT_FIELDS, flags):
-            r[field] += float(w[counted].sum())
-        e["status"][rows], e["months_dormant"][rows], e["violating"][rows] = outcomes.after_exit(
-            outcome, e["status"][rows], e["months_dormant"][rows], e["violating"][rows])
-        gone = rows[flags[0]]
-        e["weight"][gone] = 0.0
-        self.dead += gone.size
+            bounds = kernels.exit_hazard_bounds(ctx.hazard_table, passes.smallest_after_fines(
+                self.smallest_log_size, fine, p), ctx.log_size_min, severity, ctx.world.gdp_growth,
+                ctx.world.exit_shock, p)
+        bases = np.array([self._base(stream) for stream in SUPERVISION_STREAMS], dtype=np.uint64)
+        counts = np.empty(passes.N_COUNTS)
+        tallies = self._tally_arrays()
+        passes.supervise(
+            e["status"], e["kind"], e["city"], e["sector"], e["credit_status"], e["age_months"],
+            e["months_in_status"], e["months_since_penalty"], e["months_dormant"], e["memory"], e["log_size"],
+            e["marginal"], e["violating"], e["weight"], e["key"], self.risk, self.visibility, bases,
+            self.random_prob_by_class, self.routine_prob_per_visibility, self.lead_coverage,
+            np.asarray(ctx.detection), fine, severity, ctx.month == 6, ctx.hazard_table, np.asarray(ctx.log_size_min),
+            np.asarray(ctx.levers.simplified_deregistration), np.asarray(ctx.levers.compulsory_deregistration),
+            np.asarray(ctx.levers.compulsory_deregistration_months), ctx.world.gdp_growth, ctx.world.exit_shock,
+            bounds, self.pt, counts, *tallies, kernels.BLOCK)
+        for field, value in zip(passes.COUNT_FIELDS, counts):
+            self.record[field] += float(value)
+        self.dead += int(counts[-1])
+        self._record_stocks(*tallies)
 
     # ------------------------------------------------------------------ records
+    def _tally_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        return np.empty(8), np.empty(N_CITIES), np.empty((N_CITIES, N_SECTORS)), np.empty((N_CITIES, N_SECTORS))
+
     def _tally(self) -> None:
         """End-of-month stocks and peers' violation shares, in one pass."""
-        e, r = self.e, self.record
-        totals, by_city = np.empty(8), np.empty(N_CITIES)
-        peer_active, peer_violating = np.empty((N_CITIES, N_SECTORS)), np.empty((N_CITIES, N_SECTORS))
+        e = self.e
+        tallies = self._tally_arrays()
         kernels.tally(e["status"], e["kind"], e["city"], e["sector"], e["credit_status"], e["violating"], e["weight"],
-                      N_CITIES, N_SECTORS, totals, by_city, peer_active, peer_violating)
+                      N_CITIES, N_SECTORS, *tallies, kernels.BLOCK)
+        self._record_stocks(*tallies)
+
+    def _record_stocks(self, totals: np.ndarray, by_city: np.ndarray, peer_active: np.ndarray,
+                       peer_violating: np.ndarray) -> None:
+        r = self.record
         share = np.where(peer_active > 0, peer_violating / np.maximum(peer_active, 1e-12), self.p.peer_reference)
         self.peer_violation = share.tolist()
         self.ctx.peer_violation = self.peer_violation
