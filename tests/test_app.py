@@ -129,6 +129,7 @@ def test_runs_in_chinese_with_headline_scorecard_and_chart(app):
         assert row["属性"] == ("★ 约束性" if ind.attribute == "binding" else "预期性")
         if ind.modelled:
             assert row["判断"] in ("达成", "有风险", "未达成") and row["2025年预测中位数"] != "—"
+            assert row["模拟误差（±）"] != "—"  # the median's Monte Carlo error, apart from the band
         else:
             assert row["判断"] == "未建模" and row["说明"].startswith("尚未建模")
     charts = at.get("vega_lite_chart")

@@ -179,31 +179,52 @@ def test_random_checks_finding_a_violation_are_counted_and_fall_with_deterrence(
     assert mean > 3 * se and mean > 0, (mean, se)
 
 
-SCALE_TEST_INDICATORS = ("compliance_rate", "market_entities", "inspections", "dormant_entities",
-                         "new_registrations", "deregistrations")
+@pytest.fixture(scope="module")
+def fine_reference():
+    """Every modelled indicator in 2023 at a fine scale (500), 32 seeds of the vectorised engine."""
+    return _scale_values(500.0, range(1000, 1032), "vector")
+
+
+def _scale_values(scale: float, seeds: range, engine: str) -> dict[str, np.ndarray]:
+    from sim.outputs.indicators import registry
+    from sim.runs.ensemble import run_ensemble
+
+    plan = load_scenario(ROOT / "scenarios" / "plan.toml")
+    tidy = run_ensemble(plan, seeds, scale=scale, horizon=2023, engine=engine, workers=2)
+    at = tidy[tidy["year"] == 2023].pivot_table(index="seed", columns="indicator", values="value")
+    return {ind.id: at[ind.id].to_numpy() for ind in registry() if ind.modelled and ind.id in at.columns}
+
+
+def _assert_scale_free(coarse: dict[str, np.ndarray], fine: dict[str, np.ndarray], resolve: bool) -> None:
+    assert set(coarse) == set(fine) and len(coarse) >= 20, sorted(coarse)
+    failed = []
+    for iid in coarse:
+        a, b = coarse[iid], fine[iid]
+        se = np.sqrt(a.var(ddof=1) / a.size + b.var(ddof=1) / b.size)
+        if abs(a.mean() - b.mean()) > 2 * se + 1e-9 * abs(b.mean()):
+            failed.append((iid, a.mean(), b.mean(), se))
+        if resolve and iid == "compliance_rate":
+            assert se < 0.15, se  # resolves 0.3 points at 2 SE
+        if resolve and iid == "market_entities":
+            assert se < 0.0025 * b.mean(), se  # resolves 0.5% at 2 SE
+    # at 2 SE about one indicator in twenty differs by chance; more than two is a scale bias
+    assert len(failed) <= 2, failed
 
 
 @pytest.mark.slow
-def test_the_default_scale_agrees_with_a_fine_reference():
+def test_the_default_scale_agrees_with_a_fine_reference(fine_reference):
     """The statistics of the default scale (8000, what the CLI and the app show) are those of a fine
-    scale (500): each entity-level indicator's 2023 mean over seeds agrees within 2 standard errors of
+    scale (500): each modelled indicator's 2023 mean over seeds agrees within 2 standard errors of
     the difference, with enough seeds to resolve 0.3 points of compliance and 0.5% of the register."""
     from sim.core.calendar import DEFAULT_SCALE
-    from sim.outputs.indicators import indicator_values
 
-    plan = load_scenario(ROOT / "scenarios" / "plan.toml")
+    _assert_scale_free(_scale_values(DEFAULT_SCALE, range(192), "vector"), fine_reference, resolve=True)
 
-    def values(scale: float, seeds: range) -> dict[str, np.ndarray]:
-        rows = [indicator_values(run_model(plan, seed=s, scale=scale, horizon=2023, engine="vector")
-                                 .annual_records()[2023]) for s in seeds]
-        return {iid: np.array([r[iid] for r in rows]) for iid in SCALE_TEST_INDICATORS}
 
-    coarse, fine = values(DEFAULT_SCALE, range(192)), values(500.0, range(1000, 1032))
-    for iid in SCALE_TEST_INDICATORS:
-        a, b = coarse[iid], fine[iid]
-        se = np.sqrt(a.var(ddof=1) / a.size + b.var(ddof=1) / b.size)
-        assert abs(a.mean() - b.mean()) < 2 * se, (iid, a.mean(), b.mean(), se)
-        if iid == "compliance_rate":
-            assert se < 0.15, se  # resolves 0.3 points at 2 SE
-        if iid == "market_entities":
-            assert se < 0.0025 * b.mean(), se  # resolves 0.5% at 2 SE
+@pytest.mark.slow
+def test_the_mesa_engine_at_the_default_scale_agrees_with_the_fine_reference(fine_reference):
+    """The Mesa engine at the default scale (fewer seeds: it is the slow reference) against the same
+    fine reference, every modelled indicator within 2 standard errors."""
+    from sim.core.calendar import DEFAULT_SCALE
+
+    _assert_scale_free(_scale_values(DEFAULT_SCALE, range(48), "mesa"), fine_reference, resolve=False)

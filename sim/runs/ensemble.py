@@ -16,7 +16,18 @@ from sim.runs.pools import Backend, as_backend, backend_for, warm_pool  # noqa: 
 from sim.runs.runner import ENGINES, TIDY_COLUMNS, Job, run, run_seed  # noqa: F401  (re-exported)
 
 SUMMARY_COLUMNS = ["indicator", "name_zh", "name_en", "unit", "attribute", "baseline_2020", "target_2025",
-                   "median_2025", "p05_2025", "p95_2025", "prob_target_met"]
+                   "median_2025", "p05_2025", "p95_2025", "prob_target_met", "mc_error_2025"]
+
+
+def median_standard_error(values: np.ndarray) -> float:
+    """Monte Carlo standard error of a median over seeds: sqrt(pi / 2) * sd / sqrt(n), the
+    large-sample error of a median of near-normal draws. It is the simulation's own noise (the
+    simulated entities' draws at the run's scale, and the number of seeds), which a finer scale
+    or more seeds shrink; the band, not this, is meant to describe uncertainty about the world."""
+    values = np.asarray(values, dtype=float)
+    if values.size < 2:
+        return float("nan")
+    return float(np.sqrt(np.pi / 2.0) * values.std(ddof=1) / np.sqrt(values.size))
 
 
 def run_ensemble(scenario: Scenario, seeds: Sequence[int], scale: float = DEFAULT_SCALE,
@@ -61,7 +72,8 @@ def bands(tidy: pd.DataFrame, low: float = 0.05, high: float = 0.95) -> pd.DataF
 
 def summarise(tidy: pd.DataFrame, year: int = 2025) -> pd.DataFrame:
     """One row per modelled indicator: baseline, target, median and 5-95% band in ``year``,
-    and the share of seeds that meet the target."""
+    the share of seeds that meet the target, and the median's Monte Carlo standard error
+    (:func:`median_standard_error`)."""
     rows = []
     at_year = tidy[tidy["year"] == year]
     for ind in registry():
@@ -77,6 +89,7 @@ def summarise(tidy: pd.DataFrame, year: int = 2025) -> pd.DataFrame:
             "p05_2025": float(np.quantile(values, 0.05)) if has else np.nan,
             "p95_2025": float(np.quantile(values, 0.95)) if has else np.nan,
             "prob_target_met": float(np.mean(met)) if (met and has) else np.nan,
+            "mc_error_2025": median_standard_error(values) if has else np.nan,
         })
     return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
 

@@ -97,6 +97,8 @@ TEXT: dict[str, dict[str, str]] = {
         # scorecard
         "scorecard_header": "规划指标记分卡（{year}年）",
         "scorecard_caption": "达成：达标概率≥80%；有风险：20%–80%；未达成：<20%。★ 约束性指标。"
+                             "模拟误差：中位数的蒙特卡洛标准误（模拟主体与随机运行次数有限造成的误差，"
+                             "更细的比例或更多次运行可减小），区间另计。"
                              "点击列名排序；点击一行（或在下方选择）查看该指标的图表。",
         "col_no": "序号",
         "col_indicator": "指标",
@@ -105,6 +107,7 @@ TEXT: dict[str, dict[str, str]] = {
         "col_target": "{year}年目标",
         "col_median": "{year}年预测中位数",
         "col_band": "5%–95%区间",
+        "col_mc": "模拟误差（±）",
         "col_prob": "达标概率",
         "col_status": "判断",
         "col_note": "说明",
@@ -260,6 +263,8 @@ TEXT: dict[str, dict[str, str]] = {
         "view_downloads": "Downloads",
         "scorecard_header": "Plan indicator scorecard ({year})",
         "scorecard_caption": "met: probability of meeting the target at least 80%; at risk: 20-80%; missed: below 20%. "
+                             "Simulation error: the median's Monte Carlo standard error (from the finite simulated "
+                             "entities and runs; a finer scale or more runs shrink it), apart from the band. "
                              "★ binding indicator. Click a column name to sort; click a row (or choose below) to "
                              "see the indicator's chart.",
         "col_no": "No.",
@@ -269,6 +274,7 @@ TEXT: dict[str, dict[str, str]] = {
         "col_target": "{year} target",
         "col_median": "{year} median",
         "col_band": "5-95% band",
+        "col_mc": "Simulation error (±)",
         "col_prob": "P(target met)",
         "col_status": "Status",
         "col_note": "Note",

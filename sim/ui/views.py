@@ -84,6 +84,8 @@ def scorecard(summary: pd.DataFrame, lang: str, year: int = 2025,
             t["col_target"].format(year=year): fmt_target(ind, lang),
             t["col_median"].format(year=year): fmt(r["median_2025"], ind, lang) if have else "—",
             t["col_band"]: fmt_band(r["p05_2025"], r["p95_2025"], ind, lang) if have else "—",
+            # the median's Monte Carlo standard error: the simulation's own noise, not the world's
+            t["col_mc"]: fmt(r.get("mc_error_2025", math.nan), ind, lang) if have else "—",
             t["col_prob"]: None if math.isnan(prob) else round(100 * prob),
             t["col_status"]: status(prob, lang) if have else t["not_modelled"],
             t["col_note"]: "" if have else t["not_modelled_reason"].format(reason=reason(ind, lang)),
