@@ -116,6 +116,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="scale of the engine comparison (default 100: 80k entities, where per-entity work dominates)")
     bench.add_argument("--full-scale", type=_scale, default=1.0, help="scale of the full run (1 = every entity)")
     bench.add_argument("--ensemble-seeds", type=_positive_int, default=20, help="seeds of the ensemble")
+    bench.add_argument("--calibration-scale", type=_scale, default=2000.0,
+                       help="scale of the calibration's history runs (default 2000, as sim calibrate)")
 
     cal = sub.add_parser("calibrate", help="fit uncertain parameters to Zhejiang's history, or --check the fit")
     cal.add_argument("--history", default=None, help="history CSV (default calibration/data/history_zhejiang.csv)")
@@ -456,9 +458,11 @@ def cmd_bench(args: argparse.Namespace) -> int:
     from sim.runs.bench import result_json, run_bench
 
     load_scenario(args.scenario)  # fail early, with the usual message
+    progress = (lambda line: print(line, file=sys.stderr)) if args.json else print
     result = run_bench(args.scenario, compare_scale=args.compare_scale, full_scale=args.full_scale,
-                       ensemble_seeds=args.ensemble_seeds,
-                       progress=(lambda line: print(line, file=sys.stderr)) if args.json else print)
+                       ensemble_seeds=args.ensemble_seeds, progress=progress)
+    from sim.calibration.fit import with_throughput
+    result = with_throughput(result, args.calibration_scale, progress)
     if args.json:
         print(result_json(result))
     else:
@@ -467,6 +471,9 @@ def cmd_bench(args: argparse.Namespace) -> int:
               f"peak {result.full_scale_peak_memory_gb:.2f} GB")
         print(f"{result.ensemble_seeds}-seed ensemble at scale {result.ensemble_scale:g}: "
               f"{result.ensemble_seconds:.2f}s")
+        print(f"calibration at scale {result.calibration_scale:g}: {result.calibration_runs_per_second:.2f} "
+              f"history runs per second")
+    print(f"on {result.cpu_model}", file=sys.stderr if args.json else sys.stdout)
     return 0
 
 

@@ -12,7 +12,7 @@ import pytest
 @pytest.mark.slow
 def test_bench_json_has_the_contract_keys():
     done = subprocess.run([sys.executable, "-m", "sim", "bench", "--json", "--compare-scale", "40000",
-                           "--full-scale", "4000", "--ensemble-seeds", "2"],
+                           "--full-scale", "4000", "--ensemble-seeds", "2", "--calibration-scale", "20000"],
                           capture_output=True, text=True, timeout=600, check=True)
     result = json.loads(done.stdout)
     for key in ("speedup", "full_scale_seconds", "full_scale_peak_memory_gb", "ensemble_seconds",
@@ -21,4 +21,5 @@ def test_bench_json_has_the_contract_keys():
     assert result["cpu_model"]  # the machine class goes with every result
     assert result["mesa_entity_steps_per_second"] > 0 and result["vector_entity_steps_per_second"] > 0
     assert result["full_scale_entities_end"] > result["full_scale_entities_start"] > 1000
+    assert result["calibration_scale"] == 20000 and result["calibration_runs_per_second"] > 0
     assert "entity-months/s" in done.stderr  # progress goes to stderr, JSON alone on stdout

@@ -13,6 +13,7 @@ random numbers), so the objective is smooth in the parameters.
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -22,12 +23,13 @@ import numpy as np
 import pandas as pd
 from scipy import optimize
 
-from sim.calibration.history import CALIBRATION_DIR, HistoryError
+from sim.calibration.history import CALIBRATION_DIR, HistoryError, load_history
 from sim.calibration.patterns import Demography, Pattern, enterprises_now, fit_table, hazard_by_age, patterns, \
     state_measures
 from sim.core.population import InitialStock
 from sim.inputs.parameters import FITTED_FILE, PARAMETER_SETS, SET_OF, Parameters, read_fitted, split_by_set
 from sim.inputs.scenario import Scenario, load_scenario
+from sim.runs.bench import BenchResult
 
 HISTORY_POLICIES = CALIBRATION_DIR / "history_policies.toml"
 
@@ -85,6 +87,26 @@ def simulate(parameters: Parameters, start: InitialStock, through: int, seeds: S
         annual[through].update(state_measures(model, demography))
         out.append(annual)
     return out
+
+
+def throughput(history: pd.DataFrame, scale: float = 2000.0, runs: int = 4, through: int = 2020) -> float:
+    """History runs per second at the calibration's scale (what one evaluation of the fit costs per
+    seed): the default parameters, ``runs`` seeds, one after another in this process, after one
+    warm-up run."""
+    start = start_2016(history)
+    simulate(Parameters(), start, start.year + 1, [0], scale)
+    started = time.perf_counter()
+    simulate(Parameters(), start, through, range(runs), scale)
+    return runs / (time.perf_counter() - started)
+
+
+def with_throughput(result: BenchResult, scale: float, progress: Callable[[str], None]) -> BenchResult:
+    """A ``sim bench`` result with the calibration's throughput at ``scale`` (the bench itself, in
+    the runs layer, cannot run the calibration)."""
+    progress(f"4/4 calibration history runs (2017-2020) at scale {scale:g} ...")
+    rate = throughput(load_history(), scale=scale)
+    progress(f"    {rate:.2f} runs per second")
+    return dataclasses.replace(result, calibration_scale=scale, calibration_runs_per_second=rate)
 
 
 def objective_value(table: pd.DataFrame, used: list[Pattern]) -> float:

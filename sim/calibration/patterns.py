@@ -222,12 +222,16 @@ def size_tail_alpha(size: np.ndarray, weight: np.ndarray, share: float = TAIL_SH
 
 def state_measures(model, demography: Demography) -> dict[str, float]:
     """Literature measures of a finished run: hazard shape and exit ages (pooled over the run's years),
-    the share of enterprises under 5 years old and the size tail (end state)."""
+    the share of enterprises under 5 years old and the size tail (end state). A measure a run
+    has no entities for (a coarse scale, a short run) is nan, not an error."""
+    def ratio(a: float, b: float) -> float:
+        return float(a / b) if b else float("nan")
+
     peak = demography.hazard(3, 3)
     out = {f"hazard_age_{k}": 100.0 * demography.hazard(k, k) for k in range(1, AGE_YEARS + 1)}
-    out |= {"hazard_ratio_1": demography.hazard(1, 1) / peak, "hazard_ratio_2": demography.hazard(2, 2) / peak,
-            "hazard_ratio_4_7": demography.hazard(4, 7) / peak,
-            "exits_within_5_pct": 100.0 * demography.exits[1:6].sum() / demography.exits.sum()}
+    out |= {"hazard_ratio_1": ratio(demography.hazard(1, 1), peak), "hazard_ratio_2": ratio(demography.hazard(2, 2), peak),
+            "hazard_ratio_4_7": ratio(demography.hazard(4, 7), peak),
+            "exits_within_5_pct": 100.0 * ratio(demography.exits[1:6].sum(), demography.exits.sum())}
     now = enterprises_now(model)
     out["under_5_pct"] = 100.0 * float(now["weight"][now["age_months"] < 60].sum() / now["weight"].sum())
     out["size_tail_alpha"] = size_tail_alpha(np.exp(now["log_size"]), now["weight"])

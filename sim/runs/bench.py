@@ -58,6 +58,9 @@ class BenchResult:
     cpu_model: str
     cpu_count: int
     python: str
+    # filled in by the command line, which may use the calibration layer (sim.calibration.fit.throughput)
+    calibration_scale: float = float("nan")
+    calibration_runs_per_second: float = float("nan")
 
 
 def entity_steps_per_second(engine: str, scenario: Scenario, scale: float, months: int, seed: int = 0,
@@ -116,17 +119,17 @@ def run_bench(scenario_path: str = "scenarios/plan.toml", compare_scale: float =
               progress=print) -> BenchResult:
     """Run the three measurements; ``progress`` receives one line per stage."""
     scenario = load_scenario(scenario_path)
-    progress(f"1/3 engines at scale {compare_scale:g}, {compare_months} months ...")
+    progress(f"1/4 engines at scale {compare_scale:g}, {compare_months} months ...")
     mesa_rate = entity_steps_per_second("mesa", scenario, compare_scale, compare_months)
     vector_rate = entity_steps_per_second("vector", scenario, compare_scale, compare_months, repeats=3)
     progress(f"    mesa {mesa_rate:,.0f}, vector {vector_rate:,.0f} entity-months/s: x{vector_rate / mesa_rate:.0f}")
-    progress(f"2/3 vector engine at scale {full_scale:g}, {START_YEAR}-{DEFAULT_HORIZON} ...")
+    progress(f"2/4 vector engine at scale {full_scale:g}, {START_YEAR}-{DEFAULT_HORIZON} ...")
     full = full_scale_run(scenario_path, full_scale, DEFAULT_HORIZON)
     progress(f"    {full['seconds']:.1f}s ({1e9 * full['seconds'] / max(1, full['entity_months']):.0f} ns per "
              f"entity-month, model set-up included), peak {full['peak_kb'] / 1024 ** 2:.2f} GB, "
              f"{full['start']:,} -> {full['end']:,} entities on {cpu_model()}")
     workers = os.cpu_count() or 1
-    progress(f"3/3 {ensemble_seeds}-seed ensemble at scale {ensemble_scale:g} on {workers} warm worker processes "
+    progress(f"3/4 {ensemble_seeds}-seed ensemble at scale {ensemble_scale:g} on {workers} warm worker processes "
              f"(as the app's pool) ...")
     with WarmPool(workers) as pool:
         started = time.perf_counter()
