@@ -83,6 +83,25 @@ def quiet_fork() -> Iterator[None]:
         yield
 
 
+@contextlib.contextmanager
+def without_main_script() -> Iterator[None]:
+    """Start processes that do not re-run the parent's main script. A worker started from a fork
+    server (or spawned) imports the parent's ``__main__`` file as ``__mp_main__`` before its first
+    task; under ``streamlit run`` that is the app itself, so every worker drew the whole page in
+    bare mode and started a pool of its own (9 processes and 2.2 GB for a pool of two). The seed
+    runner needs nothing from the main script, so it is hidden while the workers start."""
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    if path is None or getattr(main, "__spec__", None) is not None:
+        yield
+        return
+    del main.__file__
+    try:
+        yield
+    finally:
+        main.__file__ = path
+
+
 def _ignore_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
@@ -298,7 +317,7 @@ class WarmPool(ExecutorPool):
         pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=pool_context(), initializer=_warm_up)
         started: set[int] = set()
         try:
-            with quiet_fork():
+            with quiet_fork(), without_main_script():
                 for _ in range(20):  # a task returns only once its worker has warmed up; until every worker has
                     started |= {f.result() for f in [pool.submit(_pid_after, 0.05) for _ in range(self.workers)]}
                     if len(started) >= self.workers:
