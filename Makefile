@@ -25,7 +25,7 @@ test-fast: $(STAMP)
 
 ## make app: open the Streamlit app on http://localhost:8501
 app: $(STAMP)
-	$(PY) -m streamlit run app.py
+	$(PY) -m sim.ui.serve
 
 bench: $(STAMP)
 	$(PY) -m sim bench

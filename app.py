@@ -1,6 +1,7 @@
 """Streamlit app: set policy levers, see Zhejiang's market and the plan's 24 indicators against targets.
 
-Run with ``streamlit run app.py`` (or ``make app``). The page is thin: levers, indicators,
+Run with ``make app`` (``python -m sim.ui.serve``: Streamlit with the model and worker pool warmed
+at server start) or ``streamlit run app.py``. The page is thin: levers, indicators,
 targets, runs, medians, bands and probabilities all come from ``sim``; ``sim.ui`` holds the
 labels, tables and charts. Chinese first, with an English switch.
 
@@ -22,12 +23,11 @@ import streamlit as st
 
 from sim.calibration.history import HistoryError, parse_history
 from sim.runs.ensemble import summarise
-from sim.runs.pools import WarmPool, warm_pool
 from sim.outputs.indicators import Indicator, by_id, registry
 from sim.inputs.levers import CITIES, CITY_NAMES_ZH, LEVERS, LEVERS_BY_ID, UNCERTAINTIES, Lever, Path
 from sim.inputs.scenario import Scenario, \
     ScenarioError, baseline
-from sim.ui import runner, views
+from sim.ui import runner, shared, views
 from sim.ui import scenario as sc
 from sim.ui import text as tx
 from sim.ui.history import chart_points
@@ -44,18 +44,8 @@ HEADLINE = "market_entities"
 VIEWS = ("scorecard", "charts", "compare", "downloads")
 
 
-@st.cache_resource
-def seed_cache() -> runner.SeedCache:
-    """Seed runs shared by every session of this server."""
-    return runner.SeedCache()
-
-
-@st.cache_resource(show_spinner=False)
-def worker_pool() -> WarmPool | None:
-    """Worker processes shared by every session, started and warmed once (None: seeds run in this
-    process, as with ``SIM_APP_WORKERS=1``)."""
-    workers = int(os.environ.get("SIM_APP_WORKERS") or os.cpu_count() or 1)
-    return warm_pool(workers) if workers > 1 else None
+seed_cache = shared.seed_cache  # seed runs shared by every session of this server
+worker_pool = shared.worker_pool  # its warm worker processes (None with SIM_APP_WORKERS=1)
 
 
 @dataclass

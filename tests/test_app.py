@@ -16,7 +16,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import streamlit as st
 from streamlit import dataframe_util
 from streamlit.testing.v1 import AppTest
 
@@ -26,7 +25,7 @@ from sim.outputs.indicators import by_id, plan_indicators, registry
 from sim.inputs.levers import LEVERS, LEVERS_BY_ID, CITIES, Path as LeverPath, ScenarioError
 from sim.inputs.scenario import baseline, load_scenario, \
     parse_scenario
-from sim.ui import runner
+from sim.ui import runner, shared
 from sim.ui import scenario as sc
 from sim.ui import text as tx
 from sim.ui.history import history_points, period_year
@@ -51,9 +50,9 @@ BAD_UPLOADS = {  # kind: (file bytes, text the message must contain)
 def _fresh_run_cache():
     """One run cache for this file: runs are keyed by scenario, seeds, scale and horizon, so tests share
     them safely and each scenario is simulated once."""
-    st.cache_resource.clear()
+    shared.reset()
     yield
-    st.cache_resource.clear()
+    shared.reset()
 
 
 @pytest.fixture
@@ -390,6 +389,25 @@ def test_the_worker_pool_gives_the_same_rows_as_this_process():
     assert seen == [(1, 3), (2, 3), (3, 3)]
     for k in keys:
         pd.testing.assert_frame_equal(pooled.get(k), here.get(k))
+
+
+def test_every_session_shares_one_pool_started_once(monkeypatch):
+    """Sessions and the server's warm-up ask for the pool at once: one pool is started, all get it."""
+    import threading
+
+    monkeypatch.setenv("SIM_APP_WORKERS", "2")
+    shared.reset()
+    got = []
+    threads = [threading.Thread(target=lambda: got.append(shared.worker_pool())) for _ in range(4)]
+    try:
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+        assert len(got) == 4 and got[0] is not None and all(pool is got[0] for pool in got)
+        assert shared.seed_cache() is shared.seed_cache()
+    finally:
+        shared.reset()
 
 
 def test_a_broken_pool_falls_back_to_this_process():

@@ -1,8 +1,11 @@
-"""End to end: the app served by ``streamlit run`` and used in a real headless Chromium.
+"""End to end: the app served as ``make app`` serves it and used in a real headless Chromium.
 
 What a new user does: open the page, pick the plan preset, raise the double-random share,
 see the scorecard change within seconds, compare with the baseline, switch to English and
-download the scenario. Needs Debian's ``chromium`` (/usr/bin/chromium) and the ``playwright``
+download the scenario, at the app's default settings (10 seeds, scale 8000). The time from the
+slider's move to the scorecard's change is written beside the screenshots
+(``slider_response.json``: a record, not a timed assertion), and the server's worker pool must
+end with it. Needs Debian's ``chromium`` (/usr/bin/chromium) and the ``playwright``
 Python package (never ``playwright install``: the browser is the system's); skipped with the
 reason when either is missing. Screenshots go to the test's temporary folder, and also to
 ``$SIM_E2E_SCREENSHOTS`` when set.
@@ -10,6 +13,7 @@ reason when either is missing. Screenshots go to the test's temporary folder, an
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -19,10 +23,12 @@ import time
 import urllib.request
 from pathlib import Path
 
+import psutil
 import pytest
 
 from sim.outputs.indicators import by_id
 from sim.inputs.scenario import load_scenario
+from sim.runs.bench import cpu_model
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
@@ -54,11 +60,12 @@ def server(tmp_path_factory):
     """``streamlit run app.py`` on a free localhost port, until the module's tests end."""
     port = free_port()
     log = tmp_path_factory.mktemp("streamlit") / "server.log"
-    env = dict(os.environ, SIM_APP_SEEDS="4", SIM_APP_SCALE="40000")
-    env.pop("SIM_SCENARIO_DIR", None)
+    env = dict(os.environ)
+    for name in ("SIM_SCENARIO_DIR", "SIM_APP_SEEDS", "SIM_APP_SCALE", "SIM_APP_WORKERS"):
+        env.pop(name, None)  # the defaults a new user gets
     with open(log, "wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
+            [sys.executable, "-m", "sim.ui.serve", "--server.headless", "true",
              "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false",
              "--server.fileWatcherType", "none"],
             cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
@@ -77,6 +84,8 @@ def server(tmp_path_factory):
             if time.monotonic() > deadline:
                 pytest.fail(f"streamlit did not answer /_stcore/health in 90 s:\n{log.read_text(errors='replace')}")
             time.sleep(0.3)
+        children = psutil.Process(proc.pid).children(recursive=True)
+        assert children, "the server runs the seeds on a pool of worker processes"
         yield url
     finally:
         proc.terminate()
@@ -85,6 +94,9 @@ def server(tmp_path_factory):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+    # the pool ends with the server: nothing of it is left running
+    _, alive = psutil.wait_procs(children, timeout=10)
+    assert not alive, f"left running after the server stopped: {[p.pid for p in alive]}"
 
 
 @pytest.fixture
@@ -102,6 +114,17 @@ def page(server):
 def shot(page: Page, folder: Path, name: str) -> Path:
     path = folder / name
     page.screenshot(path=str(path))
+    extra = os.environ.get("SIM_E2E_SCREENSHOTS")
+    if extra:
+        Path(extra).mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, Path(extra) / name)
+    return path
+
+
+def record(folder: Path, name: str, data: dict) -> Path:
+    """Write a measurement as JSON beside the screenshots (and to ``$SIM_E2E_SCREENSHOTS``)."""
+    path = folder / name
+    path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     extra = os.environ.get("SIM_E2E_SCREENSHOTS")
     if extra:
         Path(extra).mkdir(parents=True, exist_ok=True)
@@ -151,6 +174,7 @@ def test_new_user_plan_double_random_compare_english_download(server, page, tmp_
     page.get_by_text("浙江省市场主体政策模拟器").wait_for()
     page.locator("[data-testid='stMetric']").first.wait_for()
     wait_idle(page)
+    assert page.get_by_text("10 次随机运行").count() >= 1  # the default settings the record names
     before = row_cells(page, dr_zh)[5]
     assert before == "10%"
 
@@ -170,6 +194,10 @@ def test_new_user_plan_double_random_compare_english_download(server, page, tmp_
     raised = wait_for_cell_change(page, dr_zh, plan_value)
     seconds = time.monotonic() - started
     print(f"scorecard updated {seconds:.1f} s after the slider moved ({plan_value} -> {raised})")
+    record(tmp_path, "slider_response.json", {
+        "seconds": round(seconds, 2), "what": "slider moved to the scorecard cell changing, warm server",
+        "seeds": 10, "scale": 8000, "cpu_model": cpu_model(), "cpu_count": os.cpu_count(),
+        "date": time.strftime("%Y-%m-%d %H:%M:%S")})
     assert float(raised.rstrip("%")) > float(plan_value.rstrip("%"))
     wait_idle(page)
     assert page.get_by_text("已调整 1 项").count() == 1

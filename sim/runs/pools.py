@@ -107,11 +107,13 @@ def _ignore_sigint() -> None:
 
 
 def _warm_up() -> None:
-    """Run a tiny model so the compiled kernels are loaded before the first real run."""
+    """Run a tiny model as a task runs one - tidy rows with the app's extras - so the compiled
+    kernels and the rows' code paths are loaded before the first real run."""
     from sim.core.calendar import BASE_YEAR
-    from sim.runs.runner import ENGINES
+    from sim.inputs.scenario import baseline
+    from sim.runs.runner import Job, run
 
-    ENGINES["vector"](scale=1e6, seed=0, horizon=BASE_YEAR + 1).run()
+    run(Job(baseline(), 0, 1e6, BASE_YEAR + 1, "vector", extras=True))
 
 
 def _pid_after(seconds: float) -> int:
