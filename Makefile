@@ -15,9 +15,12 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test]'
 	@touch $(STAMP)
 
-## make test: the whole suite, slow tests included (what CI runs)
+## make test: the whole suite, slow tests included (what CI runs); then no process of it may be left
 test: $(STAMP)
-	$(PY) -m pytest -q
+	@marker=make-test-$$$$-$$(date +%s); \
+	SIM_TEST_RUN=$$marker $(PY) -m pytest -q; status=$$?; \
+	$(PY) scripts/leftovers.py $$marker || { echo "make test left processes running (above)"; exit 1; }; \
+	exit $$status
 
 ## make test-fast: skip tests marked slow
 test-fast: $(STAMP)

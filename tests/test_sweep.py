@@ -77,6 +77,22 @@ def test_same_numbers_on_local_pool_and_local_dask_cluster(reference, small_file
     pd.testing.assert_frame_equal(load_results(tmp_path / "dask"), reference)
 
 
+def test_a_sweep_on_a_local_dask_cluster_leaves_no_process_behind(small_file, tmp_path):
+    """The command a user runs, then every process that carries its marker (scripts/leftovers.py,
+    which make test also runs on the whole suite) must be gone: the cluster's nannies, workers and
+    multiprocessing's resource tracker end with it."""
+    marker = f"sweep-test-{os.getpid()}-{time.time_ns()}"
+    env = dict(os.environ, SIM_TEST_RUN=marker)
+    done = subprocess.run([sys.executable, "-m", "sim", "sweep", str(small_file), "--out", str(tmp_path / "out"),
+                           "--dask-local", "2", "--quiet"], env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert load_results(tmp_path / "out")["run_id"].nunique() == 8
+    check = subprocess.run([sys.executable, str(Path(__file__).parents[1] / "scripts" / "leftovers.py"), marker],
+                           capture_output=True, text=True, timeout=60)
+    assert check.returncode == 0, check.stderr
+
+
 def test_partial_sweep_resumes_to_the_complete_set(reference, small_file, tmp_path):
     spec = load_sweep(small_file)
     first = run_sweep(spec, tmp_path, workers=1, progress=False, max_batches=3)
