@@ -106,3 +106,23 @@ def test_the_monte_carlo_error_is_the_spread_of_medians_over_repeated_ensembles(
     more = rng.normal(1000.0, 30.0, size=(1000, 80))
     assert np.mean([median_standard_error(d) for d in more]) == pytest.approx(reported / 2, rel=0.05)
     assert np.isnan(median_standard_error(np.array([1.0])))
+
+
+def test_workers_are_not_forked_once_the_kernels_have_used_every_core():
+    """A fork of a process whose numba thread pool runs (GNU OpenMP) cannot use it: pools then start
+    from a fork server; in a fresh single-threaded process they are forks. Run in a child process, so
+    this test's own process (and what it has started) does not matter."""
+    import subprocess
+    import sys
+
+    code = (
+        "from sim.runs.pools import pool_context, parallel_runtime_started\n"
+        "from sim.engines import kernels\n"
+        "from sim.engines.vector import VectorMarketModel\n"
+        "before = pool_context().get_start_method()\n"
+        "kernels.PARALLEL_FROM = 0\n"
+        "VectorMarketModel(scale=100000, seed=0, horizon=2021).step()\n"
+        "print(before, parallel_runtime_started(), pool_context().get_start_method())\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=True)
+    assert done.stdout.split() == ["fork", "True", "forkserver"], done.stdout + done.stderr

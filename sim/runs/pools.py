@@ -62,16 +62,24 @@ def pool_context(*preload: str) -> multiprocessing.context.BaseContext:
     fork is fastest (workers inherit the loaded model), and safe while the only other threads
     are the idle native ones of OpenBLAS and Arrow's allocator (fork-aware). From a process
     running Python threads (Streamlit's server, a Dask client, a progress bar), which may hold
-    locks, workers start from a clean fork server that has imported ``preload`` and the seed
-    runner; on Windows they are spawned.
+    locks, or one whose compiled kernels have started numba's thread pool (GNU OpenMP does not
+    survive a fork: a worker using it would stop), workers start from a clean fork server that
+    has imported ``preload`` and the seed runner; on Windows they are spawned.
     """
     if sys.platform == "win32":
         return multiprocessing.get_context("spawn")
-    if threading.active_count() == 1:
+    if threading.active_count() == 1 and not parallel_runtime_started():
         return multiprocessing.get_context("fork")
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload([*preload, "sim.runs.runner", "sim.runs.pools"])
     return context
+
+
+def parallel_runtime_started() -> bool:
+    """Whether this process has started numba's parallel thread pool (a kernel ran on every core)."""
+    from numba.np.ufunc import parallel
+
+    return bool(getattr(parallel, "_is_initialized", False))
 
 
 @contextlib.contextmanager
