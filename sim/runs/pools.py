@@ -115,8 +115,10 @@ def _ignore_sigint() -> None:
 
 
 def _warm_up() -> None:
-    """Run a tiny model as a task runs one - tidy rows with the app's extras - so the compiled
-    kernels and the rows' code paths are loaded before the first real run."""
+    """Ignore Ctrl-C (the pool's owner stops it, and the pool ends with the owner), then run a tiny
+    model as a task runs one - tidy rows with the app's extras - so the compiled kernels and the
+    rows' code paths are loaded before the first real run."""
+    _ignore_sigint()
     from sim.core.calendar import BASE_YEAR
     from sim.inputs.scenario import baseline
     from sim.runs.runner import Job, run
