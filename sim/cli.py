@@ -116,8 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="scale of the engine comparison (default 100: 80k entities, where per-entity work dominates)")
     bench.add_argument("--full-scale", type=_scale, default=1.0, help="scale of the full run (1 = every entity)")
     bench.add_argument("--ensemble-seeds", type=_positive_int, default=20, help="seeds of the ensemble")
-    bench.add_argument("--calibration-scale", type=_scale, default=2000.0,
-                       help="scale of the calibration's history runs (default 2000, as sim calibrate)")
+    bench.add_argument("--calibration-scale", type=_scale, default=2000.0, help="scale of the calibration's runs")
 
     cal = sub.add_parser("calibrate", help="fit uncertain parameters to Zhejiang's history, or --check the fit")
     cal.add_argument("--history", default=None, help="history CSV (default calibration/data/history_zhejiang.csv)")
@@ -129,6 +128,15 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_argument("--scale", type=_scale, default=2000.0, help="scale of calibration runs (default 2000)")
     cal.add_argument("--max-evaluations", type=_positive_int, default=160, help="optimiser budget (default 160)")
     cal.add_argument("--report", default=None, help="fit report (Markdown) written beside --out by default")
+
+    bt = sub.add_parser("backtest", help="rolling-origin backtest: the model fitted up to each year against naive forecasts")
+    bt.add_argument("--series", default="market_entities_total", help="comma-separated stock series of the history")
+    bt.add_argument("--history", default=None, help="history CSV (default calibration/data/history_zhejiang.csv)")
+    bt.add_argument("--out", default="calibration/backtest.md", help="report written (plot and CSV beside it)")
+    bt.add_argument("--seeds", type=_positive_int, default=20, help="seeds of each projection (default 20)")
+    bt.add_argument("--fit-seeds", type=_positive_int, default=4, help="seeds per fit evaluation (default 4)")
+    bt.add_argument("--scale", type=_scale, default=2000.0, help="scale of the runs (default 2000)")
+    bt.add_argument("--max-evaluations", type=_positive_int, default=160, help="optimiser budget per origin")
 
     sub.add_parser("levers", help="list the levers and uncertainties with ranges and 2020 values")
     sub.add_parser("params", help="list the model parameters with their sources")
@@ -362,22 +370,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     try:
         history = cal_history.load_history(args.history or cal_history.HISTORY_FILE)
         if args.check:
-            seeds = range(args.seeds)
-            table = cal_report.check(history, cal_fit.FITTED_FILE, 2020, seeds, args.scale)
-            print(cal_report.format_fit_table(
-                table, f"Committed fit ({cal_fit.FITTED_FILE.relative_to(cal_history.ROOT)}), "
-                       f"2017-2020, {args.seeds} seeds at scale {args.scale:g}"))
-            if cal_report.HOLDOUT_FILE.exists():
-                holdout = cal_report.check(history, cal_report.HOLDOUT_FILE, 2020, seeds, args.scale)
-                fitted_years = holdout["period"].str[:4].astype(int) <= 2018
-                print()
-                print(cal_report.format_fit_table(holdout[fitted_years], "Hold-out fit on 2017-2018 only ...",
-                                                  False))
-                print(cal_report.format_fit_table(
-                    holdout[~fitted_years], "... and how 2019-2020 come out (Zhejiang series not fitted; "
-                                            "literature patterns fitted at the end of 2018)", False))
-            within = table["within"].mean()
-            print(f"\n{within:.0%} of patterns within tolerance")
+            print(cal_report.check_text(history, range(args.seeds), args.scale))
             return 0
         if not args.out:
             raise UsageError("calibrate: give --out FILE for the fitted parameters, or --check")
@@ -474,6 +467,22 @@ def cmd_bench(args: argparse.Namespace) -> int:
         print(f"calibration at scale {result.calibration_scale:g}: {result.calibration_runs_per_second:.2f} "
               f"history runs per second")
     print(f"on {result.cpu_model}", file=sys.stderr if args.json else sys.stdout)
+    return 0
+
+
+def cmd_backtest(args: argparse.Namespace) -> int:
+    """Fit at each origin year, project the held-out year ends, score against naive forecasters."""
+    from sim.calibration import backtest as bt, history as cal_history
+
+    settings = bt.Settings(args.seeds, args.fit_seeds, args.scale, args.max_evaluations)
+    try:
+        out = bt.output_path(args.out)  # checked before the work
+        history = cal_history.load_history(args.history or cal_history.HISTORY_FILE)
+        table = bt.backtest(history, args.series.split(","), settings, progress=lambda line: print(line, file=sys.stderr))
+    except (cal_history.HistoryError, bt.BacktestError) as err:
+        raise UsageError(str(err)) from None
+    paths = bt.write(table, history, settings, args.history or "calibration/data/history_zhejiang.csv", out)
+    print("\n".join(bt.verdicts(table)) + "\nwrote " + ", ".join(str(p) for p in paths))
     return 0
 
 
@@ -593,7 +602,8 @@ def cmd_target(args: argparse.Namespace) -> int:
     return 0 if result.feasible else 1
 
 
-COMMANDS = {"run": cmd_run, "compare": cmd_compare, "bench": cmd_bench, "calibrate": cmd_calibrate, "levers": cmd_levers, "params": cmd_params, "docs": cmd_docs,
+COMMANDS = {"run": cmd_run, "compare": cmd_compare, "bench": cmd_bench, "calibrate": cmd_calibrate, "backtest": cmd_backtest,
+            "levers": cmd_levers, "params": cmd_params, "docs": cmd_docs,
             "sweep": cmd_sweep, "sensitivity": cmd_sensitivity, "discover": cmd_discover, "target": cmd_target}
 
 

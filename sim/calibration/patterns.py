@@ -84,7 +84,8 @@ def _pooled_share(part: str, whole: str) -> Callable[[Annual, int], float]:
     """100 x part / whole summed over the simulated years up to ``year`` (the start year-end excluded)."""
     def read(annual: Annual, year: int) -> float:
         years = [y for y in annual if min(annual) < y <= year]
-        return 100.0 * sum(annual[y][part] for y in years) / sum(annual[y][whole] for y in years)
+        total = sum(annual[y][whole] for y in years)
+        return 100.0 * sum(annual[y][part] for y in years) / total if total else float("nan")
     return read
 
 

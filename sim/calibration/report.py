@@ -34,6 +34,24 @@ def check(history: pd.DataFrame, fitted: str | Path = FITTED_FILE, through: int 
     return fit_table(runs, used)
 
 
+def check_text(history: pd.DataFrame, seeds: Sequence[int] = (0, 1, 2, 3), scale: float = 2000.0) -> str:
+    """What ``sim calibrate --check`` prints: the committed fit's table, the hold-out fitted on
+    2017-2018 and how 2019-2020 come out, and the share of patterns within tolerance."""
+    from sim.calibration.history import ROOT
+
+    table = check(history, FITTED_FILE, 2020, seeds, scale)
+    parts = [format_fit_table(table, f"Committed fit ({FITTED_FILE.relative_to(ROOT)}), 2017-2020, "
+                                     f"{len(seeds)} seeds at scale {scale:g}")]
+    if HOLDOUT_FILE.exists():
+        holdout = check(history, HOLDOUT_FILE, 2020, seeds, scale)
+        fitted_years = holdout["period"].str[:4].astype(int) <= 2018
+        parts += ["", format_fit_table(holdout[fitted_years], "Hold-out fit on 2017-2018 only ...", False),
+                  format_fit_table(holdout[~fitted_years], "... and how 2019-2020 come out (Zhejiang series not "
+                                                           "fitted; literature patterns fitted at the end of 2018)",
+                                   False)]
+    return "\n".join(parts) + f"\n\n{table['within'].mean():.0%} of patterns within tolerance"
+
+
 # ---------------------------------------------------------------- actuals beside projections
 def actuals(history: pd.DataFrame, first_year: int = 2021) -> pd.DataFrame:
     """Actual figures in the history for indicators from ``first_year`` (indicator, year, value): the
