@@ -209,7 +209,11 @@ def report(table: pd.DataFrame, settings: Settings, history_name: str) -> str:
         f"fitted on the history up to that year only ({settings.max_evaluations} evaluations of "
         f"{settings.fit_seeds} seeds at scale {settings.scale:g}), then run from the end of 2016 under "
         f"`calibration/history_policies.toml` over {settings.seeds} seeds; its forecast is the median and "
-        "its band the 5-95% quantiles over seeds. The naive forecasters see the same series up to the origin:",
+        "its band the 5-95% quantiles over seeds. The naive forecasters see the same series up to the origin. "
+        "Some year ends of the history are derived (a later total less a published increase, or divided by "
+        "a published growth rate: see the history file's sources), and the origins are few (2017-2019), so "
+        "each error rests on one to three points.",
+        "",
         "",
         *[f"- `{m}`: {text}" for m, text in NAIVE.items()],
         "",
@@ -285,6 +289,7 @@ def plot(table: pd.DataFrame, history: pd.DataFrame, path: Path) -> None:
                 naive = rows[rows.method == method].sort_values("year")
                 ax.plot(np.r_[origin, naive["year"]], np.r_[start, naive["forecast"]], style, color=colour,
                         alpha=0.8, label=method if k == 0 else None)
+        ax.set_xticks(list(actual.index))
         ax.set_title(f"{name}: held-out year ends", fontsize=9)
         ax.tick_params(labelsize=8)
         ax.legend(fontsize=7)
