@@ -209,9 +209,9 @@ def _add_sweep_parsers(sub) -> None:
     _add_backend_options(tgt)
 
 
-
 def format_table(summary: pd.DataFrame, lang: str = "zh") -> str:
-    """A readable table of indicators against targets, then what is not modelled."""
+    """A readable table of indicators against targets, the backtest of indicator 1, then what is not modelled."""
+    from sim.calibration.backtest import notes as backtest_notes
     reg = by_id()
     zh = lang == "zh"
     head = ("指标", "单位", "2020基数", "2025目标", "2025预测中位数 [5%-95%]", "达标概率", "判断") if zh else \
@@ -231,7 +231,7 @@ def format_table(summary: pd.DataFrame, lang: str = "zh") -> str:
     widths = [max(_width(x) for x in col) for col in zip(head, *lines)]
     out = ["  ".join(_pad(x, w) for x, w in zip(head, widths))]
     out += ["  ".join(_pad(x, w) for x, w in zip(line, widths)) for line in lines]
-    out.append("★ 约束性指标" if zh else "★ binding indicator")
+    out += ["★ 约束性指标" if zh else "★ binding indicator", *backtest_notes(lang)]
     missing = [ind for ind in registry() if not ind.modelled and ind.target is not None]
     if missing:
         out.append("")

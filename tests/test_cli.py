@@ -10,6 +10,7 @@ import sys
 import pandas as pd
 import pytest
 
+from conftest import ROOT
 from sim.cli import format_table, main
 from sim.core.calendar import firm_scale
 from sim.runs.ensemble import SUMMARY_COLUMNS, TIDY_COLUMNS
@@ -86,6 +87,13 @@ def test_table_format_shows_names_targets_and_marks(plan_run, capsys):
         if not ind.modelled:
             assert ind.name_en in en  # listed as not modelled, with the reason
     assert "Madrid" in en  # text targets not reached are listed too
+    # the committed backtest's one-year error of indicator 1, beside the best naive forecaster's
+    from sim.calibration import backtest
+
+    table = pd.read_csv(ROOT / "calibration" / "backtest.csv")
+    model, best, naive, _ = backtest.against_best_naive(table[(table.horizon == 1)])
+    assert f"one year ahead {model:.1f}%, the best naive forecaster's ({best}) {naive:.1f}%" in en
+    assert f"模型提前一年的平均绝对误差 {model:.1f}%" in zh
 
 
 def test_table_says_why_a_target_is_not_modelled_in_the_table_language():

@@ -176,21 +176,30 @@ def summary(table: pd.DataFrame) -> pd.DataFrame:
     return out.rename(columns={"mean": "mape_pct", "count": "points"})
 
 
+def against_best_naive(part: pd.DataFrame) -> tuple[float, str, float, int] | None:
+    """For one series and horizon: the model's mean absolute % error, the best naive forecaster, its
+    error and the points compared - each forecaster compared with the model on the origins where it
+    has a forecast. None if no naive forecaster has one."""
+    model = part[part.method == MODEL].set_index("origin")["ape_pct"]
+    scores = {}
+    for method in NAIVE:
+        naive = part[(part.method == method) & part.forecast.notna()].set_index("origin")["ape_pct"]
+        if not naive.empty:
+            scores[method] = (float(model[naive.index].mean()), float(naive.mean()), naive.size)
+    if not scores:
+        return None
+    best = min(scores, key=lambda m: scores[m][1])
+    return scores[best][0], best, scores[best][1], scores[best][2]
+
+
 def verdicts(table: pd.DataFrame) -> list[str]:
-    """One sentence per series and horizon: the model's error against the best naive forecaster's,
-    each compared on the points where that forecaster has a forecast."""
+    """One sentence per series and horizon: the model's error against the best naive forecaster's."""
     lines = []
     for (name, h), part in table.groupby(["series", "horizon"]):
-        model = part[part.method == MODEL].set_index("origin")["ape_pct"]
-        scores = {}
-        for method in NAIVE:
-            naive = part[(part.method == method) & part.forecast.notna()].set_index("origin")["ape_pct"]
-            if not naive.empty:
-                scores[method] = (naive.mean(), model[naive.index].mean(), naive.size)
-        if not scores:
+        found = against_best_naive(part)
+        if found is None:
             continue
-        best = min(scores, key=lambda m: scores[m][0])
-        naive_mape, model_mape, points = scores[best]
+        model_mape, best, naive_mape, points = found
         word = "beats" if model_mape < naive_mape else ("ties" if math.isclose(model_mape, naive_mape) else "loses to")
         lines.append(f"{name}, {h} year{'s' if h > 1 else ''} ahead: the model ({model_mape:.1f}%) {word} the best "
                      f"naive forecaster, {best} ({naive_mape:.1f}%), mean absolute % error over {points} origin"
@@ -248,6 +257,27 @@ def write(table: pd.DataFrame, history: pd.DataFrame, settings: Settings, histor
     plot(table, history, paths[1])
     atomic_write_text(paths[2], table.to_csv(index=False, float_format="%.10g"))
     return paths
+
+
+def notes(lang: str = "en", path: Path | None = None) -> list[str]:
+    """Lines for indicator 1 beside a projection (``run --format table``): the committed backtest's
+    error on the register one year ahead against the best naive forecaster's; none without one."""
+    from sim.calibration.history import CALIBRATION_DIR
+
+    path = path or CALIBRATION_DIR / "backtest.csv"
+    if not path.is_file():
+        return []
+    table = pd.read_csv(path)
+    found = against_best_naive(table[(table.series == "market_entities_total") & (table.horizon == 1)])
+    if found is None:
+        return []
+    model, best, naive = f"{found[0]:.1f}%", found[1], f"{found[2]:.1f}%"
+    if lang == "zh":
+        return [f"回测（指标1，在册市场主体）：模型提前一年的平均绝对误差 {model}，最佳朴素预测（{best}）{naive}；"
+                "模型未胜过朴素预测时须谨慎解读（见 calibration/backtest.md）"]
+    return [f"Backtest (indicator 1, registered entities): the model's mean absolute error one year ahead {model}, "
+            f"the best naive forecaster's ({best}) {naive}; read the projection with that in mind "
+            "(calibration/backtest.md)"]
 
 
 def markdown_table(frame: pd.DataFrame) -> list[str]:
