@@ -196,26 +196,30 @@ def _scale_values(scale: float, seeds: range, engine: str) -> dict[str, np.ndarr
 
 
 def _assert_scale_free(coarse: dict[str, np.ndarray], fine: dict[str, np.ndarray], resolve: bool) -> None:
-    assert set(coarse) == set(fine) and len(coarse) >= 20, sorted(coarse)
-    failed = []
+    """Every modelled indicator (40) within 3.5 standard errors of the difference (a family-wise false
+    alarm rate of about 2%), and no more than 5 beyond 2 (about 2 are expected by chance; 6 or more
+    happen by chance about 1% of the time): a bias of the scale shows as many indicators beyond 2 SE
+    or one far beyond."""
+    assert set(coarse) == set(fine) and len(coarse) >= 35, sorted(coarse)
+    z = {}
     for iid in coarse:
         a, b = coarse[iid], fine[iid]
         se = np.sqrt(a.var(ddof=1) / a.size + b.var(ddof=1) / b.size)
-        if abs(a.mean() - b.mean()) > 2 * se + 1e-9 * abs(b.mean()):
-            failed.append((iid, a.mean(), b.mean(), se))
+        z[iid] = (a.mean() - b.mean()) / se if se > 1e-9 * abs(b.mean()) else 0.0
         if resolve and iid == "compliance_rate":
             assert se < 0.15, se  # resolves 0.3 points at 2 SE
         if resolve and iid == "market_entities":
             assert se < 0.0025 * b.mean(), se  # resolves 0.5% at 2 SE
-    # at 2 SE about one indicator in twenty differs by chance; more than two is a scale bias
-    assert len(failed) <= 2, failed
+    assert max(abs(v) for v in z.values()) < 3.5, z
+    assert sum(abs(v) > 2 for v in z.values()) <= 5, {k: v for k, v in z.items() if abs(v) > 2}
 
 
 @pytest.mark.slow
 def test_the_default_scale_agrees_with_a_fine_reference(fine_reference):
     """The statistics of the default scale (8000, what the CLI and the app show) are those of a fine
-    scale (500): each modelled indicator's 2023 mean over seeds agrees within 2 standard errors of
-    the difference, with enough seeds to resolve 0.3 points of compliance and 0.5% of the register."""
+    scale (500): the modelled indicators' 2023 means over seeds agree within standard errors of the
+    difference (see _assert_scale_free), with enough seeds to resolve 0.3 points of compliance and
+    0.5% of the register. Measured 2026-12-02: 2 of 40 beyond 2 SE (2.36 and 2.33), none beyond 2.4."""
     from sim.core.calendar import DEFAULT_SCALE
 
     _assert_scale_free(_scale_values(DEFAULT_SCALE, range(192), "vector"), fine_reference, resolve=True)
@@ -224,7 +228,7 @@ def test_the_default_scale_agrees_with_a_fine_reference(fine_reference):
 @pytest.mark.slow
 def test_the_mesa_engine_at_the_default_scale_agrees_with_the_fine_reference(fine_reference):
     """The Mesa engine at the default scale (fewer seeds: it is the slow reference) against the same
-    fine reference, every modelled indicator within 2 standard errors."""
+    fine reference, as above. Measured 2026-12-02: 2 of 40 beyond 2 SE (2.25 and 2.25)."""
     from sim.core.calendar import DEFAULT_SCALE
 
     _assert_scale_free(_scale_values(DEFAULT_SCALE, range(48), "mesa"), fine_reference, resolve=False)
