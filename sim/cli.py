@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import math
 import platform
 import sys
@@ -48,6 +49,19 @@ def _positive_int(text: str) -> int:
     return value
 
 
+SEED_LIMIT = 2 ** 64  # the random streams take seeds modulo 2**64: seed 2**64 would repeat seed 0
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if not 0 <= value < SEED_LIMIT:
+        raise argparse.ArgumentTypeError(f"{value} is out of range; allowed: 0 to 2**64 - 1 (the random streams repeat beyond)")
+    return value
+
+
 def _scale(text: str) -> float:
     try:
         value = float(text)
@@ -70,7 +84,7 @@ def _horizon(text: str) -> int:
 
 def _add_ensemble_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seeds", type=_positive_int, default=10, help="number of seeds (default 10)")
-    parser.add_argument("--first-seed", type=int, default=0, help="first seed (default 0)")
+    parser.add_argument("--first-seed", type=_seed, default=0, help="first seed (default 0; up to 2**64 - 1)")
     parser.add_argument("--scale", type=_scale, default=DEFAULT_SCALE,
                         help=f"real entities per simulated entity (default {DEFAULT_SCALE:g})")
     parser.add_argument("--horizon", type=_horizon, default=DEFAULT_HORIZON, help="last year (2021-2035)")
@@ -209,6 +223,9 @@ def _add_sweep_parsers(sub) -> None:
 
 
 def _seeds(args: argparse.Namespace) -> list[int]:
+    if args.first_seed + args.seeds > SEED_LIMIT:
+        raise UsageError(f"--first-seed {args.first_seed} with --seeds {args.seeds} passes 2**64 - 1, where the random "
+                         f"streams repeat; the first seed may be at most {SEED_LIMIT - args.seeds}")
     return list(range(args.first_seed, args.first_seed + args.seeds))
 
 
@@ -235,7 +252,17 @@ def _output_folder(path: str) -> Path:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as err:
         raise UsageError(f"--out {out}: cannot create the folder ({err.strerror})") from None
+    if not os.access(out, os.W_OK | os.X_OK):
+        raise UsageError(f"--out {out}: the folder is not writable; give a folder you can write to")
     return out
+
+
+def _existing_parent(path: Path) -> Path:
+    """The nearest folder above ``path`` that exists (where its missing folders would be made)."""
+    parent = path.resolve().parent
+    while not parent.exists():
+        parent = parent.parent
+    return parent
 
 
 def _history(path: str):
@@ -261,8 +288,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     """Run a scenario over seeds and write indicators.csv, summary.csv and run.json."""
     scenario = apply_overrides(load_scenario(args.scenario), args.set)
     history = _history(args.history) if args.history else None
-    out = _output_folder(args.out)
     seeds = _seeds(args)
+    out = _output_folder(args.out)
     started = time.perf_counter()
     tidy = _run(scenario, args)
     summary = ensemble.summarise(tidy, year=2025)
@@ -282,6 +309,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     atomic_write_text(out / "run.json", json.dumps(meta, ensure_ascii=False, indent=2) + "\n")
     if history is not None:
         atomic_write_text(out / "actuals.csv", _actuals_beside(history, tidy).to_csv(index=False, float_format="%.10g"))
+    else:  # an earlier run's actual figures would sit beside results they do not belong to
+        (out / "actuals.csv").unlink(missing_ok=True)
+    if args.horizon < 2025:
+        print(f"note: the horizon {args.horizon} is before the target year 2025: summary.csv's 2025 columns are "
+              "empty; give --horizon 2025 or later to judge the targets", file=sys.stderr)
     if args.format == "table":
         print(format_table(summary, args.lang))
     if not args.quiet:
@@ -318,6 +350,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
             print("note: fitting on figures after 2020; the committed default fit uses data up to 2020 only",
                   file=sys.stderr)
         out = Path(args.out)
+        if out.is_dir() or not os.access(_existing_parent(out), os.W_OK):
+            raise UsageError(f"calibrate: --out {out} must name a file in a folder you can write to")
         started = time.perf_counter()
 
         def progress(done: int, value: float) -> None:

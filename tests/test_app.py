@@ -43,6 +43,7 @@ BAD_UPLOADS = {  # kind: (file bytes, text the message must contain)
     "unknown city": (b"[levers.city.Atlantis]\nfine_level = 2\n", "unknown city"),
     "wrong type": (b'[levers]\nfine_level = "high"\n', "levers.fine_level: expected a number"),
     "not UTF-8": ("name = 'x'\nlabel_zh = '规划'\n".encode("gbk"), "not UTF-8"),
+    "empty": (b"", "the scenario file is empty"),
 }
 
 

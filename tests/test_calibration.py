@@ -222,8 +222,15 @@ def test_hill_estimate_recovers_a_pareto_exponent():
     assert size_tail_alpha(steeper, weights, 0.05) == pytest.approx(2.0, rel=0.05)
 
 
+HEADER = "series,period,value,unit,kind,source\n"
+
+
 @pytest.mark.parametrize("data, fragment", [
     ("series,period,value,unit,kind,source\n".encode(), "no data rows"),
+    (f"{HEADER}market_entities_total,2019-12,-5,10k,published,x\n".encode(), "row 2: value -5 is negative"),
+    (f"{HEADER}market_entities_total,9999-12,900,10k,published,x\n".encode(), "row 2: year 9999 is out of range; allowed: 1978-2035"),
+    (f"{HEADER}market_entities_total,2019-12,724,10k,published,x\nmarket_entities_total,2019-12,725,10k,published,y\n".encode(),
+     "row 3: market_entities_total 2019-12 is given twice \\(first in row 2\\)"),
     ("series,period,value,unit,kind,source\nmarket_entities_total,2021-12,九百,10k,published,x\n".encode("gbk"),
      "not UTF-8"),
 ])

@@ -182,3 +182,52 @@ def test_output_files_are_readable_like_any_file(plan_run):
     for name in ("indicators.csv", "summary.csv", "run.json"):
         mode = stat.S_IMODE((plan_run / name).stat().st_mode)
         assert mode == 0o666 & ~mask, (name, oct(mode))
+
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--first-seed", "-1"], "--first-seed: -1 is out of range; allowed: 0 to 2**64 - 1"),
+    (["--first-seed", str(2 ** 64)], "is out of range; allowed: 0 to 2**64 - 1"),
+    (["--first-seed", str(2 ** 64 - 1), "--seeds", "2"], "the first seed may be at most 18446744073709551614"),
+])
+def test_seeds_outside_the_streams_range_are_refused_before_any_work(tmp_path, args, message):
+    out = tmp_path / "out"
+    done = _cli("run", "--scenario", "scenarios/plan.toml", "--out", str(out), "--scale", "100000", *args)
+    assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr
+    assert not out.exists()  # refused before the output folder is made
+
+
+def test_an_empty_scenario_file_is_refused(tmp_path):
+    empty = tmp_path / "empty.toml"
+    empty.write_text("", encoding="utf-8")
+    done = _cli("run", "--scenario", str(empty), "--out", str(tmp_path / "out"), *FAST)
+    assert done.returncode == 2 and "the scenario file is empty" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_an_unwritable_out_folder_is_refused_before_the_work(tmp_path, monkeypatch, capsys):
+    """(Checked through os.access: these machines run tests as root, who may write anywhere.)"""
+    import sim.cli as cli
+
+    monkeypatch.setattr(cli.os, "access", lambda path, mode: False)
+    monkeypatch.setattr(cli, "_run", lambda *a: pytest.fail("the seeds ran before the folder was checked"))
+    assert main(["run", "--scenario", "scenarios/plan.toml", "--out", str(tmp_path / "out"), *FAST]) == 2
+    assert "the folder is not writable" in capsys.readouterr().err
+
+
+def test_calibrate_refuses_a_folder_for_its_output_file(tmp_path):
+    done = _cli("calibrate", "--out", str(tmp_path), "--max-evaluations", "1")
+    assert done.returncode == 2 and "must name a file" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_run_before_2025_says_so_and_a_rerun_leaves_no_stale_actuals(tmp_path):
+    history = tmp_path / "actual.csv"
+    history.write_text("series,period,value,unit,kind,source\nmarket_entities_total,2021-12,868.47,10k,published,x\n",
+                       encoding="utf-8")
+    done = _cli("run", "--scenario", "scenarios/plan.toml", "--out", str(tmp_path), "--history", str(history),
+                "--horizon", "2021", "--format", "table", "--lang", "en", *FAST)
+    assert done.returncode == 0, done.stderr
+    assert "before the target year 2025" in done.stderr and "run ends before 2025" in done.stdout
+    assert "nan" not in done.stdout
+    assert (tmp_path / "actuals.csv").exists()
+    assert main(["run", "--scenario", "scenarios/plan.toml", "--out", str(tmp_path), *FAST]) == 0
+    assert not (tmp_path / "actuals.csv").exists()  # not this run's: removed

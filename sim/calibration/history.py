@@ -53,6 +53,10 @@ INDICATOR_SERIES: dict[str, str] = {
 }
 
 
+# Years a history row may name: the register's statistics start in the 1980s; the model projects to 2035.
+FIRST_YEAR, LAST_YEAR = 1978, 2035
+
+
 class HistoryError(ValueError):
     """The history file is unreadable or malformed; the message names the row and what is allowed."""
 
@@ -96,6 +100,7 @@ def parse_history(text: str | bytes, source: str) -> pd.DataFrame:
         raise HistoryError(f"{source}: missing columns {', '.join(missing)}; required: {', '.join(HISTORY_COLUMNS)}")
     known = set(MODEL_SERIES) | OTHER_SERIES
     rows = []
+    seen: dict[tuple[str, str], int] = {}
     for line, row in enumerate(reader, start=2):
         where = f"{source}: row {line}"
         if row["series"] not in known:
@@ -110,6 +115,14 @@ def parse_history(text: str | bytes, source: str) -> pd.DataFrame:
         if not math.isfinite(value):
             raise HistoryError(f"{where}: value '{row['value']}' is not a finite number")
         year, month = int(match.group(1)), match.group(2)
+        if not FIRST_YEAR <= year <= LAST_YEAR:
+            raise HistoryError(f"{where}: year {year} is out of range; allowed: {FIRST_YEAR}-{LAST_YEAR}")
+        if value < 0:
+            raise HistoryError(f"{where}: value {row['value']} is negative; counts, stocks and shares are not")
+        if (row["series"], row["period"]) in seen:
+            raise HistoryError(f"{where}: {row['series']} {row['period']} is given twice (first in row "
+                               f"{seen[row['series'], row['period']]}); keep one row per series and period")
+        seen[row["series"], row["period"]] = line
         rows.append({**row, "value": value, "year": year, "month": int(month) if month else None,
                      "subannual": bool(match.group(3) or match.group(4))})
     if not rows:

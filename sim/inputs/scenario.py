@@ -224,7 +224,15 @@ def load_scenario(path: str | FilePath) -> Scenario:
     Raises:
         ScenarioError: if the file is missing, unreadable, not TOML, or invalid.
     """
-    return parse_scenario(read_toml(path, "scenario", ScenarioError), str(path))
+    return parse_scenario(not_empty(read_toml(path, "scenario", ScenarioError), str(path)), str(path))
+
+
+def not_empty(data: Mapping, source: str) -> Mapping:
+    """A scenario file's mapping, refused if it sets nothing (an empty file would run as the baseline)."""
+    if not data:
+        raise ScenarioError(f"{source}: the scenario file is empty; a scenario sets at least a name or a lever "
+                            "(see scenarios/plan.toml; the baseline is scenarios/baseline.toml)")
+    return data
 
 
 def baseline() -> Scenario:

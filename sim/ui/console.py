@@ -27,10 +27,13 @@ def format_table(summary: pd.DataFrame, lang: str = "zh") -> str:
         name = ind.name_zh if zh else ind.name_en
         star = "★" if ind.attribute == "binding" else " "
         base = "" if row.baseline_2020 is None or row.baseline_2020 != row.baseline_2020 else f"{row.baseline_2020:g}"
+        reached = row.median_2025 == row.median_2025  # NaN when the run ends before 2025
         lines.append((f"{star}{ind.no or '':>2} {name}", ind.unit_zh if zh else ind.unit_en, base,
                       f"{ind.target_op}{ind.target:g}",
-                      f"{row.median_2025:.1f} [{row.p05_2025:.1f}-{row.p95_2025:.1f}]",
-                      f"{row.prob_target_met:.2f}", status_mark(row.prob_target_met, lang)))
+                      f"{row.median_2025:.1f} [{row.p05_2025:.1f}-{row.p95_2025:.1f}]" if reached else
+                      ("未模拟到2025年" if zh else "run ends before 2025"),
+                      f"{row.prob_target_met:.2f}" if reached else "—",
+                      status_mark(row.prob_target_met, lang) if reached else "—"))
     widths = [max(_width(x) for x in col) for col in zip(head, *lines)]
     out = ["  ".join(_pad(x, w) for x, w in zip(head, widths))]
     out += ["  ".join(_pad(x, w) for x, w in zip(line, widths)) for line in lines]

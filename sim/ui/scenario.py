@@ -21,7 +21,7 @@ from pathlib import Path as FilePath
 
 from sim.inputs.files import toml_from_bytes
 from sim.inputs.levers import CITIES, LEVERS, LEVERS_BY_ID, UNCERTAINTIES_BY_ID, Lever, Path, ScenarioError
-from sim.inputs.scenario import Scenario, load_scenario, parse_scenario
+from sim.inputs.scenario import Scenario, load_scenario, not_empty, parse_scenario
 
 BASE_YEAR = 2020
 POLICY_START = 2021
@@ -50,7 +50,7 @@ def scenario_from_bytes(data: bytes, source: str) -> Scenario:
     Raises:
         ScenarioError: not UTF-8, malformed TOML, unknown keys, levers or cities, values out of range.
     """
-    return parse_scenario(toml_from_bytes(data, source, "scenario", ScenarioError), source)
+    return parse_scenario(not_empty(toml_from_bytes(data, source, "scenario", ScenarioError), source), source)
 
 
 def _clamp(value: float, spec: Lever) -> float:
