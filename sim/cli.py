@@ -385,7 +385,8 @@ def cmd_levers(_: argparse.Namespace) -> int:
 
 
 def cmd_params(_: argparse.Namespace) -> int:
-    """Print every parameter set (entity model, then each submodel's) with unit, status and source."""
+    """Print every parameter set (entity model, then each submodel's) with unit, status, source and the
+    allowed range where one is declared (any finite number otherwise)."""
     from sim.inputs.parameters import PARAMETER_SETS, parameter_rows
 
     for set_name, cls in PARAMETER_SETS.items():
@@ -393,7 +394,9 @@ def cmd_params(_: argparse.Namespace) -> int:
         print(f"# {title}")
         for row in table:
             name = row.get("name", row.get("parameter"))
-            print(f"{name:36} {row['value']:<10g} {row['unit']:36} {row['status']:10} {row['source']}")
+            allowed = "" if row.get("low") is None and row.get("high") is None else \
+                f" [allowed {row.get('low', '')}..{row.get('high', '')}]".replace("None", "")
+            print(f"{name:36} {row['value']:<10g} {row['unit']:36} {row['status']:10} {row['source']}{allowed}")
     return 0
 
 

@@ -182,3 +182,36 @@ def test_no_parameter_name_is_declared_in_two_sets():
     from sim.inputs.parameters import PARAMETER_SETS, SET_OF
 
     assert len(SET_OF) == sum(len(dataclasses.fields(cls)) for cls in PARAMETER_SETS.values())
+
+
+@pytest.mark.parametrize("key, value, message", [
+    ("entities_2020", -5.0, "'entities_2020' = -5.0 is out of range; allowed: 1 to 3000 (10k entities)"),
+    ("entities_2020", 1e9, "allowed: 1 to 3000"),
+    ("peer_weight", float("nan"), "'peer_weight' = nan is out of range; allowed: any finite number"),
+    ("peer_weight", float("inf"), "allowed: any finite number"),
+    ("dormant_share_2020", 1.5, "allowed: 0 to 1 (share of registered)"),
+])
+def test_scenario_parameters_out_of_their_declared_range_are_refused(key, value, message):
+    from sim.inputs.levers import ScenarioError
+    from sim.inputs.scenario import parse_scenario
+
+    with pytest.raises(ScenarioError, match=re.escape(message)):
+        parse_scenario({"name": "x", "parameters": {key: value}}, "x.toml")
+
+
+def test_numpy_scalars_are_numbers_and_priors_lie_in_the_declared_ranges():
+    import dataclasses
+
+    import numpy as np
+
+    from sim.calibration.fit import FIT_BOUNDS
+    from sim.inputs.parameters import PARAMETER_SETS, SET_OF, Parameters
+
+    assert Parameters().replace(dormant_share_2020=np.float32(0.25)).dormant_share_2020 == pytest.approx(0.25)
+    assert Parameters().replace(entities_2020=np.int64(900)).entities_2020 == 900.0
+    for name, (low, high) in FIT_BOUNDS.items():
+        f = {f.name: f for f in dataclasses.fields(PARAMETER_SETS[SET_OF[name]])}[name]
+        if f.metadata["low"] is not None:
+            assert f.metadata["low"] <= low, name
+        if f.metadata["high"] is not None:
+            assert high <= f.metadata["high"], name

@@ -3,12 +3,36 @@
 from __future__ import annotations
 
 import dataclasses
+import math
+import numbers
 from dataclasses import field
 
+# Units whose values are fractions: a parameter in one of them lies in [0, 1] unless it says otherwise.
+FRACTION_UNITS = ("share", "probability", "violation share")
 
-def documented(value: float, unit: str, status: str, source: str) -> float:
-    """A dataclass field carrying its unit, status and source (every parameter set uses it)."""
-    return field(default=value, metadata={"unit": unit, "status": status, "source": source})
+
+def documented(value: float, unit: str, status: str, source: str, low: float | None = None,
+               high: float | None = None) -> float:
+    """A dataclass field carrying its unit, status, source and allowed range (every parameter set
+    uses it). A parameter in a fraction unit (:data:`FRACTION_UNITS`) lies in [0, 1]; others give
+    ``low`` and ``high`` where a value outside would break the model or its resources, else any
+    finite number is allowed."""
+    if low is None and high is None and unit.startswith(FRACTION_UNITS):
+        low, high = 0.0, 1.0
+    return field(default=value, metadata={"unit": unit, "status": status, "source": source,
+                                          "low": low, "high": high})
+
+
+def allowed_range(f: dataclasses.Field) -> str:
+    """A field's allowed range as text ("0 to 1", "at least 0", "any finite number")."""
+    low, high = f.metadata.get("low"), f.metadata.get("high")
+    if low is not None and high is not None:
+        return f"{low:g} to {high:g}"
+    if low is not None:
+        return f"at least {low:g}"
+    if high is not None:
+        return f"at most {high:g}"
+    return "any finite number"
 
 
 def replaced(params, kind: str, changes: dict[str, float]):
@@ -17,12 +41,17 @@ def replaced(params, kind: str, changes: dict[str, float]):
     Raises:
         ValueError: naming the unknown ``kind`` parameter.
     """
-    names = {f.name for f in dataclasses.fields(params)}
+    fields = {f.name: f for f in dataclasses.fields(params)}
     for key, value in changes.items():
-        if key not in names:
+        if key not in fields:
             raise ValueError(f"unknown {kind} '{key}'; see `python -m sim params` for the list")
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
             raise ValueError(f"parameter '{key}' must be a number, got {value!r}")
+        f = fields[key]
+        low, high = f.metadata.get("low"), f.metadata.get("high")
+        if not math.isfinite(float(value)) or (low is not None and value < low) or (high is not None and value > high):
+            raise ValueError(f"parameter '{key}' = {value!r} is out of range; allowed: {allowed_range(f)} "
+                             f"({f.metadata['unit']})")
     return dataclasses.replace(params, **{k: float(v) for k, v in changes.items()})
 
 

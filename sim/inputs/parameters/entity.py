@@ -20,9 +20,10 @@ class Parameters:
     """Model parameters (not policy levers); defaults describe Zhejiang in 2020."""
 
     # --- initial population, end of 2020 -------------------------------------------------
-    entities_2020: float = _p(803.0, "10k entities", "source", "plan indicator 1, 2020 baseline")
+    # (the population's size bounds what a run at scale 1 costs: up to 3000万 entities, about four times 2020's)
+    entities_2020: float = _p(803.0, "10k entities", "source", "plan indicator 1, 2020 baseline", low=1.0, high=3000.0)
     enterprises_2020: float = _p(282.0, "10k entities", "derived",
-                                 "2021 stock 313.79 / (1 + 11.26%) (history_zhejiang.csv)")
+                                 "2021 stock 313.79 / (1 + 11.26%) (history_zhejiang.csv)", low=0.1, high=3000.0)
     company_share_of_enterprises_2020: float = _p(
         0.89, "share", "assumption",
         "no Zhejiang figure in the data; the plan's 92% target for 2025 implies a lower 2020 value")
@@ -64,10 +65,11 @@ class Parameters:
                                       "credit restrictions on finance and bidding; no effect size published")
     # --- entry ------------------------------------------------------------------------------
     entries_individual_2020: float = _p(117.95, "10k per year", "source",
-                                        "Zhejiang AMR via China Daily 2022-02 (history_zhejiang.csv)")
+                                        "Zhejiang AMR via China Daily 2022-02 (history_zhejiang.csv)",
+                                        low=0.0, high=1000.0)
     entries_enterprise_2020: float = _p(49.1, "10k per year", "derived",
                                         "117.95 x 10/24, the enterprise:individual ratio of new "
-                                        "registrations in 2019-Q1 (history_zhejiang.csv)")
+                                        "registrations in 2019-Q1 (history_zhejiang.csv)", low=0.0, high=1000.0)
     company_share_of_new_enterprises: float = _p(0.97, "share", "assumption", "most new enterprises are companies")
     entry_trend: float = _p(0.02, "per year", "calibrate", "assumption")
     entry_trend_damping: float = _p(0.9, "factor per year", "assumption",
