@@ -215,3 +215,12 @@ def test_numpy_scalars_are_numbers_and_priors_lie_in_the_declared_ranges():
             assert f.metadata["low"] <= low, name
         if f.metadata["high"] is not None:
             assert high <= f.metadata["high"], name
+
+
+@pytest.mark.parametrize("year", ["02025", "2_025", "+2025", "２０２５"])
+def test_a_path_year_has_one_spelling(year):
+    with pytest.raises(ScenarioError, match=re.escape(f"levers.dual_random_share.{year}: path keys must be "
+                                                      "four-digit years")):
+        parse_scenario({"name": "x", "levers": {"dual_random_share": {"2020": 10, year: 60}}}, "x.toml")
+    assert parse_scenario({"name": "x", "levers": {"dual_random_share": {"2020": 10, "2025": 60}}}).levers[
+        "dual_random_share"].at(2025) == 60

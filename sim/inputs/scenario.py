@@ -142,18 +142,18 @@ def parse_path(source: str, key: str, raw: object, spec: Lever) -> Path:
     if isinstance(raw, Mapping):
         if not raw:
             raise _fail(source, key, "an empty table; give a number or { 2020 = ..., 2025 = ... }")
-        points = []
+        points: dict[int, float] = {}
         for year_text, value in raw.items():
-            try:
-                year = int(str(year_text))
-            except ValueError:
+            text = str(year_text)
+            if not (len(text) == 4 and text.isascii() and text.isdigit()):  # not "02025", "2_025", "+2025"
                 raise _fail(source, f"{key}.{year_text}",
-                            f"path keys must be years from {FIRST_YEAR} to {LAST_YEAR}") from None
+                            f"path keys must be four-digit years from {FIRST_YEAR} to {LAST_YEAR}")
+            year = int(text)
             if not FIRST_YEAR <= year <= LAST_YEAR:
                 raise _fail(source, f"{key}.{year_text}",
                             f"year {year} is out of range; allowed years {FIRST_YEAR} to {LAST_YEAR}")
-            points.append((year, _number(source, f"{key}.{year_text}", value, spec)))
-        return Path(tuple(sorted(points)))
+            points[year] = _number(source, f"{key}.{year_text}", value, spec)
+        return Path(tuple(sorted(points.items())))
     return Path.constant(_number(source, key, raw, spec))
 
 
