@@ -126,3 +126,40 @@ def test_workers_are_not_forked_once_the_kernels_have_used_every_core():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=True)
     assert done.stdout.split() == ["fork", "True", "forkserver"], done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("backend", ["warm", "local"])
+def test_workers_end_when_their_owner_is_killed(backend):
+    """SIGKILL reaches no handler of the pool's owner; its workers notice their parent is gone and end
+    (a warm pool's workers otherwise wait for tasks for ever)."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import psutil
+
+    make = "warm_pool(2)" if backend == "warm" else "LocalPool(2)"
+    code = ("from sim.runs.pools import LocalPool, warm_pool\n"
+            "from sim.runs.ensemble import run_ensemble\n"
+            "from sim.inputs.scenario import load_scenario\n"
+            f"pool = {make}\n"
+            "with pool:\n"
+            "    run_ensemble(load_scenario('scenarios/plan.toml'), range(200), scale=2000, engine='vector', backend=pool)\n")
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        workers = []
+        while len(workers) < 2 and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.2)
+            workers = [p for p in psutil.Process(proc.pid).children(recursive=True)
+                       if "resource_tracker" not in " ".join(p.cmdline())]
+        assert len(workers) >= 2, "the pool started its two workers"
+        time.sleep(2.0)  # they are running seeds
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+        _, alive = psutil.wait_procs(workers, timeout=10)
+        assert not alive, f"workers left after their owner was killed: {[p.pid for p in alive]}"
+    finally:
+        if proc.poll() is None:
+            proc.kill()

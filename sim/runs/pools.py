@@ -110,15 +110,35 @@ def without_main_script() -> Iterator[None]:
         main.__file__ = path
 
 
+def _worker_start() -> None:
+    """Every pool worker: ignore Ctrl-C (the pool's owner stops it) and end with the owner."""
+    _ignore_sigint()
+    _exit_with_parent()
+
+
+def _exit_with_parent(poll_seconds: float = 1.0) -> None:
+    """End this worker when its parent goes, even by SIGKILL (which no handler sees): a thread
+    watches the parent process id, which changes when the parent dies. (A fork server's workers end
+    when the fork server does, and it ends with the pool's owner.)"""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(poll_seconds)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
 def _ignore_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _warm_up() -> None:
-    """Ignore Ctrl-C (the pool's owner stops it, and the pool ends with the owner), then run a tiny
-    model as a task runs one - tidy rows with the app's extras - so the compiled kernels and the
-    rows' code paths are loaded before the first real run."""
-    _ignore_sigint()
+    """Start as every pool worker does (:func:`_worker_start`), then run a tiny model as a task runs
+    one - tidy rows with the app's extras - so the compiled kernels and the rows' code paths are
+    loaded before the first real run."""
+    _worker_start()
     from sim.core.calendar import BASE_YEAR
     from sim.inputs.scenario import baseline
     from sim.runs.runner import Job, run
@@ -205,7 +225,7 @@ class LocalPool(Backend):
 
     def start(self) -> None:
         with quiet_fork():
-            self._pool = pool_context(*self.preload).Pool(self.workers, initializer=_ignore_sigint)
+            self._pool = pool_context(*self.preload).Pool(self.workers, initializer=_worker_start)
 
     def close(self, error: bool = False) -> None:
         if self._pool is None:
