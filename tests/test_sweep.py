@@ -93,6 +93,17 @@ def test_a_sweep_on_a_local_dask_cluster_leaves_no_process_behind(small_file, tm
     assert check.returncode == 0, check.stderr
 
 
+def test_a_damaged_part_is_computed_again(reference, small_file, tmp_path):
+    spec = load_sweep(small_file)
+    run_sweep(spec, tmp_path, workers=1, progress=False)
+    part = tmp_path / "results" / "part-0000002.parquet"
+    part.write_bytes(part.read_bytes()[:40])  # cut short outside this program
+    assert 2 not in completed_batches(tmp_path)
+    again = run_sweep(spec, tmp_path, workers=1, progress=False)
+    assert again.runs_computed == 1 and again.complete
+    pd.testing.assert_frame_equal(load_results(tmp_path), reference)
+
+
 def test_partial_sweep_resumes_to_the_complete_set(reference, small_file, tmp_path):
     spec = load_sweep(small_file)
     first = run_sweep(spec, tmp_path, workers=1, progress=False, max_batches=3)

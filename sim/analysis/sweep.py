@@ -203,11 +203,22 @@ def fingerprint_parts(spec: SweepSpec, design: pd.DataFrame, lay: Layout) -> dic
 
 
 def completed_batches(out: str | FilePath) -> set[int]:
-    """Batches with a finished results file: the sweep's manifest, read from the files present."""
+    """Batches with a finished results file: the sweep's manifest, read from the files present. A part
+    whose Parquet footer does not read (cut short or damaged outside this program) does not count: the
+    next run of the sweep computes that batch again and replaces the file."""
     folder = FilePath(out) / RESULTS_DIR
     if not folder.is_dir():
         return set()
-    return {int(m.group(1)) for name in os.listdir(folder) if (m := _PART.match(name))}
+    return {int(m.group(1)) for name in os.listdir(folder) if (m := _PART.match(name)) and _readable(folder / name)}
+
+
+def _readable(path: FilePath) -> bool:
+    import pyarrow.parquet as pq
+
+    try:
+        return pq.read_metadata(path).num_rows > 0
+    except (OSError, ValueError):  # pyarrow's ArrowInvalid is a ValueError
+        return False
 
 
 def part_path(out: FilePath, batch: int) -> FilePath:
