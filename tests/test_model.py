@@ -10,6 +10,7 @@ from conftest import ROOT, TEST_SCALE, paired_difference, run_model, scenario_wi
 from sim.core import rules
 from sim.engines.agents import MarketEntity, Regulator
 from sim.engines.model import MarketModel
+from sim.engines.vector import VectorMarketModel
 from sim.inputs.levers import CITIES
 from sim.inputs.scenario import baseline, load_scenario
 
@@ -56,13 +57,20 @@ def test_datacollector_records_every_month_and_regulator_shares():
     model = run_model(seed=0, horizon=2021)
     frame = model.datacollector.get_model_vars_dataframe()
     assert len(frame) == 12
-    assert frame["registered"].iloc[-1] == model.monthly[-1]["registered"]
+    assert frame["record.registered"].iloc[-1] == model.monthly[-1]["registered"]
     agents = model.datacollector.get_agenttype_vars_dataframe(Regulator)
     assert len(agents) == 12 * len(CITIES)
-    # the DataCollector is the engine's store: its rows are the monthly records, and no agent-type
-    # reporter shares a name with a model reporter
-    assert frame.to_dict("records") == model.monthly
+    # the DataCollector is the engine's store: its record columns are the monthly records, and no
+    # agent-type reporter shares a name with a model reporter
+    records = frame[[c for c in frame.columns if c.startswith("record.")]]
+    assert [{k.removeprefix("record."): v for k, v in row.items()} for row in records.to_dict("records")] \
+        == model.monthly
     assert not set(agents.columns) & set(frame.columns)
+    # the plan indicators by their ids: empty until the first December, then that year's values
+    from sim.outputs.indicators import indicator_values
+
+    assert frame["market_entities"].iloc[:11].isna().all()
+    assert frame["market_entities"].iloc[11] == indicator_values(model.annual_records()[2021])["market_entities"]
 
 
 def _yearly(scenario, field, year=2022, seeds=SEEDS, horizon=None, scale=TEST_SCALE, engine="mesa"):
@@ -232,3 +240,42 @@ def test_the_mesa_engine_at_the_default_scale_agrees_with_the_fine_reference(fin
     from sim.core.calendar import DEFAULT_SCALE
 
     _assert_scale_free(_scale_values(DEFAULT_SCALE, range(48), "mesa"), fine_reference, resolve=False)
+
+
+
+def test_mesa_batch_run_over_a_lever_gives_the_indicators_per_run():
+    """As a Mesa user would: levers as keyword arguments, seeds from batch_run (None: a fresh random
+    seed, kept as the model's seed), one row per run with the plan indicators of the last year."""
+    import mesa
+
+    for engine in (MarketModel, VectorMarketModel):
+        rows = mesa.batch_run(engine, parameters={"fine_level": [1.0, 3.0], "scale": 40000, "horizon": 2021},
+                              rng=[11, 12], max_steps=100, display_progress=False)
+        runs = {r["RunId"]: r for r in rows}  # the Mesa engine's rows are per regulator (11 a run)
+        assert len(runs) == 4 and len(rows) == 4 * (len(CITIES) if engine is MarketModel else 1)
+        by = {(r["fine_level"], r["seed"]): r for r in runs.values()}
+        assert set(by) == {(1.0, 11), (1.0, 12), (3.0, 11), (3.0, 12)}
+        for r in runs.values():
+            assert r["Step"] == 12 and r["market_entities"] > 700 and 0 < r["compliance_rate"] <= 100
+        # heavier fines deter, seed for seed (common random numbers)
+        assert all(by[(3.0, s)]["compliance_rate"] > by[(1.0, s)]["compliance_rate"] for s in (11, 12))
+    with pytest.warns(DeprecationWarning):
+        rows = mesa.batch_run(VectorMarketModel, parameters={"scale": 40000, "horizon": 2021}, iterations=2,
+                              max_steps=100, display_progress=False)
+    assert len(rows) == 2 and rows[0]["market_entities"] != rows[1]["market_entities"]  # two random seeds
+
+
+def test_levers_as_keyword_arguments_and_the_seed_from_rng():
+    import numpy as np
+
+    from sim.inputs.levers import ScenarioError
+
+    model = VectorMarketModel(scale=40000, dual_random_share={2020: 10, 2025: 60}, gdp_growth=4.0)
+    assert model.policy.levers["dual_random_share"].at(2025) == 60 and model.policy.uncertainties["gdp_growth"].at(2023) == 4.0
+    assert VectorMarketModel(scale=40000, seed=None, rng=7).seed == 7
+    drawn = VectorMarketModel(scale=40000, seed=None, rng=np.random.default_rng(3)).seed
+    assert drawn == VectorMarketModel(scale=40000, seed=None, rng=np.random.default_rng(3)).seed
+    with pytest.raises(ScenarioError, match="unknown lever or uncertainty; allowed: "):
+        MarketModel(scale=40000, dual_random_shares=60)
+    with pytest.raises(ValueError, match="allowed: a whole number from 0 to 2\\*\\*64 - 1"):
+        VectorMarketModel(scale=40000, seed=-1)

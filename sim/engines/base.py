@@ -17,10 +17,11 @@ from sim.core import rules
 from sim.core.calendar import BASE_YEAR, DEFAULT_HORIZON, DEFAULT_SCALE, firm_scale
 from sim.inputs.levers import CITIES
 from sim.inputs.resolved import CityLevers, ResolvedLevers, World
-from sim.inputs.scenario import Scenario, baseline
+from sim.inputs.scenario import Scenario, baseline, with_values
 from sim.core.population import InitialStock, log_size_floor, log_size_min, survival_table
 from sim.submodels import SUBMODELS
 from sim.submodels.base import Submodel
+from sim.outputs.indicators import indicator_values, registry
 from sim.outputs.records import annual, empty_record, record_fields
 
 # Every field a run records each month: the entity model's, then each submodel's, with how it adds up
@@ -45,6 +46,34 @@ class MonthContext:
     size_factor_mean: float = 1.0
 
 
+SEED_LIMIT = 2 ** 64  # the random streams take seeds modulo 2**64
+
+
+def resolve_seed(seed: int | None, rng=None) -> int:
+    """A run's seed: ``seed``; else Mesa's ``rng`` (a whole number, or a numpy Generator to draw one
+    from); else a fresh random one (kept as the model's ``seed``, so the run can be repeated).
+
+    Raises:
+        ValueError: for a seed outside 0 to 2**64 - 1 (the random streams repeat beyond).
+    """
+    if seed is None:
+        if isinstance(rng, np.random.Generator):
+            seed = int(rng.integers(0, 2 ** 63))
+        elif rng is not None:
+            seed = rng
+        else:
+            seed = int(np.random.SeedSequence().entropy % 2 ** 63)
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= int(seed) < SEED_LIMIT:
+        raise ValueError(f"seed {seed!r} is not allowed; allowed: a whole number from 0 to 2**64 - 1")
+    return int(seed)
+
+
+def indicator_reporters() -> dict[str, object]:
+    """Model reporters of the DataCollector: each modelled plan indicator by its id, its value in the
+    last year ended (None before the first December)."""
+    return {ind.id: (lambda m, i=ind.id: m.year_indicators.get(i)) for ind in registry() if ind.modelled}
+
+
 def regulator_capability(seed: int, p, n_cities: int = len(CITIES)) -> np.ndarray:
     """Each city's lasting factor on how fast it can reform (staff, systems), drawn once."""
     u = rules.crn_uniform(seed, rules.STREAMS["regulator"], np.arange(1000, 1000 + n_cities, dtype=np.uint64), -1)
@@ -63,10 +92,12 @@ class BaseMarketModel(mesa.Model):
 
     engine = "base"
 
-    def __init__(self, scenario: Scenario | None = None, scale: float = DEFAULT_SCALE, seed: int = 0,
-                 horizon: int = DEFAULT_HORIZON, start: InitialStock | None = None) -> None:
+    def __init__(self, scenario: Scenario | None = None, scale: float = DEFAULT_SCALE, seed: int | None = 0,
+                 horizon: int = DEFAULT_HORIZON, start: InitialStock | None = None, rng=None,
+                 **values: object) -> None:
+        seed = resolve_seed(seed, rng)
         super().__init__(rng=seed)
-        self.policy = scenario or baseline()
+        self.policy = with_values(scenario or baseline(), values) if values else (scenario or baseline())
         self.levers = ResolvedLevers(self.policy)  # every lever and uncertainty by year and city
         self.p = self.policy.parameters
         self.scale = float(scale)
@@ -90,6 +121,9 @@ class BaseMarketModel(mesa.Model):
         self.firm_scale = firm_scale(self.scale)
         self.submodels: list[Submodel] = ([cls.for_run(self.policy, self.levers, self.seed, self.scale)
                                            for cls in SUBMODELS] if self.base_year == BASE_YEAR else [])
+        # The plan indicators of the last year ended (Mesa's batch_run reads them off the DataCollector).
+        self.year_indicators: dict[str, float] = {}
+        self.datacollector = mesa.DataCollector(model_reporters=indicator_reporters())
 
     def submodel(self, name: str) -> Submodel:
         """A submodel of this run by its name (``programmes``, ``innovation``)."""
@@ -113,8 +147,10 @@ class BaseMarketModel(mesa.Model):
         return self._months
 
     def _store_month(self) -> None:
-        """Keep the month's record (the Mesa engine keeps it in its DataCollector instead)."""
+        """Keep the month's record and collect the indicator reporters (the Mesa engine keeps the
+        records in its DataCollector instead)."""
         self._months.append(dict(self.record))
+        self.datacollector.collect(self)
 
     def _context(self, year: int, month: int) -> MonthContext:
         return MonthContext(year=year, month=month, step=self.month_index, peer_violation=self.peer_violation,
@@ -146,6 +182,8 @@ class BaseMarketModel(mesa.Model):
         for sub in self.submodels:
             sub.step(self.ctx, self.record)
             self.record.update(sub.values())
+        if self.ctx.month == 12 and len(self.monthly) >= 11:
+            self.year_indicators = indicator_values(annual([*self.monthly[-11:], dict(self.record)], RECORD_FIELDS))
         self._store_month()
         self.month_index += 1
         if self.month_index >= (self.horizon - self.start_year + 1) * 12:

@@ -14,10 +14,12 @@ from sim.core import rules
 from sim.engines import outcomes
 from sim.engines.agents import MarketEntity, Regulator
 from sim.core.calendar import BASE_YEAR, DEFAULT_HORIZON, DEFAULT_SCALE, START_YEAR
-from sim.engines.base import RECORD_FIELDS, BaseMarketModel, MonthContext, regulator_capability
+from sim.engines.base import RECORD_FIELDS, BaseMarketModel, MonthContext, indicator_reporters, regulator_capability
 from sim.inputs.levers import CITIES, LEVERS_BY_ID
 from sim.inputs.scenario import Scenario
 from sim.core.population import InitialStock, build_population, count_entries, draw_entrants
+
+RECORD_PREFIX = "record."  # the DataCollector's name of a record field's reporter
 
 __all__ = ["BASE_YEAR", "DEFAULT_HORIZON", "DEFAULT_SCALE", "START_YEAR", "MarketModel"]
 
@@ -28,15 +30,21 @@ class MarketModel(BaseMarketModel):
     Args:
         scenario: Levers, uncertainties and parameters; the 2020-policy baseline if None.
         scale: Real entities per simulated entity (1 = the whole province).
-        seed: Run seed; the same seed gives the same numbers bit for bit.
+        seed: Run seed; the same seed gives the same numbers bit for bit (None: Mesa's ``rng``, else a
+            fresh random seed, kept as ``model.seed``).
         horizon: Last simulated year (December).
+        start: The stock a run starts from (the end of 2020 by default; calibration starts earlier).
+        rng: Mesa's name for the seed (a whole number or a numpy Generator), used when ``seed`` is None.
+        **values: Levers and uncertainties by id, each a number or a {year: value} mapping as in a
+            scenario file (``dual_random_share=60``), over ``scenario``.
     """
 
     engine = "mesa"
 
-    def __init__(self, scenario: Scenario | None = None, scale: float = DEFAULT_SCALE, seed: int = 0,
-                 horizon: int = DEFAULT_HORIZON, start: InitialStock | None = None) -> None:
-        super().__init__(scenario, scale, seed, horizon, start)
+    def __init__(self, scenario: Scenario | None = None, scale: float = DEFAULT_SCALE, seed: int | None = 0,
+                 horizon: int = DEFAULT_HORIZON, start: InitialStock | None = None, rng=None,
+                 **values: object) -> None:
+        super().__init__(scenario, scale, seed, horizon, start, rng, **values)
         population = build_population(self.p, self.scale, self.seed, self.start)
         self.kind_weights = population.kind_weights
         self._create_entities(population.arrays)
@@ -45,9 +53,11 @@ class MarketModel(BaseMarketModel):
             self, len(CITIES), city=list(range(len(CITIES))), dual_random_share=list(start.dual_random_share),
             credit_application_share=list(start.credit_application_rate),
             capability=regulator_capability(self.seed, self.p).tolist()))
-        # The engine's monthly records: one model reporter per record field, and each regulator's state.
+        # The engine's monthly records: one model reporter per record field (``record.<field>``), the plan
+        # indicators of the last year ended by their ids, and each regulator's state.
         self.datacollector = mesa.DataCollector(
-            model_reporters={name: (lambda m, n=name: m.record[n]) for name in RECORD_FIELDS},
+            model_reporters={**{RECORD_PREFIX + name: (lambda m, n=name: m.record[n]) for name in RECORD_FIELDS},
+                             **indicator_reporters()},
             agenttype_reporters={Regulator: {"regulator_dual_random_share": "dual_random_share",
                                              "regulator_credit_application_share": "credit_application_share"}},
         )
@@ -63,7 +73,8 @@ class MarketModel(BaseMarketModel):
     @property
     def monthly(self) -> list[dict[str, float]]:
         """Every month's record so far, read from the DataCollector (the engine's store)."""
-        columns = self.datacollector.model_vars
+        columns = {name[len(RECORD_PREFIX):]: values for name, values in self.datacollector.model_vars.items()
+                   if name.startswith(RECORD_PREFIX)}
         return [dict(zip(columns, row)) for row in zip(*columns.values())]
 
     def _store_month(self) -> None:

@@ -50,15 +50,21 @@ class VectorMarketModel(BaseMarketModel):
     Args:
         scenario: Levers, uncertainties and parameters; the 2020-policy baseline if None.
         scale: Real entities per simulated entity (1 = the whole province).
-        seed: Run seed; the same seed gives the same numbers bit for bit.
+        seed: Run seed; the same seed gives the same numbers bit for bit (None: Mesa's ``rng``, else a
+            fresh random seed, kept as ``model.seed``).
         horizon: Last simulated year (December).
+        start: The stock a run starts from (the end of 2020 by default; calibration starts earlier).
+        rng: Mesa's name for the seed (a whole number or a numpy Generator), used when ``seed`` is None.
+        **values: Levers and uncertainties by id, each a number or a {year: value} mapping as in a
+            scenario file (``dual_random_share=60``), over ``scenario``.
     """
 
     engine = "vector"
 
-    def __init__(self, scenario: Scenario | None = None, scale: float = DEFAULT_SCALE, seed: int = 0,
-                 horizon: int = DEFAULT_HORIZON, start: InitialStock | None = None) -> None:
-        super().__init__(scenario, scale, seed, horizon, start)
+    def __init__(self, scenario: Scenario | None = None, scale: float = DEFAULT_SCALE, seed: int | None = 0,
+                 horizon: int = DEFAULT_HORIZON, start: InitialStock | None = None, rng=None,
+                 **values: object) -> None:
+        super().__init__(scenario, scale, seed, horizon, start, rng, **values)
         population = build_population(self.p, self.scale, self.seed, self.start)
         self.kind_weights = population.kind_weights
         n = population.size

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path as FilePath
@@ -123,7 +124,7 @@ def _fail(source: str, key: str, message: str) -> ScenarioError:
 
 
 def _number(source: str, key: str, raw: object, spec: Lever) -> float:
-    if isinstance(raw, bool) or not isinstance(raw, (int, float)):
+    if isinstance(raw, bool) or not isinstance(raw, numbers.Real):  # numpy scalars are numbers too
         raise _fail(source, key, f"expected {spec.allowed()}, got {type(raw).__name__} {raw!r}")
     value = float(raw)
     if not math.isfinite(value) or value < spec.low or value > spec.high:
@@ -275,6 +276,26 @@ def apply_overrides(scenario: Scenario, assignments: Iterable[str], source: str 
             known = ", ".join(list(LEVERS_BY_ID) + list(UNCERTAINTIES_BY_ID))
             raise ScenarioError(f"{label}: unknown lever '{lid}'; allowed: {known}")
     return dataclasses.replace(scenario, levers=levers, city_levers=city_levers, uncertainties=uncertainties)
+
+
+def with_values(scenario: Scenario, values: Mapping[str, object], source: str = "keyword arguments") -> Scenario:
+    """The scenario with levers and uncertainties set by id, each a number or a ``{year: value}``
+    mapping read as a scenario file's would be (``MarketModel(dual_random_share=60)``).
+
+    Raises:
+        ScenarioError: naming the key and what is allowed.
+    """
+    levers, uncertainties = dict(scenario.levers), dict(scenario.uncertainties)
+    for key, raw in values.items():
+        if isinstance(raw, Mapping):
+            raw = {str(year): value for year, value in raw.items()}
+        if key in LEVERS_BY_ID:
+            levers[key] = parse_path(source, key, raw, LEVERS_BY_ID[key])
+        elif key in UNCERTAINTIES_BY_ID:
+            uncertainties[key] = parse_path(source, key, raw, UNCERTAINTIES_BY_ID[key])
+        else:
+            raise _unknown(source, key, "lever or uncertainty", [*LEVERS_BY_ID, *UNCERTAINTIES_BY_ID])
+    return dataclasses.replace(scenario, levers=levers, uncertainties=uncertainties)
 
 
 def _parse_value_text(label: str, text: str) -> object:
