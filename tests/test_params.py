@@ -224,3 +224,56 @@ def test_a_path_year_has_one_spelling(year):
         parse_scenario({"name": "x", "levers": {"dual_random_share": {"2020": 10, year: 60}}}, "x.toml")
     assert parse_scenario({"name": "x", "levers": {"dual_random_share": {"2020": 10, "2025": 60}}}).levers[
         "dual_random_share"].at(2025) == 60
+
+
+def _mutations():
+    """A strategy of (path into plan.toml's table, new value or a deletion)."""
+    from hypothesis import strategies as st
+
+    values = st.one_of(
+        st.floats(allow_nan=True, allow_infinity=True), st.integers(min_value=-10 ** 30, max_value=10 ** 30),
+        st.booleans(), st.text(max_size=8), st.lists(st.floats(), max_size=3),
+        st.dictionaries(st.text(max_size=6), st.floats(allow_nan=False), max_size=3),
+        st.just("__delete__"))
+    return st.tuples(st.lists(st.integers(min_value=0, max_value=10 ** 6), min_size=1, max_size=4), values)
+
+
+def test_mutated_plan_files_run_or_give_the_one_line_message():
+    """Random mutations of scenarios/plan.toml: each either parses and runs (a short coarse run) or is
+    refused with a ScenarioError naming the file; never another exception."""
+    import tomllib
+
+    from hypothesis import HealthCheck, given, settings
+
+    from conftest import ROOT
+    from sim.engines.vector import VectorMarketModel
+
+    original = tomllib.loads((ROOT / "scenarios" / "plan.toml").read_text(encoding="utf-8"))
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(_mutations())
+    def check(mutation):
+        import copy
+
+        data = copy.deepcopy(original)
+        steps, value = mutation
+        node = data
+        for i, step in enumerate(steps):
+            if not isinstance(node, dict) or not node:
+                break
+            key = sorted(node)[step % len(node)]
+            if i == len(steps) - 1 or not isinstance(node[key], dict):
+                if value == "__delete__":
+                    del node[key]
+                else:
+                    node[key] = value
+                break
+            node = node[key]
+        try:
+            scenario = parse_scenario(data, "plan.toml")
+        except ScenarioError as err:
+            assert str(err).startswith("plan.toml") and "\n" not in str(err)
+            return
+        VectorMarketModel(scenario, scale=200000, seed=0, horizon=2021).run()
+
+    check()
