@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path as FilePath
 
@@ -308,8 +309,14 @@ def run(requests: list[runner.Request], settings: Settings, t: dict[str, str]) -
     todo = runner.missing(cache, requests, seeds, settings.scale, settings.horizon)
     if todo:
         bar = st.progress(0.0, text=t["progress_start"].format(total=len(todo)))
+        shown = [time.monotonic()]
 
         def progress(done: int, total: int, left: float) -> None:
+            # at most two updates a second: each is a message the browser redraws, and a browser on
+            # the server's own cores would take that time from the seeds
+            if done < total and time.monotonic() - shown[0] < 0.5:
+                return
+            shown[0] = time.monotonic()
             bar.progress(done / total, text=t["progress"].format(done=done, total=total, left=left))
 
         pool = worker_pool()
