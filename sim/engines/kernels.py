@@ -56,6 +56,30 @@ class _Kernel:
 
 
 @register_jitable
+def _sum_blocks(parts, out):
+    """``out`` = the blocks' partial sums ``parts[b]`` added in block order (the same on any number
+    of threads, and for one block exactly that block's row-order sum)."""
+    out.fill(0.0)
+    for b in range(parts.shape[0]):
+        out += parts[b]
+
+
+@register_jitable
+def _tally_parts(nb, n_cities, n_sectors):
+    """Per-block month-end sums (see :func:`tally`): totals, registered by city, active and violating by
+    city and sector."""
+    return np.zeros((nb, 8)), np.zeros((nb, n_cities)), np.zeros((nb, 2, n_cities, n_sectors))
+
+
+@register_jitable
+def _sum_tally(totals, by_city, peer, totals_out, by_city_out, peer_active_out, peer_violating_out):
+    _sum_blocks(totals, totals_out)
+    _sum_blocks(by_city, by_city_out)
+    _sum_blocks(peer[:, 0], peer_active_out)
+    _sum_blocks(peer[:, 1], peer_violating_out)
+
+
+@register_jitable
 def _blocks(n, block):
     return (n + block - 1) // block
 
@@ -197,18 +221,8 @@ def tally(status, kind, city, sector, credit, violating, weight, n_cities, n_sec
     active, dormant, abnormal-listed, serious-listed and violating active weights."""
     n = status.size
     nb = _blocks(n, block)
-    totals = np.zeros((nb, 8))
-    by_city = np.zeros((nb, n_cities))
-    peer = np.zeros((nb, 2, n_cities, n_sectors))
+    totals, by_city, peer = _tally_parts(nb, n_cities, n_sectors)
     for b in numba.prange(nb):
         _tally_rows(b * block, min(n, (b + 1) * block), status, kind, city, sector, credit, violating, weight,
                     totals[b], by_city[b], peer[b, 0], peer[b, 1])
-    totals_out[:] = 0.0
-    by_city_out[:] = 0.0
-    peer_active_out[:, :] = 0.0
-    peer_violating_out[:, :] = 0.0
-    for b in range(nb):
-        totals_out += totals[b]
-        by_city_out += by_city[b]
-        peer_active_out += peer[b, 0]
-        peer_violating_out += peer[b, 1]
+    _sum_tally(totals, by_city, peer, totals_out, by_city_out, peer_active_out, peer_violating_out)

@@ -24,7 +24,7 @@ from numba.extending import register_jitable
 
 from sim.core import rules
 from sim.engines import outcomes
-from sim.engines.kernels import _blocks, _jit, _rows, _tally_rows
+from sim.engines.kernels import _blocks, _jit, _rows, _sum_blocks, _sum_tally, _tally_parts, _tally_rows
 
 # Columns of behave's per-city sums: registered, the random pool by risk class A-D, visibility, violating.
 MASS_REGISTERED, MASS_RISK, MASS_VISIBILITY, MASS_VIOLATING, N_MASSES = 0, 1, 5, 6, 7
@@ -59,9 +59,7 @@ def behave(status, city, sector, credit, age, months_in_status, months_since_pen
                                    weight, violating, keys, n_aged, memory_decay, grow, growth_base, severity, floor,
                                    comply, compliance_base, random_by_class, routine_unit, lead_coverage, fine, peer,
                                    screen, odds_at_no_cost, p, risk_out, visibility_out, part[b])
-    masses_out[:, :] = 0.0
-    for b in range(nb):
-        masses_out += part[b]
+    _sum_blocks(part, masses_out)
     return smallest.min() if nb else np.inf
 
 
@@ -131,9 +129,7 @@ def supervise(status, kind, city, sector, credit, age, months_in_status, months_
     nb = _blocks(n, block)
     n_cities, n_sectors = peer_active_out.shape
     counts = np.zeros((nb, N_COUNTS))
-    totals = np.zeros((nb, 8))
-    by_city = np.zeros((nb, n_cities))
-    peer = np.zeros((nb, 2, n_cities, n_sectors))
+    totals, by_city, peer = _tally_parts(nb, n_cities, n_sectors)
     last_age = hazard_table.size - 1
     screen = exit_bounds.size > 0
     for b in numba.prange(nb):
@@ -143,17 +139,8 @@ def supervise(status, kind, city, sector, credit, age, months_in_status, months_
                         june, hazard_table, last_age, log_size_min, simplified, compulsory_on, compulsory_months,
                         gdp_growth, shock, screen, exit_bounds, p, counts[b], totals[b], by_city[b], peer[b, 0],
                         peer[b, 1])
-    counts_out[:] = 0.0
-    totals_out[:] = 0.0
-    by_city_out[:] = 0.0
-    peer_active_out[:, :] = 0.0
-    peer_violating_out[:, :] = 0.0
-    for b in range(nb):
-        counts_out += counts[b]
-        totals_out += totals[b]
-        by_city_out += by_city[b]
-        peer_active_out += peer[b, 0]
-        peer_violating_out += peer[b, 1]
+    _sum_blocks(counts, counts_out)
+    _sum_tally(totals, by_city, peer, totals_out, by_city_out, peer_active_out, peer_violating_out)
 
 
 @_rows

@@ -2,11 +2,12 @@
 
 Entities live in a struct of arrays with spare capacity (entrants are appended in
 place; deregistered rows get weight 0 and are compacted away in batches). Every
-process calls the same pure rules from :mod:`sim.core.rules` as the per-agent engine, on
-whole arrays or on the rows a process concerns, in the same order and with the same
-counter-based random draws per entity, so both engines give the same numbers. Where
-the two differ it is orchestration only: loops become masks, per-city sums become
-``bincount``. Regulators are rows of per-city arrays.
+process calls the same pure rules from :mod:`sim.core.rules` as the per-agent engine, for
+each entity in the same order and with the same counter-based random draws, so both engines
+give the same numbers. Where the two differ it is orchestration: entry works on arrays, and the
+rest of the month is conversion and two compiled passes over the rows
+(:mod:`sim.engines.passes`), with per-city sums gathered in the passes. Regulators are rows of
+per-city arrays.
 """
 
 from __future__ import annotations
@@ -118,10 +119,6 @@ class VectorMarketModel(BaseMarketModel):
             buf[:k] = buf[:self.n][keep]
         self._set_length(k)
         self.dead = 0
-
-    def _u(self, stream: str, mask: np.ndarray | None = None, step: int | None = None) -> np.ndarray:
-        keys = self.e["key"] if mask is None else self.e["key"][mask]
-        return rules.crn_uniform(self.seed, rules.STREAMS[stream], keys, self.month_index if step is None else step)
 
     def _base(self, stream: str, step: int | None = None) -> np.uint64:
         return compiled.base(self.seed, stream, self.month_index if step is None else step)
