@@ -80,11 +80,8 @@ def ema_function(indicators: Sequence[str], year: int = 2025, scale: float = DEF
     ids = _indicator_ids(indicators)
 
     def run(seed: int = 0, **values: object) -> dict[str, float]:
-        levers = {k: float(v) for k, v in values.items() if k in LEVERS_BY_ID}
-        uncertainties = {k: float(v) for k, v in values.items() if k in UNCERTAINTIES_BY_ID}
-        unknown = set(values) - set(levers) - set(uncertainties)
-        if unknown:
-            raise ScenarioError(f"{', '.join(sorted(unknown))}: not a lever or an uncertainty of the model")
+        uncertainties = {k: v for k, v in values.items() if k in UNCERTAINTIES_BY_ID}
+        levers = {k: v for k, v in values.items() if k not in UNCERTAINTIES_BY_ID}  # evaluate refuses unknown ones
         row = evaluate(levers, uncertainties, [seed], ids, year, scale, engine).iloc[0]
         return {i: float(row[i]) for i in ids}
 

@@ -23,6 +23,7 @@ import sim
 from sim.inputs.files import atomic_write_text
 from sim.runs import ensemble
 from sim.ui.console import format_comparison, format_table
+from sim.engines.base import SEED_LIMIT  # the random streams take seeds modulo 2**64
 from sim.core.calendar import DEFAULT_HORIZON, DEFAULT_SCALE, START_YEAR, firm_scale
 from sim.inputs.levers import LEVERS, UNCERTAINTIES, ScenarioError
 from sim.inputs.scenario import apply_overrides, load_scenario
@@ -47,9 +48,6 @@ def _positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"{value} must be at least 1")
     return value
-
-
-SEED_LIMIT = 2 ** 64  # the random streams take seeds modulo 2**64: seed 2**64 would repeat seed 0
 
 
 def _seed(text: str) -> int:

@@ -113,7 +113,7 @@ def naive_forecast(method: str, values: Sequence[float], ahead: int) -> np.ndarr
     raise ValueError(f"unknown naive forecaster '{method}'; allowed: {', '.join(NAIVE)}")
 
 
-def model_projection(history: pd.DataFrame, series: Sequence[str], origin: int, last: int, settings: Settings,
+def model_projection(history: pd.DataFrame, origin: int, last: int, settings: Settings,
                      progress: Callable[[int, float], None] | None = None) -> tuple[dict, list]:
     """Fit on the history up to ``origin``, then run the fitted model to ``last``: the fitted values
     and the runs' yearly records (one per seed)."""
@@ -144,7 +144,7 @@ def backtest(history: pd.DataFrame, series: Sequence[str] = ("market_entities_to
     for origin in origins:
         if progress:
             progress(f"origin {origin}: fitting on the history up to {origin} ...")
-        _, runs = model_projection(history, series, origin, last, settings)
+        _, runs = model_projection(history, origin, last, settings)
         for name, actual in ends.items():
             known = actual[actual.index <= origin]
             ahead = last - origin
