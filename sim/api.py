@@ -1,7 +1,8 @@
 """A Python function from levers to outcomes, for exploratory-modelling tools (EMA Workbench, ...).
 
 ``evaluate(levers=..., uncertainties=..., seeds=..., indicators=..., year=...)`` runs the model
-once per seed and returns one row per seed with each indicator's value in ``year``.
+once per seed and returns one row per seed with each indicator's value in ``year``; each seed draws
+the uncertain parameters from the posterior (``parameters="point"`` for the point fit).
 
 A lever or uncertainty is given as in a scenario file: a number sets it in every year, 2020
 included (as a sweep's ``constant`` factor does: a double-random share of 60 means regulators
@@ -18,6 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 import pandas as pd
 
 from sim.core.calendar import DEFAULT_SCALE
+from sim.inputs.posterior import for_seed
 from sim.inputs.levers import LEVERS_BY_ID, UNCERTAINTIES_BY_ID, ScenarioError
 from sim.inputs.scenario import Scenario, baseline, load_scenario, with_values
 from sim.outputs.indicators import indicator_values, registry
@@ -37,7 +39,7 @@ def _indicator_ids(indicators: Sequence[str] | None) -> list[str]:
 def evaluate(levers: Mapping[str, object] | None = None, uncertainties: Mapping[str, object] | None = None,
              seeds: int | Sequence[int] = 1, indicators: Sequence[str] | None = None, year: int = 2025,
              scale: float = DEFAULT_SCALE, engine: str = "vector",
-             scenario: str | Scenario | None = None) -> pd.DataFrame:
+             scenario: str | Scenario | None = None, parameters: str = "posterior") -> pd.DataFrame:
     """Run the model over seeds with the given levers and uncertainties.
 
     Args:
@@ -49,6 +51,7 @@ def evaluate(levers: Mapping[str, object] | None = None, uncertainties: Mapping[
         scale: Real entities per simulated entity.
         engine: ``vector`` or ``mesa``.
         scenario: The base scenario (a file path or a Scenario; default the 2020-policy baseline).
+        parameters: ``posterior`` (each seed draws the uncertain parameters) or ``point``.
 
     Returns:
         One row per seed: ``seed`` and each indicator's value in ``year``.
@@ -66,7 +69,7 @@ def evaluate(levers: Mapping[str, object] | None = None, uncertainties: Mapping[
     ids = _indicator_ids(indicators)
     rows = []
     for seed in (range(seeds) if isinstance(seeds, int) else seeds):
-        model = ENGINES[engine](policy, scale=scale, seed=int(seed), horizon=year)
+        model = ENGINES[engine](for_seed(policy, int(seed), parameters), scale=scale, seed=int(seed), horizon=year)
         model.run()
         values = indicator_values(model.annual_records()[year])
         rows.append({"seed": int(seed), **{i: values.get(i) for i in ids}})

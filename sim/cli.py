@@ -26,6 +26,7 @@ from sim.ui.console import format_comparison, format_table
 from sim.engines.base import SEED_LIMIT  # the random streams take seeds modulo 2**64
 from sim.core.calendar import DEFAULT_HORIZON, DEFAULT_SCALE, START_YEAR, firm_scale
 from sim.inputs.levers import LEVERS, UNCERTAINTIES, ScenarioError
+from sim.inputs.posterior import MODES, PosteriorError, describe as describe_parameters
 from sim.inputs.scenario import apply_overrides, load_scenario
 
 EXIT_USAGE = 2
@@ -90,6 +91,10 @@ def _add_ensemble_options(parser: argparse.ArgumentParser) -> None:
                         help="vector (default): entities in arrays, fast enough for the whole province; "
                              "mesa: the per-agent reference engine (same numbers, much slower)")
     parser.add_argument("--workers", type=_positive_int, default=None, help="processes (default: CPU count)")
+    parser.add_argument("--parameters", choices=MODES, default="posterior",
+                        help="posterior (default): each seed draws the uncertain parameters from "
+                             "calibration/posterior.parquet, so bands carry parameter uncertainty; "
+                             "point: the point fit (calibration/fitted.toml) for every seed")
     parser.add_argument("--quiet", action="store_true", help="no progress output")
 
 
@@ -129,25 +134,36 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--ensemble-seeds", type=_positive_int, default=20, help="seeds of the ensemble")
     bench.add_argument("--calibration-scale", type=_scale, default=2000.0, help="scale of the calibration's runs")
 
-    cal = sub.add_parser("calibrate", help="fit uncertain parameters to Zhejiang's history, or --check the fit")
+    cal = sub.add_parser("calibrate", help="sample the posterior of the uncertain parameters given Zhejiang's "
+                                           "history (ABC-SMC), or --check the committed fit")
     cal.add_argument("--history", default=None, help="history CSV (default calibration/data/history_zhejiang.csv)")
     cal.add_argument("--through", type=int, default=2020, help="last year of history used (default 2020)")
-    cal.add_argument("--out", default=None, help="fitted-parameter file written (e.g. calibration/fitted.toml)")
+    cal.add_argument("--out", default="calibration/fitted.toml",
+                     help="point-fit file written, its report beside it (default calibration/fitted.toml)")
+    cal.add_argument("--posterior", default="calibration/posterior.parquet",
+                     help="posterior particles written, its report beside it (default calibration/posterior.parquet)")
     cal.add_argument("--check", action="store_true",
                      help="print the committed fit's table and the 2016-2018 hold-out; fit nothing")
-    cal.add_argument("--seeds", type=_positive_int, default=4, help="seeds per evaluation (default 4)")
+    cal.add_argument("--seeds", type=_positive_int, default=2, help="seeds per simulation (default 2)")
     cal.add_argument("--scale", type=_scale, default=2000.0, help="scale of calibration runs (default 2000)")
-    cal.add_argument("--max-evaluations", type=_positive_int, default=160, help="optimiser budget (default 160)")
-    cal.add_argument("--report", default=None, help="fit report (Markdown) written beside --out by default")
+    cal.add_argument("--population", type=_positive_int, default=300, help="particles per generation (default 300)")
+    cal.add_argument("--generations", type=_positive_int, default=8, help="most generations (default 8)")
+    cal.add_argument("--max-minutes", type=float, default=25.0, help="stop sampling after this long (default 25)")
+    cal.add_argument("--workers", type=_positive_int, default=os.cpu_count() or 1,
+                     help="processes sampling in parallel (default: every core)")
 
     bt = sub.add_parser("backtest", help="rolling-origin backtest: the model fitted up to each year against naive forecasts")
     bt.add_argument("--series", default="market_entities_total", help="comma-separated stock series of the history")
     bt.add_argument("--history", default=None, help="history CSV (default calibration/data/history_zhejiang.csv)")
     bt.add_argument("--out", default="calibration/backtest.md", help="report written (plot and CSV beside it)")
     bt.add_argument("--seeds", type=_positive_int, default=20, help="seeds of each projection (default 20)")
-    bt.add_argument("--fit-seeds", type=_positive_int, default=4, help="seeds per fit evaluation (default 4)")
+    bt.add_argument("--fit-seeds", type=_positive_int, default=2, help="seeds per fit simulation (default 2)")
     bt.add_argument("--scale", type=_scale, default=2000.0, help="scale of the runs (default 2000)")
-    bt.add_argument("--max-evaluations", type=_positive_int, default=160, help="optimiser budget per origin")
+    bt.add_argument("--method", choices=("abc", "point"), default="abc",
+                    help="abc (default): a posterior at each origin, one draw per seed; point: a Nelder-Mead fit")
+    bt.add_argument("--population", type=_positive_int, default=150, help="ABC particles per generation (default 150)")
+    bt.add_argument("--generations", type=_positive_int, default=5, help="ABC generations per origin (default 5)")
+    bt.add_argument("--max-evaluations", type=_positive_int, default=160, help="point fit's optimiser budget per origin")
 
     sub.add_parser("levers", help="list the levers and uncertainties with ranges and 2020 values")
     sub.add_parser("params", help="list the model parameters with their sources")
@@ -229,6 +245,7 @@ def _seeds(args: argparse.Namespace) -> list[int]:
 
 def _run(scenario, args: argparse.Namespace) -> pd.DataFrame:
     """Run a scenario's ensemble with the command's options, showing progress on stderr."""
+    describe_parameters(args.parameters, [])  # a damaged posterior file stops here, before any run
     started = time.perf_counter()
 
     def progress(done: int, total: int) -> None:
@@ -239,7 +256,8 @@ def _run(scenario, args: argparse.Namespace) -> pd.DataFrame:
                   end="" if done < total else "\n", file=sys.stderr, flush=True)
 
     return ensemble.run_ensemble(scenario, _seeds(args), scale=args.scale, horizon=args.horizon,
-                                 engine=args.engine, workers=args.workers, progress=progress)
+                                 engine=args.engine, workers=args.workers, progress=progress,
+                                 parameters=args.parameters)
 
 
 def _output_folder(path: str) -> Path:
@@ -297,6 +315,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         "scale": args.scale,
         "horizon": args.horizon,
         "engine": args.engine,
+        "parameters": describe_parameters(args.parameters, seeds),
         "firm_scale": firm_scale(args.scale),
         "package_version": sim.__version__,
         "python": platform.python_version(),
@@ -334,40 +353,43 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
-    """Fit the uncertain parameters to the history, or check the committed fit."""
-    from sim.calibration import fit as cal_fit, history as cal_history, report as cal_report
+    """Sample the posterior given the history (writing it, the point fit and their reports), or
+    check the committed fit."""
+    from sim.calibration import history as cal_history
+    from sim.calibration.abc import AbcSettings
+    from sim.calibration.command import calibrate
 
     try:
         history = cal_history.load_history(args.history or cal_history.HISTORY_FILE)
         if args.check:
-            print(cal_report.check_text(history, range(args.seeds), args.scale))
+            from sim.calibration import report as cal_report
+            print(cal_report.check_text(history, range(4), args.scale))
             return 0
-        if not args.out:
-            raise UsageError("calibrate: give --out FILE for the fitted parameters, or --check")
-        if args.through > 2020 and Path(args.out).resolve() == cal_fit.FITTED_FILE:
+        outs = [Path(args.out), Path(args.posterior)]
+        for out in outs:
+            if out.is_dir() or not os.access(_existing_parent(out), os.W_OK):
+                raise UsageError(f"calibrate: {out} must name a file in a folder you can write to")
+        if not args.max_minutes > 0:
+            raise UsageError(f"calibrate: --max-minutes {args.max_minutes} must be above 0")
+        if args.through > 2020:
             print("note: fitting on figures after 2020; the committed default fit uses data up to 2020 only",
                   file=sys.stderr)
-        out = Path(args.out)
-        if out.is_dir() or not os.access(_existing_parent(out), os.W_OK):
-            raise UsageError(f"calibrate: --out {out} must name a file in a folder you can write to")
-        started = time.perf_counter()
-
-        def progress(done: int, value: float) -> None:
-            print(f"\revaluation {done}/{args.max_evaluations}: objective {value:.3f} "
-                  f"({time.perf_counter() - started:.0f}s)", end="", file=sys.stderr, flush=True)
-
-        result = cal_fit.fit(history, args.through, range(args.seeds), args.scale, args.max_evaluations,
-                             progress=progress)
-        print(file=sys.stderr)
+        for out in outs:
+            out.parent.mkdir(parents=True, exist_ok=True)
+        settings = AbcSettings(population=args.population, generations=args.generations, seeds=args.seeds,
+                               scale=args.scale, workers=args.workers, max_minutes=args.max_minutes)
         history_name = args.history or str(cal_history.HISTORY_FILE.relative_to(cal_history.ROOT))
-        out.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(out, cal_fit.write_fitted(out, result, history_name, range(args.seeds), args.scale))
-        report = Path(args.report) if args.report else out.with_suffix(".md")
-        atomic_write_text(report, cal_report.fit_report(result, history_name))
-        cal_report.plot_fit(result.table, report.with_suffix(".png"), result.hazards)
-        print(cal_report.format_fit_table(result.table,
-                                          f"Fit through {args.through} (objective {result.objective:.3g})"))
-        print(f"wrote {out}, {report} and {report.with_suffix('.png')}", file=sys.stderr)
+        from tqdm import tqdm
+        with tqdm(total=args.generations, desc="ABC-SMC generations", file=sys.stderr) as bar:
+            def progress(text: str) -> None:
+                if text.startswith("generation"):
+                    bar.update(1)
+                bar.write(text, file=sys.stderr)
+            point, paths = calibrate(history, history_name, args.through, outs[0], outs[1], settings, progress)
+        from sim.calibration import report as cal_report
+        print(cal_report.format_fit_table(point.table, f"Point fit through {args.through} (objective "
+                                                       f"{point.objective:.3g})"))
+        print("wrote " + ", ".join(str(p) for p in paths), file=sys.stderr)
         return 0
     except cal_history.HistoryError as err:
         raise UsageError(str(err)) from None
@@ -449,7 +471,8 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     """Fit at each origin year, project the held-out year ends, score against naive forecasters."""
     from sim.calibration import backtest as bt, history as cal_history
 
-    settings = bt.Settings(args.seeds, args.fit_seeds, args.scale, args.max_evaluations)
+    settings = bt.Settings(args.seeds, args.fit_seeds, args.scale, args.max_evaluations, args.method,
+                           args.population, args.generations, os.cpu_count() or 1)
     try:
         out = bt.output_path(args.out)  # checked before the work
         history = cal_history.load_history(args.history or cal_history.HISTORY_FILE)
@@ -587,7 +610,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         return COMMANDS[args.command](args)
-    except (UsageError, ScenarioError) as err:
+    except (UsageError, ScenarioError, PosteriorError) as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

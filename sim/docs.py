@@ -308,8 +308,9 @@ def _parameter_block(table: list[dict[str, object]], what: str, key: str, calibr
              f"- Derived from published figures: {_listed(by_status['derived'])}.",
              f"- {calibrate_label}: {_listed(by_status['calibrate'])}.",
              "- All others are assumptions.", ""]
-    lines += _table((key, "value", "unit", "status", "source"),
-                    ((_code(str(r["name"])), _number(float(r["value"])), r["unit"], r["status"], r["source"])
+    lines += _table((key, "value", "unit", "status", "prior", "source"),
+                    ((_code(str(r["name"])), _number(float(r["value"])), r["unit"], r["status"],
+                      "" if not r.get("prior") else f"{_number(r['prior'][0])} - {_number(r['prior'][1])}", r["source"])
                      for r in table))
     return "\n".join(lines)
 
@@ -320,7 +321,9 @@ def _listed(names: list[str]) -> str:
 
 def entity_parameter_table() -> str:
     """The entity model's parameters (``sim.inputs.parameters.Parameters``)."""
-    return _parameter_block(parameter_table(), "parameters", "name", "To be calibrated (hand-set priors now)")
+    return _parameter_block(parameter_table(), "parameters", "name",
+                            "Status calibrate (those with a prior are in the posterior of `sim calibrate`; the "
+                            "others are hand-set)")
 
 
 def programme_table() -> str:

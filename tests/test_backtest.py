@@ -14,7 +14,8 @@ from sim.calibration import backtest as bt
 from sim.calibration.history import HistoryError, load_history
 
 TOY = [100.0, 112.0, 121.0, 135.0, 149.0, 160.0]
-TINY = bt.Settings(seeds=3, fit_seeds=2, scale=20000.0, max_evaluations=2)
+TINY = bt.Settings(seeds=3, fit_seeds=2, scale=20000.0, max_evaluations=2, method="point")
+TINY_ABC = bt.Settings(seeds=3, fit_seeds=1, scale=20000.0, method="abc", population=8, generations=1, workers=1)
 
 
 def test_naive_forecasters_match_statsmodels_and_their_closed_forms():
@@ -65,6 +66,22 @@ def test_the_model_and_the_naive_forecasters_see_nothing_after_the_origin(monkey
     assert np.allclose(table["ape_pct"], expected, equal_nan=True)
 
 
+def test_the_posterior_at_an_origin_sees_the_history_up_to_it_and_each_seed_draws_from_it(monkeypatch):
+    seen = []
+    real = bt.abc_fit
+
+    def spy(history, through, settings, *args, **kwargs):
+        seen.append(through)
+        return real(history, through, settings, *args, **kwargs)
+
+    monkeypatch.setattr(bt, "abc_fit", spy)
+    values, runs = bt.model_projection(load_history(), 2018, 2020, TINY_ABC)
+    assert seen == [2018] and len(runs) == TINY_ABC.seeds
+    assert set(values) >= {"entry_trend", "hazard_scale"}
+    # different seeds ran different draws, so their 2020 stocks differ by more than one seed's noise would
+    assert len({round(r[2020]["registered"]) for r in runs}) == TINY_ABC.seeds
+
+
 def test_verdicts_compare_on_the_same_points():
     rows = []
     for origin, (model, drift, holt) in {2017: (5.0, 1.0, np.nan), 2018: (1.0, 3.0, 0.5)}.items():
@@ -90,11 +107,12 @@ def test_an_unknown_series_or_a_bad_out_is_one_line_before_any_work(tmp_path):
 def test_the_command_writes_the_report_plot_and_table(tmp_path):
     out = tmp_path / "bt" / "backtest.md"
     done = subprocess.run([sys.executable, "-m", "sim", "backtest", "--out", str(out), "--seeds", "3",
-                           "--fit-seeds", "2", "--scale", "20000", "--max-evaluations", "2"],
+                           "--fit-seeds", "1", "--scale", "20000", "--population", "8", "--generations", "1"],
                           capture_output=True, text=True, cwd=ROOT, timeout=600)
     assert done.returncode == 0, done.stderr
     text = out.read_text(encoding="utf-8")
     assert "## Verdict" in text and "1 year ahead" in text and "90% band covers" in text
+    assert "ABC-SMC posterior" in text and "parameter uncertainty" in text
     assert out.with_suffix(".png").stat().st_size > 5000
     table = pd.read_csv(out.with_suffix(".csv"))
     assert sorted(table["origin"].unique()) == [2017, 2018, 2019]

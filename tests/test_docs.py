@@ -155,11 +155,11 @@ def test_programme_submodels_describe_every_programme_indicator_and_stream(text)
 
 
 def test_calibration_section_names_every_fitted_parameter():
-    from sim.calibration.fit import FIT_BOUNDS
-    from sim.inputs.parameters import FITTED_FILE, read_fitted
+    from sim.inputs.parameters import FITTED_FILE, Parameters, read_fitted
+    from sim.inputs.parameters.declare import priors
 
     text = ODD.read_text(encoding="utf-8")
     section = text.split("## Calibration", 1)[1].split("\n## ", 1)[0]
-    for name in FIT_BOUNDS:
+    for name in priors(Parameters):
         assert f"`{name}`" in section, name
-    assert set(read_fitted(FITTED_FILE)) == set(FIT_BOUNDS)
+    assert set(read_fitted(FITTED_FILE)) == set(priors(Parameters))

@@ -198,7 +198,8 @@ def _scale_values(scale: float, seeds: range, engine: str) -> dict[str, np.ndarr
     from sim.runs.ensemble import run_ensemble
 
     plan = load_scenario(ROOT / "scenarios" / "plan.toml")
-    tidy = run_ensemble(plan, seeds, scale=scale, horizon=2023, engine=engine, workers=2)
+    # the point fit on every seed: the question is the simulation's own noise, not parameter uncertainty
+    tidy = run_ensemble(plan, seeds, scale=scale, horizon=2023, engine=engine, workers=2, parameters="point")
     at = tidy[tidy["year"] == 2023].pivot_table(index="seed", columns="indicator", values="value")
     return {ind.id: at[ind.id].to_numpy() for ind in registry() if ind.modelled and ind.id in at.columns}
 

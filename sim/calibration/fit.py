@@ -27,6 +27,7 @@ from sim.calibration.history import CALIBRATION_DIR, HistoryError, load_history
 from sim.calibration.patterns import Demography, Pattern, enterprises_now, fit_table, hazard_by_age, patterns, \
     state_measures
 from sim.core.population import InitialStock
+from sim.inputs.parameters.declare import priors
 from sim.inputs.parameters import FITTED_FILE, PARAMETER_SETS, SET_OF, Parameters, read_fitted, split_by_set
 from sim.inputs.scenario import Scenario, load_scenario
 from sim.runs.bench import BenchResult
@@ -36,14 +37,12 @@ HISTORY_POLICIES = CALIBRATION_DIR / "history_policies.toml"
 # The start of calibration runs: end of 2016 (history: total 528.9, enterprises 31.9%).
 COMPANY_SHARE_2016 = 0.87  # assumption: below the 0.89 assumed for 2020
 
-FIT_BOUNDS: dict[str, tuple[float, float]] = {
-    "hazard_scale": (0.8, 3.0),
-    "hazard_individual_multiplier": (1.0, 3.0),
-    "dormant_dereg_rate": (0.002, 0.06),
-    "entry_trend": (-0.05, 0.12),
-    "annual_report_file_active": (0.85, 0.995),
-    "annual_report_file_dormant": (0.01, 0.6),
-}
+# Uncertain parameters that act only after 2020: the history cannot inform them, so the point fit
+# leaves them at their defaults and the posterior carries their priors whole.
+PROJECTION_ONLY = ("entry_trend_damping",)
+# The point fit's search box: the entity model's priors (declared with each parameter).
+FIT_BOUNDS: dict[str, tuple[float, float]] = {name: bounds for name, bounds in priors(Parameters).items()
+                                              if name not in PROJECTION_ONLY}
 
 
 def start_2016(history: pd.DataFrame) -> InitialStock:
@@ -183,14 +182,16 @@ def apply_by_set(base: Parameters, values: Mapping[str, float]) -> tuple[Paramet
 
 
 # ---------------------------------------------------------------- fitted files
-def write_fitted(path: Path, result: FitResult, history_path: str, seeds: Sequence[int], scale: float) -> str:
-    """The fitted parameters as TOML text with their provenance (the caller writes it atomically)."""
+def write_fitted(path: Path, result: FitResult, history_path: str, seeds: Sequence[int], scale: float,
+                 how: str | None = None) -> str:
+    """The fitted parameters as TOML text with their provenance (the caller writes it atomically);
+    ``how`` says how the values were found (default: the optimiser's objective and evaluations)."""
     lines = [
         "# Fitted model parameters: every scenario uses these unless it sets them itself.",
         f"# Written by `python -m sim calibrate --history {history_path} --through {result.through}` on "
         f"{date.today().isoformat()}.",
         f"# Runs from the end of 2016 under calibration/history_policies.toml, seeds {list(seeds)}, "
-        f"scale {scale:g}; objective {result.objective:.4g} after {result.evaluations} evaluations.",
+        f"scale {scale:g}; " + (how or f"objective {result.objective:.4g} after {result.evaluations} evaluations") + ".",
         f"through = {result.through}",
         "",
         "[parameters]",

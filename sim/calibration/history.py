@@ -32,6 +32,7 @@ MODEL_SERIES: dict[str, str] = {
     "individual_businesses_total": "stock",
     "enterprise_share_of_entities": "stock",
     "new_registrations_total": "flow",
+    "enterprise_new_registrations": "flow",
     "individual_new_registrations": "flow",
     "individual_deregistrations": "flow",
     "individual_to_company_conversions": "flow",

@@ -39,6 +39,7 @@ _READERS: dict[str, Callable[[Annual, int], float]] = {
     "enterprise_share_of_entities": _stock(
         lambda r: 100.0 * (r["registered_company"] + r["registered_other"]) / r["registered"]),
     "new_registrations_total": _stock(lambda r: r["entries"] / 1e4),
+    "enterprise_new_registrations": _stock(lambda r: (r["entries_company"] + r["entries_other"]) / 1e4),
     "individual_new_registrations": _stock(lambda r: r["entries_individual"] / 1e4),
     "individual_deregistrations": _stock(lambda r: r["deregistrations_individual"] / 1e4),
     "individual_to_company_conversions": _stock(lambda r: r["conversions"] / 1e4),

@@ -213,11 +213,12 @@ def build_population(p: Parameters, scale: float, seed: int, start: InitialStock
 
 
 def draw_entrants(p: Parameters, values: YearValues, kind_weights: np.ndarray, seed: int,
-                  step: int) -> dict[str, np.ndarray]:
+                  step: int, registered: float) -> dict[str, np.ndarray]:
     """New registrations in one month, by kind and city, as entity arrays.
 
     The expected number responds to registration cost, licence reform, the economy and
-    the trend (:func:`rules.entry_multiplier`); counts are Poisson draws by inversion of
+    the 2016-2020 trend (:func:`rules.entry_multiplier`) and to the room left below the
+    density ceiling at ``registered`` real entities (:func:`rules.entry_room`); counts are Poisson draws by inversion of
     one uniform per kind and city, and each entrant's attributes are drawn from its own
     key, so scenarios with the same seed share their entrants (common random numbers).
     Entrants that come only because entry got cheaper are marked marginal.
@@ -235,7 +236,8 @@ def draw_entrants(p: Parameters, values: YearValues, kind_weights: np.ndarray, s
                                                                          p.gdp_reference, 0, p))
     kinds, cities = np.meshgrid(np.arange(3), np.arange(len(CITIES)), indexing="ij")
     kinds, cities = kinds.ravel(), cities.ravel()
-    mean = base[kinds] * city_shares()[cities] * multiplier[cities] / kind_weights[kinds]
+    mean = base[kinds] * city_shares()[cities] * multiplier[cities] * rules.entry_room(registered, p) \
+        / kind_weights[kinds]
     u = rules.crn_uniform(seed, rules.STREAMS["entry"], ((kinds << 8) | cities).astype(np.uint64), step)
     counts = rules.poisson_count(u, mean)
     kind = np.repeat(kinds, counts)

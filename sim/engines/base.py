@@ -178,7 +178,14 @@ class BaseMarketModel(mesa.Model):
         self.ctx = self._context(year, self.month_index % 12 + 1)
         return self.ctx
 
+    @property
+    def registered_total(self) -> float:
+        """Registered entities (real ones) at the end of the last month; the start stock before the
+        first month."""
+        return self._registered if self.month_index else float(self.initial_record["registered"])
+
     def _end_month(self) -> None:
+        self._registered = float(self.record["registered"])
         for sub in self.submodels:
             sub.step(self.ctx, self.record)
             self.record.update(sub.values())

@@ -162,7 +162,8 @@ class MarketModel(BaseMarketModel):
 
     def enter(self, ctx: MonthContext) -> None:
         """Process 1, entry: Poisson new registrations by kind and city."""
-        new = draw_entrants(self.p, self.levers.year(ctx.year), self.kind_weights, self.seed, ctx.step)
+        new = draw_entrants(self.p, self.levers.year(ctx.year), self.kind_weights, self.seed, ctx.step,
+                            self.registered_total)
         self._create_entities(new)
         count_entries(self.record, new)
 

@@ -169,7 +169,8 @@ class VectorMarketModel(BaseMarketModel):
 
     def enter(self, ctx: MonthContext) -> None:
         """Process 1, entry: the same entrant arrays as the Mesa engine, appended."""
-        new = draw_entrants(self.p, self.levers.year(ctx.year), self.kind_weights, self.seed, ctx.step)
+        new = draw_entrants(self.p, self.levers.year(ctx.year), self.kind_weights, self.seed, ctx.step,
+                            self.registered_total)
         self._append(new)
         count_entries(self.record, new)
 

@@ -33,7 +33,7 @@ def median_standard_error(values: np.ndarray) -> float:
 def run_ensemble(scenario: Scenario, seeds: Sequence[int], scale: float = DEFAULT_SCALE,
                  horizon: int = DEFAULT_HORIZON, engine: str = "mesa", workers: int | None = None,
                  progress: Callable[[int, int], None] | None = None,
-                 backend: Backend | Executor | None = None) -> pd.DataFrame:
+                 backend: Backend | Executor | None = None, parameters: str = "posterior") -> pd.DataFrame:
     """Run a scenario over seeds, in parallel processes when ``workers`` > 1.
 
     Args:
@@ -46,12 +46,14 @@ def run_ensemble(scenario: Scenario, seeds: Sequence[int], scale: float = DEFAUL
         progress: Called with (done, total) after each seed.
         backend: Where to run the seeds, started and kept by the caller (e.g. a warm pool); if None,
             a local pool of ``workers`` processes is started for this call (or this process, for 1).
+        parameters: ``posterior`` (each seed draws its uncertain parameters from the posterior) or
+            ``point`` (the scenario's parameters for every seed); see :mod:`sim.inputs.posterior`.
 
     Returns:
         Tidy rows for every seed, year and modelled indicator.
     """
     seeds = list(seeds)
-    jobs = [Job(scenario, s, scale, horizon, engine) for s in seeds]
+    jobs = [Job(scenario, s, scale, horizon, engine, parameters=parameters) for s in seeds]
     if backend is not None:
         frames = as_backend(backend).map(run, jobs, progress)
     else:

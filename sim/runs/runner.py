@@ -23,6 +23,7 @@ from sim.core.calendar import BASE_YEAR, DEFAULT_HORIZON, DEFAULT_SCALE
 from sim.engines.model import MarketModel
 from sim.engines.vector import VectorMarketModel
 from sim.inputs.levers import CITIES
+from sim.inputs.posterior import for_seed
 from sim.inputs.scenario import Scenario
 from sim.outputs.indicators import indicator_values
 from sim.engines.base import RECORD_FIELDS
@@ -49,6 +50,8 @@ class Job:
         horizon: Last year simulated.
         engine: Engine name (see ENGINES).
         extras: Also the ``record.*`` and ``city.*`` rows of the app's charts.
+        parameters: ``posterior`` (one draw of the uncertain parameters per seed,
+            :mod:`sim.inputs.posterior`) or ``point`` (the scenario's parameters as they are).
     """
 
     scenario: Scenario
@@ -57,12 +60,14 @@ class Job:
     horizon: int = DEFAULT_HORIZON
     engine: str = "mesa"
     extras: bool = False
+    parameters: str = "posterior"
 
 
 def run(job: Job) -> pd.DataFrame:
     """Run one seed; tidy rows of every modelled indicator, then (``job.extras``) ``record.*`` and
     ``city.*`` rows. This is the function backends map over jobs."""
-    model = ENGINES[job.engine](job.scenario, scale=job.scale, seed=job.seed, horizon=job.horizon)
+    scenario = for_seed(job.scenario, job.seed, job.parameters)
+    model = ENGINES[job.engine](scenario, scale=job.scale, seed=job.seed, horizon=job.horizon)
     model.run()
     name, seed = job.scenario.name, job.seed
     rows = []
@@ -80,6 +85,6 @@ def run(job: Job) -> pd.DataFrame:
 
 
 def run_seed(scenario: Scenario, seed: int, scale: float = DEFAULT_SCALE, horizon: int = DEFAULT_HORIZON,
-             engine: str = "mesa", extras: bool = False) -> pd.DataFrame:
+             engine: str = "mesa", extras: bool = False, parameters: str = "posterior") -> pd.DataFrame:
     """Run one seed and return tidy yearly rows (scenario, seed, year, indicator, value); see :func:`run`."""
-    return run(Job(scenario, seed, scale, horizon, engine, extras))
+    return run(Job(scenario, seed, scale, horizon, engine, extras, parameters))

@@ -23,7 +23,8 @@ TEXT: dict[str, dict[str, str]] = {
         "page_title": "浙江市场主体政策模拟",
         "title": "浙江省市场主体政策模拟器",
         "intro": "“十四五”市场监管规划（2021–2025年）：调整政策杠杆，查看全省市场主体、监管负担和24项规划指标"
-                 "的走势及达到目标的概率。每个结果来自多次随机运行的中位数和5%–95%区间。",
+                 "的走势及达到目标的概率。每个结果来自多次随机运行的中位数和5%–95%区间；每次运行从校准后验中抽取一组"
+                 "不确定参数，区间和达标概率因而包含参数不确定性。",
         # sidebar: scenario
         "scenario_header": "情景",
         "preset": "预设情景",
@@ -68,7 +69,7 @@ TEXT: dict[str, dict[str, str]] = {
         # sidebar: run
         "run_header": "运行设置",
         "seeds": "随机种子数",
-        "seeds_help": "同一情景用不同随机种子运行的次数；中位数、5%–95%区间和达标概率由此得出。"
+        "seeds_help": "同一情景用不同随机种子运行的次数（每个种子对应一组后验参数）；中位数、5%–95%区间和达标概率由此得出。"
                       "种子越多越精确，但越慢（每个约0.2秒）。",
         "horizon": "模拟至（年）",
         "horizon_help": "默认到规划期末2025年，最长到2035年。",
@@ -192,7 +193,9 @@ TEXT: dict[str, dict[str, str]] = {
         "title": "Zhejiang market-entity policy simulator",
         "intro": "14th Five-Year Plan for market supervision (2021-2025): set policy levers and see the province's "
                  "market entities, the inspection burden and the 24 plan indicators, with the chance of meeting "
-                 "each target. Every result is the median and 5-95% band of many random runs.",
+                 "each target. Every result is the median and 5-95% band of many random runs; each run draws its "
+                 "uncertain parameters from the calibration's posterior, so bands and probabilities carry "
+                 "parameter uncertainty.",
         "scenario_header": "Scenario",
         "preset": "Preset scenario",
         "preset_help": "Pick a starting point: the baseline holds 2020 policies, the plan follows the plan's text. "
@@ -235,7 +238,8 @@ TEXT: dict[str, dict[str, str]] = {
         "uncertainty_caption": "Assumptions about the world, not policy choices; each slider sets the value from 2021.",
         "run_header": "Run settings",
         "seeds": "Seeds",
-        "seeds_help": "Runs of the scenario with different random seeds; the median, the 5-95% band and the "
+        "seeds_help": "Runs of the scenario with different random seeds (each with its own posterior draw of the "
+                      "parameters); the median, the 5-95% band and the "
                       "probability of meeting a target come from them. More is more precise but slower "
                       "(about 0.2 s each).",
         "horizon": "Simulate to (year)",

@@ -12,15 +12,26 @@ FRACTION_UNITS = ("share", "probability", "violation share")
 
 
 def documented(value: float, unit: str, status: str, source: str, low: float | None = None,
-               high: float | None = None) -> float:
+               high: float | None = None, prior: tuple[float, float] | None = None) -> float:
     """A dataclass field carrying its unit, status, source and allowed range (every parameter set
     uses it). A parameter in a fraction unit (:data:`FRACTION_UNITS`) lies in [0, 1]; others give
     ``low`` and ``high`` where a value outside would break the model or its resources, else any
-    finite number is allowed."""
+    finite number is allowed.
+
+    ``prior`` marks an uncertain parameter: the range (uniform prior) from its source that
+    ``sim calibrate`` samples and the posterior draws carry into every run."""
     if low is None and high is None and unit.startswith(FRACTION_UNITS):
         low, high = 0.0, 1.0
+    if prior is not None:
+        assert prior[0] < prior[1] and prior[0] <= value <= prior[1], f"default {value} outside its prior {prior}"
+        assert (low is None or prior[0] >= low) and (high is None or prior[1] <= high), "prior beyond the range"
     return field(default=value, metadata={"unit": unit, "status": status, "source": source,
-                                          "low": low, "high": high})
+                                          "low": low, "high": high, "prior": prior})
+
+
+def priors(cls) -> dict[str, tuple[float, float]]:
+    """The uniform prior ranges of a parameter set's uncertain parameters, by name."""
+    return {f.name: tuple(f.metadata["prior"]) for f in dataclasses.fields(cls) if f.metadata.get("prior")}
 
 
 def allowed_range(f: dataclasses.Field) -> str:

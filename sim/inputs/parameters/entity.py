@@ -71,18 +71,35 @@ class Parameters:
                                         "117.95 x 10/24, the enterprise:individual ratio of new "
                                         "registrations in 2019-Q1 (history_zhejiang.csv)", low=0.0, high=1000.0)
     company_share_of_new_enterprises: float = _p(0.97, "share", "assumption", "most new enterprises are companies")
-    entry_trend: float = _p(0.02, "per year", "calibrate", "assumption")
-    entry_trend_damping: float = _p(0.9, "factor per year", "assumption",
-                                    "damped trend (Gardner & McKenzie 1985): after 2020 the fitted entry trend "
-                                    "fades by this factor a year; 0.8-0.98 is the range forecasters use "
-                                    "(Hyndman & Athanasopoulos, Forecasting: Principles and Practice, 3rd ed., "
-                                    "8.2); the middle is taken, since data up to 2020 cannot tell; 1 = no damping")
-    entry_cost_elasticity: float = _p(0.8, "elasticity", "derived",
-                                      "ln(15.1/6.9) / ln(22.9/8.6): daily entries 6.9k to 15.1k as start-up time "
-                                      "fell 22.9 to 8.6 days (GROUNDING.md); an upper bound, since the 2014 "
-                                      "reform did more than cut time; to be calibrated")
-    licence_entry_effect: float = _p(0.15, "relative entries at full coverage", "assumption",
-                                     "within the +25% causal estimate of Barwick et al. 2024 for a whole reform")
+    entry_trend: float = _p(0.02, "per year", "calibrate",
+                            "growth of entries 2016-2020 beyond the modelled reforms, fitted on the history; "
+                            "read as the reforms of those years that no lever carries, so it is not projected "
+                            "past 2020 unless entry_trend_damping says so", prior=(-0.05, 0.30))
+    entry_trend_damping: float = _p(0.25, "factor per year", "assumption",
+                                    "share of the 2016-2020 entry trend that carries on after 2020, fading by "
+                                    "this factor a year (damped trend, Gardner & McKenzie 1985); 0 = none. The "
+                                    "plan's cost and licence reforms act through their levers, so a trend that "
+                                    "kept going would count them twice; data up to 2020 cannot tell, so the prior "
+                                    "0-0.5 is carried whole into every run", prior=(0.0, 0.5), low=0.0, high=0.99)
+    entry_cost_elasticity: float = _p(0.4, "elasticity", "calibrate",
+                                      "prior 0.1-0.8: 0.8 = ln(15.1/6.9) / ln(22.9/8.6), daily entries 6.9k to 15.1k "
+                                      "as start-up time fell 22.9 to 8.6 days, an upper bound since the 2014 reform "
+                                      "did more than cut time; the +25% of Barwick et al. 2024 for a whole reform "
+                                      "gives about 0.25 (GROUNDING.md); fitted with the 2016-2020 cost path",
+                                      prior=(0.1, 0.8))
+    licence_entry_effect: float = _p(0.15, "relative entries at full coverage", "calibrate",
+                                     "prior 0.05-0.25: +5% registered businesses from Mexico's one-stop shop "
+                                     "(Bruhn 2011) to +25% entry for a whole reform (Barwick et al. 2024)",
+                                     prior=(0.05, 0.25))
+    entity_density_ceiling: float = _p(250.0, "entities per 1,000 residents", "calibrate",
+                                       "entries fall in proportion to the room left below this density "
+                                       "(124 in 2020: 803万 / 6,457万 residents). No published ceiling: "
+                                       "prior 160-400 (assumption; the densest Chinese city registers, e.g. "
+                                       "Shenzhen, held about 200 per 1,000 in 2020 - a figure not checked "
+                                       "against a source here)", low=130.0, high=2000.0, prior=(160.0, 400.0))
+    resident_population_2020: float = _p(6456.8, "10k residents", "source",
+                                         "7th national census, Zhejiang resident population (history_zhejiang.csv); "
+                                         "held at its 2020 level", low=1.0, high=100000.0)
     gdp_entry_elasticity: float = _p(0.03, "relative per GDP point", "assumption", "to be calibrated")
     economy_factor_floor: float = _p(0.2, "multiplier", "assumption",
                                      "entry and exit factors from GDP growth never fall below this")
@@ -90,14 +107,14 @@ class Parameters:
     marginal_entrant_hazard: float = _p(2.0, "multiplier, first 24 months", "assumption",
                                         "Branstetter et al. 2014: extra entrants less likely to survive two years")
     # --- exit, dormancy, deregistration ------------------------------------------------------
-    hazard_scale: float = _p(1.6, "multiplier", "calibrate",
+    hazard_scale: float = _p(1.6, "multiplier", "calibrate", prior=(0.8, 3.0), source=
                              "the survival table counts deregistrations; ceasing operation (some stay "
                              "dormant) is more frequent. Hand-set with hazard_individual_multiplier and "
                              "dormant_dereg_rate so 2021 under 2020 policy repeats 2020's published flows "
                              "(net +79; 10 seeds at scale 8000 give +79 in 2021)")
     hazard_individual_multiplier: float = _p(1.8, "multiplier", "calibrate",
                                              "2020 individual deregistrations 64.39 of ~521 (12.4%) vs the "
-                                             "enterprise survival table")
+                                             "enterprise survival table", prior=(1.0, 3.0))
     hazard_size_elasticity: float = _p(-0.10, "elasticity", "assumption",
                                        "larger firms survive longer (survival report 2013)")
     hazard_listed_effect: float = _p(0.30, "added multiplier per severity", "assumption",
@@ -109,7 +126,8 @@ class Parameters:
                                                      "ordinary deregistration is slow and costly")
     dereg_ordinary_completion_individual: float = _p(0.60, "probability", "assumption",
                                                      "individual businesses deregister more easily")
-    dormant_dereg_rate: float = _p(0.02, "per month", "calibrate", "assumption; see hazard_scale")
+    dormant_dereg_rate: float = _p(0.02, "per month", "calibrate", "assumption; see hazard_scale",
+                                   prior=(0.002, 0.06))
     dormant_dereg_simplified_boost: float = _p(2.0, "added multiplier at full simplified uptake", "assumption",
                                                "simplified deregistration makes dormant entities more likely to "
                                                "clean up")
@@ -163,10 +181,11 @@ class Parameters:
     serious_violation_share: float = _p(0.05, "probability at severity 1", "assumption",
                                         "detected violations that put an entity on the serious-dishonesty list")
     annual_report_file_active: float = _p(0.95, "probability", "calibrate",
-                                          "annual-report rate 85-90% (2013-14) with dormant entities not filing")
+                                          "annual-report rate 85-90% (2013-14) with dormant entities not filing",
+                                          prior=(0.85, 0.995))
     annual_report_file_dormant: float = _p(0.05, "probability", "calibrate",
                                            "dormant entities rarely file (assumption); fitted with the annual-report "
-                                           "rate and the random-sample finding rate")
+                                           "rate and the random-sample finding rate", prior=(0.01, 0.6))
     abnormal_repair_rate: float = _p(0.08, "per month, active entities", "assumption", "file the missing report and apply")
     abnormal_to_serious_months: float = _p(36.0, "months", "source",
                                            "3 years on the abnormal-operation list moves an entity to the "

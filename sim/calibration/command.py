@@ -1,0 +1,58 @@
+"""``python -m sim calibrate``: the posterior, the point fit and their reports, written together.
+
+ABC-SMC (:mod:`sim.calibration.abc`) samples the posterior; its best-fitting particle is the
+point fit (``calibration/fitted.toml``, what ``--parameters point`` runs use); the report of the
+point fit (:mod:`sim.calibration.report`) and of the posterior (:mod:`sim.calibration.posterior_report`)
+are written beside them. Nothing is written until the sampling has finished, and each file is
+replaced whole.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+
+from sim.calibration import fit as cal_fit, posterior_report, report as cal_report
+from sim.calibration.abc import AbcSettings, abc_fit, write_posterior
+from sim.calibration.patterns import fit_table, hazard_by_age, patterns
+from sim.inputs.files import atomic_write_text
+
+CHECK_DRAWS = 40  # posterior draws in the predictive checks
+
+
+def point_result(history: pd.DataFrame, values: dict[str, float], through: int, seeds: int, scale: float,
+                 evaluations: int) -> cal_fit.FitResult:
+    """The point fit's table over ``seeds`` seeds, as the point-fit report shows it."""
+    start = cal_fit.start_2016(history)
+    used, skipped = patterns(history, start.year, through)
+    entity, submodels = cal_fit.apply_by_set(cal_fit.Parameters(), values)
+    runs = cal_fit.simulate(entity, start, through, range(seeds), scale, None, submodels)
+    table = fit_table(runs, used)
+    return cal_fit.FitResult(values, table, cal_fit.objective_value(table, used), evaluations, through, skipped,
+                             hazard_by_age(runs, through))
+
+
+def calibrate(history: pd.DataFrame, history_name: str, through: int, fitted_out: Path, posterior_out: Path,
+              settings: AbcSettings, progress: Callable[[str], None]) -> tuple[cal_fit.FitResult, list[Path]]:
+    """Sample the posterior and write it, the point fit and both reports; the files written."""
+    result = abc_fit(history, through, settings, progress)
+    progress(f"posterior: {len(result.particles)} particles after {result.simulations} simulations "
+             f"({result.minutes:.1f} min); predictive checks on {CHECK_DRAWS} draws ...")
+    posterior = posterior_report.as_posterior(result.particles)
+    checks = posterior_report.predictive_checks(history, posterior, through, CHECK_DRAWS, settings.scale)
+    point = point_result(history, result.point(), through, 4, settings.scale, result.simulations)
+    settings_text = ", ".join(f"{k} {v:g}" for k, v in dataclasses.asdict(settings).items())
+    write_posterior(posterior_out, result)
+    how = (f"the best-fitting particle of the ABC-SMC posterior ({posterior_out.name}), "
+           f"objective {point.objective:.4g} over 4 seeds")
+    atomic_write_text(fitted_out, cal_fit.write_fitted(fitted_out, point, history_name, range(4), settings.scale, how))
+    fit_md = fitted_out.with_suffix(".md")
+    atomic_write_text(fit_md, cal_report.fit_report(point, history_name))
+    cal_report.plot_fit(point.table, fit_md.with_suffix(".png"), point.hazards)
+    post_md = posterior_out.with_suffix(".md")
+    atomic_write_text(post_md, posterior_report.report(result, checks, history_name, settings_text, CHECK_DRAWS))
+    pngs = posterior_report.plot(result, checks, posterior_out.parent)
+    return point, [posterior_out, post_md, *pngs, fitted_out, fit_md, fit_md.with_suffix(".png")]

@@ -1,0 +1,115 @@
+"""The posterior of the uncertain parameters, and one draw of it per seed.
+
+``python -m sim calibrate`` writes weighted particles (ABC-SMC, :mod:`sim.calibration.abc`) to
+``calibration/posterior.parquet``: one column per uncertain parameter, one row per particle,
+and a ``weight`` column. A run draws one particle per seed (:meth:`Posterior.draw_index`), so a
+seed gives the same parameters in every scenario (common random numbers) and an ensemble's
+median, bands and P(target met) carry parameter uncertainty. A scenario that sets a parameter
+itself (``[parameters]``, different from the committed fit) keeps its value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sim.inputs.parameters import SET_OF
+from sim.inputs.scenario import Scenario
+
+POSTERIOR_FILE = Path(__file__).resolve().parents[2] / "calibration" / "posterior.parquet"
+WEIGHT = "weight"
+MODES = ("posterior", "point")  # a run's parameters: one posterior draw per seed, or the committed fit
+DRAW_STREAM = 0x504F5354  # "POST": the draws' own random stream, apart from the model's
+
+
+class PosteriorError(ValueError):
+    """A posterior file that cannot be read or names unknown parameters."""
+
+
+@dataclass(frozen=True)
+class Posterior:
+    """Weighted particles of the uncertain parameters.
+
+    Attributes:
+        values: One row per particle, one column per parameter.
+        weights: Normalised particle weights.
+        source: The file read.
+    """
+
+    values: pd.DataFrame
+    weights: np.ndarray
+    source: str
+
+    @property
+    def names(self) -> list[str]:
+        """The parameters the posterior holds."""
+        return list(self.values.columns)
+
+    def draw_index(self, seed: int) -> int:
+        """The particle a seed draws, in proportion to the weights; the same for a seed everywhere."""
+        rng = np.random.default_rng([int(seed) % 2 ** 64, DRAW_STREAM])
+        return int(rng.choice(len(self.weights), p=self.weights))
+
+    def draw(self, seed: int) -> dict[str, float]:
+        """The parameter values a seed draws."""
+        row = self.values.iloc[self.draw_index(seed)]
+        return {name: float(row[name]) for name in self.names}
+
+    def apply(self, scenario: Scenario, seed: int) -> Scenario:
+        """The scenario with a seed's draw, except for parameters the scenario sets itself."""
+        own = scenario.changed_parameters()
+        return scenario.with_parameters({k: v for k, v in self.draw(seed).items() if k not in own})
+
+
+def read_posterior(path: str | Path) -> Posterior:
+    """Read a posterior file.
+
+    Raises:
+        PosteriorError: if it is not a readable posterior (naming the problem).
+    """
+    path = Path(path)
+    try:
+        frame = pd.read_parquet(path)
+    except Exception as err:  # pyarrow raises several types for a damaged or foreign file
+        raise PosteriorError(f"{path}: not a readable posterior file ({type(err).__name__}: {err})") from None
+    if WEIGHT not in frame.columns or len(frame) == 0:
+        raise PosteriorError(f"{path}: a posterior file needs particles and a '{WEIGHT}' column")
+    unknown = [c for c in frame.columns if c != WEIGHT and c not in SET_OF]
+    if unknown:
+        raise PosteriorError(f"{path}: unknown parameters {unknown}; see `python -m sim params`")
+    weights = frame[WEIGHT].to_numpy(dtype=float)
+    values = frame.drop(columns=[WEIGHT]).astype(float)
+    if not (np.isfinite(weights).all() and (weights >= 0).all() and weights.sum() > 0) \
+            or not np.isfinite(values.to_numpy()).all():
+        raise PosteriorError(f"{path}: weights must be non-negative with a positive sum, and values finite")
+    return Posterior(values.reset_index(drop=True), weights / weights.sum(), str(path))
+
+
+@cache
+def default_posterior() -> Posterior | None:
+    """The committed posterior (None if there is none: runs then use the point fit)."""
+    return read_posterior(POSTERIOR_FILE) if POSTERIOR_FILE.exists() else None
+
+
+def for_seed(scenario: Scenario, seed: int, mode: str = "posterior") -> Scenario:
+    """The scenario a seed runs: with its posterior draw (``posterior``, if a posterior exists) or as
+    it is (``point``: the committed fit and the scenario's own values)."""
+    if mode not in MODES:
+        raise ValueError(f"parameters '{mode}' is not allowed; allowed: {', '.join(MODES)}")
+    posterior = default_posterior() if mode == "posterior" else None
+    return posterior.apply(scenario, seed) if posterior is not None else scenario
+
+
+def describe(mode: str, seeds) -> dict[str, object]:
+    """What run.json records about a run's parameters: the mode, the file and each seed's particle."""
+    posterior = default_posterior() if mode == "posterior" else None
+    if posterior is None:
+        return {"mode": "point", "source": "calibration/fitted.toml and the scenario's own values",
+                **({"note": "no posterior file; the point fit was used"} if mode == "posterior" else {})}
+    return {"mode": "posterior", "source": str(Path(posterior.source).name), "particles": len(posterior.weights),
+            "parameters": posterior.names,
+            "draws": {str(int(s)): posterior.draw_index(int(s)) for s in seeds}}

@@ -1,0 +1,103 @@
+"""The posterior file and one draw per seed (sim/inputs/posterior.py)."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim import cli
+from sim.inputs import posterior as post
+from sim.inputs.parameters import Parameters
+from sim.inputs.parameters.declare import priors
+from sim.inputs.scenario import baseline, load_scenario
+from sim.runs.runner import run_seed
+
+
+@pytest.fixture(scope="module")
+def committed():
+    assert post.POSTERIOR_FILE.exists(), "calibration/posterior.parquet is committed"
+    return post.read_posterior(post.POSTERIOR_FILE)
+
+
+def test_committed_posterior_lies_in_the_priors_and_has_spread(committed):
+    bounds = priors(Parameters)
+    assert set(committed.names) == set(bounds)
+    for name, (low, high) in bounds.items():
+        values = committed.values[name]
+        assert values.between(low, high).all(), name
+    assert np.isclose(committed.weights.sum(), 1.0)
+    # an effective sample size of many particles: the runs draw genuinely different parameters
+    assert 1.0 / np.sum(committed.weights ** 2) > 20
+
+
+def test_a_seed_draws_the_same_particle_everywhere_and_seeds_differ(committed):
+    assert committed.draw_index(7) == committed.draw_index(7)
+    draws = {committed.draw_index(s) for s in range(40)}
+    assert len(draws) > 10
+    # draws follow the weights: the heaviest quarter of the particles gets about its share of 4,000 draws
+    counts = np.bincount([committed.draw_index(s) for s in range(4000)], minlength=len(committed.weights))
+    heavy = np.argsort(committed.weights)[-len(committed.weights) // 4:]
+    expected = committed.weights[heavy].sum()
+    assert abs(counts[heavy].sum() / 4000 - expected) < 4 * np.sqrt(expected * (1 - expected) / 4000)
+
+
+def test_a_scenario_keeps_the_parameters_it_sets_itself(committed):
+    own = baseline().with_parameters({"hazard_scale": 2.5})
+    drawn = committed.apply(own, 3)
+    assert drawn.parameters.hazard_scale == 2.5
+    assert drawn.parameters.entity_density_ceiling == committed.draw(3)["entity_density_ceiling"]
+    assert post.for_seed(own, 3, "point") is own
+
+
+def test_a_seed_with_its_posterior_draw_repeats_bit_for_bit_and_is_the_draw(committed):
+    scenario = load_scenario("scenarios/plan.toml")
+    a = run_seed(scenario, 5, scale=20000, horizon=2022, engine="vector")
+    b = run_seed(scenario, 5, scale=20000, horizon=2022, engine="vector")
+    pd.testing.assert_frame_equal(a, b, check_exact=True)
+    by_hand = run_seed(committed.apply(scenario, 5), 5, scale=20000, horizon=2022, engine="vector", parameters="point")
+    pd.testing.assert_frame_equal(a, by_hand, check_exact=True)
+    point = run_seed(scenario, 5, scale=20000, horizon=2022, engine="vector", parameters="point")
+    assert not a.equals(point)
+
+
+@pytest.mark.parametrize("frame, fragment", [
+    (pd.DataFrame({"hazard_scale": [1.0]}), "'weight' column"),
+    (pd.DataFrame({"no_such_parameter": [1.0], "weight": [1.0]}), "unknown parameters ['no_such_parameter']"),
+    (pd.DataFrame({"hazard_scale": [1.0, 2.0], "weight": [-1.0, 0.5]}), "non-negative"),
+])
+def test_a_bad_posterior_file_is_named_with_what_is_wrong(tmp_path, frame, fragment):
+    path = tmp_path / "p.parquet"
+    frame.to_parquet(path)
+    with pytest.raises(post.PosteriorError, match=fragment.replace("[", r"\[").replace("]", r"\]")):
+        post.read_posterior(path)
+    damaged = tmp_path / "d.parquet"
+    damaged.write_bytes(b"not parquet")
+    with pytest.raises(post.PosteriorError, match="not a readable posterior"):
+        post.read_posterior(damaged)
+
+
+def test_run_records_the_draws_and_point_runs_say_so(tmp_path, committed, capsys):
+    args = ["run", "--scenario", "scenarios/baseline.toml", "--seeds", "2", "--scale", "40000", "--horizon", "2021",
+            "--workers", "1", "--quiet"]
+    assert cli.main([*args, "--out", str(tmp_path / "a")]) == 0
+    meta = json.loads((tmp_path / "a" / "run.json").read_text())["parameters"]
+    assert meta["mode"] == "posterior" and meta["particles"] == len(committed.weights)
+    assert meta["draws"] == {"0": committed.draw_index(0), "1": committed.draw_index(1)}
+    assert cli.main([*args, "--out", str(tmp_path / "b"), "--parameters", "point"]) == 0
+    assert json.loads((tmp_path / "b" / "run.json").read_text())["parameters"]["mode"] == "point"
+
+
+def test_a_damaged_committed_posterior_stops_a_run_with_one_line(tmp_path, monkeypatch, capsys):
+    damaged = tmp_path / "posterior.parquet"
+    damaged.write_bytes(b"\x00damaged")
+    monkeypatch.setattr(post, "POSTERIOR_FILE", damaged)
+    post.default_posterior.cache_clear()
+    try:
+        code = cli.main(["run", "--scenario", "scenarios/baseline.toml", "--seeds", "1", "--scale", "40000",
+                         "--horizon", "2021", "--workers", "1", "--quiet", "--out", str(tmp_path / "out")])
+    finally:
+        post.default_posterior.cache_clear()
+    err = capsys.readouterr().err
+    assert code == 2 and "not a readable posterior" in err and "Traceback" not in err
+    assert not (tmp_path / "out" / "run.json").exists()
