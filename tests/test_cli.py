@@ -215,7 +215,7 @@ def test_an_unwritable_out_folder_is_refused_before_the_work(tmp_path, monkeypat
 
 
 def test_calibrate_refuses_a_folder_for_its_output_file(tmp_path):
-    done = _cli("calibrate", "--out", str(tmp_path), "--max-evaluations", "1")
+    done = _cli("calibrate", "--out", str(tmp_path), "--generations", "1")
     assert done.returncode == 2 and "must name a file" in done.stderr and "Traceback" not in done.stderr
 
 
