@@ -1,7 +1,8 @@
-"""Calibration: the history loader, the committed fit, the hold-out and actuals."""
+"""Calibration: the history loader, the committed fit, the reform events and actuals."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -17,7 +18,7 @@ from sim.calibration.history import CALIBRATION_DIR, HISTORY_FILE, INDICATOR_SER
     parse_history, series_of
 from sim.calibration.patterns import LITERATURE, fit_table, hazard_by_age, patterns, size_tail_alpha
 from sim.calibration.report import MISS_NOTES, actuals, check
-from sim.inputs.scenario import baseline
+from sim.inputs.scenario import baseline, load_scenario
 from sim.outputs.indicators import registry
 from sim.inputs.parameters import Parameters, default_parameters, read_fitted
 
@@ -266,3 +267,22 @@ def test_the_fit_reaches_a_submodel_parameter_by_name(history, monkeypatch, tmp_
     fitted = tmp_path / "fitted.toml"
     fitted.write_text(fit_module.write_fitted(fitted, result, "history.csv", range(1), 8000.0))
     assert read_fitted(fitted) == result.values  # a fitted file holds any set's parameters
+
+
+def test_reform_events_are_dated_sourced_and_name_a_lever_the_history_runs_move():
+    import csv
+
+    from sim.calibration.history import CALIBRATION_DIR
+    from sim.inputs.levers import LEVERS_BY_ID
+
+    with open(CALIBRATION_DIR / "data" / "reform_events.csv", encoding="utf-8") as handle:
+        events = list(csv.DictReader(handle))
+    assert len(events) >= 5
+    policies = load_scenario(CALIBRATION_DIR / "history_policies.toml")
+    for event in events:
+        assert re.fullmatch(r"20\d\d-\d\d-\d\d", event["date"]) and event["date"] <= "2020-12-31", event
+        assert event["source"].strip() and event["how_modelled"].strip(), event
+        assert event["lever"] in LEVERS_BY_ID, event
+        if event["date"] >= "2016-01-01":  # within the history runs: the lever moves over 2016-2020
+            path = [policies.lever(event["lever"], year) for year in range(2016, 2021)]
+            assert len(set(path)) > 1, (event["lever"], path)
