@@ -84,6 +84,7 @@ def test_run_records_the_draws_and_point_runs_say_so(tmp_path, committed, capsys
     meta = json.loads((tmp_path / "a" / "run.json").read_text())["parameters"]
     assert meta["mode"] == "posterior" and meta["particles"] == len(committed.weights)
     assert meta["draws"] == {"0": committed.draw_index(0), "1": committed.draw_index(1)}
+    assert "programme_delivery" in meta["from_priors"]
     assert cli.main([*args, "--out", str(tmp_path / "b"), "--parameters", "point"]) == 0
     assert json.loads((tmp_path / "b" / "run.json").read_text())["parameters"]["mode"] == "point"
 
@@ -101,3 +102,40 @@ def test_a_damaged_committed_posterior_stops_a_run_with_one_line(tmp_path, monke
     err = capsys.readouterr().err
     assert code == 2 and "not a readable posterior" in err and "Traceback" not in err
     assert not (tmp_path / "out" / "run.json").exists()
+
+
+def test_parameters_the_posterior_does_not_hold_are_drawn_from_their_priors(committed):
+    bounds = post.uncertain_priors()
+    only_prior = [n for n in bounds if n not in committed.names]
+    assert "programme_delivery" in only_prior
+    values = np.array([post.draws(s, committed)["programme_delivery"] for s in range(2000)])
+    low, high = bounds["programme_delivery"]
+    assert values.min() >= low and values.max() <= high
+    # uniform: mean (low + high) / 2 within 4 standard errors, and the same draw for the same seed
+    se = (high - low) / np.sqrt(12 * values.size)
+    assert abs(values.mean() - (low + high) / 2) < 4 * se
+    assert post.draws(11, committed) == post.draws(11, committed)
+    # the posterior's own parameters still come from its particle
+    assert {k: post.draws(11, committed)[k] for k in committed.names} == committed.draw(11)
+    without_file = post.draws(11, None)
+    assert set(without_file) == set(bounds) and without_file["programme_delivery"] == post.draws(11, committed)[
+        "programme_delivery"]
+
+
+def test_programme_delivery_scales_each_programme_levers_change_from_2020_practice():
+    from sim.submodels.programmes import DELIVERED_LEVERS, delivered
+
+    plan = load_scenario("scenarios/plan.toml")
+    half = delivered(plan, 0.5)
+    for lever in DELIVERED_LEVERS:
+        for year in (2020, 2022, 2025):
+            assert half.lever(lever, year) == pytest.approx(1 + (plan.lever(lever, year) - 1) * 0.5), lever
+    assert half.lever("dual_random_share", 2025) == plan.lever("dual_random_share", 2025)  # not a programme lever
+    assert delivered(plan, 1.0).lever("product_spot_check_effort", 2025) == plan.lever("product_spot_check_effort", 2025)
+    # a run's spot checks follow the delivered effort: less delivery, fewer batches (same seed)
+    low = run_seed(plan.with_parameters({"programme_delivery": 0.6}), 2, scale=40000, horizon=2023,
+                   engine="vector", parameters="point")
+    high = run_seed(plan.with_parameters({"programme_delivery": 1.4}), 2, scale=40000, horizon=2023,
+                    engine="vector", parameters="point")
+    pick = lambda t: t[(t.indicator == "product_quality_spot_checks") & (t.year == 2023)].value.item()  # noqa: E731
+    assert pick(low) < pick(high)

@@ -4,12 +4,15 @@
 ``calibration/posterior.parquet``: one column per uncertain parameter, one row per particle,
 and a ``weight`` column. A run draws one particle per seed (:meth:`Posterior.draw_index`), so a
 seed gives the same parameters in every scenario (common random numbers) and an ensemble's
-median, bands and P(target met) carry parameter uncertainty. A scenario that sets a parameter
+median, bands and P(target met) carry parameter uncertainty. Uncertain parameters that the
+history cannot inform (declared with a ``prior`` but not in the posterior file: the submodels'
+assumptions) are drawn per seed from their priors alike. A scenario that sets a parameter
 itself (``[parameters]``, different from the committed fit) keeps its value.
 """
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -17,13 +20,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.inputs.parameters import SET_OF
+from sim.inputs.parameters import PARAMETER_SETS, SET_OF
+from sim.inputs.parameters.declare import priors
 from sim.inputs.scenario import Scenario
 
 POSTERIOR_FILE = Path(__file__).resolve().parents[2] / "calibration" / "posterior.parquet"
 WEIGHT = "weight"
 MODES = ("posterior", "point")  # a run's parameters: one posterior draw per seed, or the committed fit
 DRAW_STREAM = 0x504F5354  # "POST": the draws' own random stream, apart from the model's
+PRIOR_STREAM = 0x50524952  # "PRIR": draws from the priors of parameters the posterior does not hold
 
 
 class PosteriorError(ValueError):
@@ -60,9 +65,32 @@ class Posterior:
         return {name: float(row[name]) for name in self.names}
 
     def apply(self, scenario: Scenario, seed: int) -> Scenario:
-        """The scenario with a seed's draw, except for parameters the scenario sets itself."""
-        own = scenario.changed_parameters()
-        return scenario.with_parameters({k: v for k, v in self.draw(seed).items() if k not in own})
+        """The scenario with a seed's draw (:func:`draws`), except for parameters the scenario sets itself."""
+        return apply_draws(scenario, seed, self)
+
+
+@cache
+def uncertain_priors() -> dict[str, tuple[float, float]]:
+    """Every parameter declared with a prior, in every parameter set, with its uniform range."""
+    return {name: bounds for cls in PARAMETER_SETS.values() for name, bounds in priors(cls).items()}
+
+
+def draws(seed: int, posterior: Posterior | None) -> dict[str, float]:
+    """A seed's uncertain parameters: the posterior's particle for those it holds, and a uniform
+    draw from its prior for every other uncertain parameter (each from its own stream, keyed by
+    the seed and the parameter's name, so adding a parameter leaves the others' draws alone)."""
+    values = posterior.draw(seed) if posterior is not None else {}
+    for name, (low, high) in uncertain_priors().items():
+        if name not in values:
+            u = np.random.default_rng([int(seed) % 2 ** 64, PRIOR_STREAM, zlib.crc32(name.encode())]).random()
+            values[name] = low + float(u) * (high - low)
+    return values
+
+
+def apply_draws(scenario: Scenario, seed: int, posterior: Posterior | None) -> Scenario:
+    """The scenario with a seed's draws, except for parameters the scenario sets itself."""
+    own = scenario.changed_parameters()
+    return scenario.with_parameters({k: v for k, v in draws(seed, posterior).items() if k not in own})
 
 
 def read_posterior(path: str | Path) -> Posterior:
@@ -96,20 +124,22 @@ def default_posterior() -> Posterior | None:
 
 
 def for_seed(scenario: Scenario, seed: int, mode: str = "posterior") -> Scenario:
-    """The scenario a seed runs: with its posterior draw (``posterior``, if a posterior exists) or as
-    it is (``point``: the committed fit and the scenario's own values)."""
+    """The scenario a seed runs: with its draws (``posterior``: the posterior's particle, and the
+    priors of the uncertain parameters it does not hold) or as it is (``point``: the committed fit,
+    the declared values and the scenario's own)."""
     if mode not in MODES:
         raise ValueError(f"parameters '{mode}' is not allowed; allowed: {', '.join(MODES)}")
-    posterior = default_posterior() if mode == "posterior" else None
-    return posterior.apply(scenario, seed) if posterior is not None else scenario
+    return apply_draws(scenario, seed, default_posterior()) if mode == "posterior" else scenario
 
 
 def describe(mode: str, seeds) -> dict[str, object]:
     """What run.json records about a run's parameters: the mode, the file and each seed's particle."""
-    posterior = default_posterior() if mode == "posterior" else None
+    if mode == "point":
+        return {"mode": "point", "source": "calibration/fitted.toml and the scenario's own values"}
+    posterior = default_posterior()
+    held = posterior.names if posterior is not None else []
+    out = {"mode": "posterior", "from_priors": [n for n in uncertain_priors() if n not in held]}
     if posterior is None:
-        return {"mode": "point", "source": "calibration/fitted.toml and the scenario's own values",
-                **({"note": "no posterior file; the point fit was used"} if mode == "posterior" else {})}
-    return {"mode": "posterior", "source": str(Path(posterior.source).name), "particles": len(posterior.weights),
-            "parameters": posterior.names,
-            "draws": {str(int(s)): posterior.draw_index(int(s)) for s in seeds}}
+        return {**out, "note": "no posterior file: every uncertain parameter is drawn from its prior"}
+    return {**out, "source": str(Path(posterior.source).name), "particles": len(posterior.weights),
+            "parameters": posterior.names, "draws": {str(int(s)): posterior.draw_index(int(s)) for s in seeds}}

@@ -32,6 +32,7 @@ take scalars and numpy arrays alike.
 from __future__ import annotations
 
 import csv
+import dataclasses
 from dataclasses import dataclass
 from importlib import resources
 from typing import Protocol
@@ -39,7 +40,7 @@ from typing import Protocol
 import numpy as np
 
 from sim.core import rules
-from sim.inputs.levers import CITIES
+from sim.inputs.levers import CITIES, Path
 from sim.inputs.resolved import ResolvedLevers
 from sim.submodels.base import Submodel
 from sim.inputs.scenario import Scenario
@@ -142,6 +143,26 @@ def acceptance_probability(base, support):
     return odds / (1.0 + odds)
 
 
+# The programme levers (indices, 2020 practice = 1) whose delivery is uncertain: what the
+# programmes submodel reads; the regulators' targets and the entity model's levers are not scaled.
+DELIVERED_LEVERS = ("quality_programme", "ip_protection_center_support", "standards_programme",
+                    "quality_infrastructure_investment", "food_sampling_effort", "food_safety_city_support",
+                    "product_spot_check_effort", "digital_investment", "commodity_market_upgrading",
+                    "wholesale_market_standardisation")
+
+
+def delivered(policy: Scenario, delivery: float) -> Scenario:
+    """The scenario with each programme lever's change from 2020 practice (1) scaled by ``delivery``:
+    a lever path v becomes 1 + (v - 1) * delivery (never below 0), in the province and every city."""
+    def scale(path: Path) -> Path:
+        return Path(tuple((year, max(0.0, 1.0 + (value - 1.0) * delivery)) for year, value in path.points))
+
+    levers = {k: scale(v) if k in DELIVERED_LEVERS else v for k, v in policy.levers.items()}
+    cities = {c: {k: scale(v) if k in DELIVERED_LEVERS else v for k, v in over.items()}
+              for c, over in policy.city_levers.items()}
+    return dataclasses.replace(policy, levers=levers, city_levers=cities)
+
+
 def market_drift(gdp_growth, upgrading, p: ProgrammeParameters):
     """Annual drift of markets' log turnover."""
     return (p.market_turnover_drift + p.market_gdp_elasticity * (gdp_growth - p.market_gdp_reference) / 100.0
@@ -214,7 +235,11 @@ class Programmes(Submodel):
 
     @classmethod
     def for_run(cls, policy: Scenario, levers: ResolvedLevers, seed: int, scale: float) -> Programmes:
-        """The programmes at the end of 2020 for one run (province-wide: the scale does not enter)."""
+        """The programmes at the end of 2020 for one run (province-wide: the scale does not enter);
+        their levers are delivered at ``programme_delivery`` of their change from 2020 practice."""
+        delivery = policy.submodel_parameters["programmes"].programme_delivery
+        if delivery != 1.0:
+            levers = ResolvedLevers(delivered(policy, delivery))
         return cls(policy, seed, levers=levers)
 
     def regulator_effectiveness(self) -> np.ndarray:

@@ -14,6 +14,15 @@ _p = documented
 class ProgrammeParameters:
     """Numbers of the programme, regulator and market processes; defaults describe 2020."""
 
+    programme_delivery: float = _p(
+        1.0, "share of a programme lever's change delivered", "assumption",
+        "delivery risk from a reference class: Zhejiang's 13th Five-Year Plan delivered its administrative "
+        "programme targets at 0.5, 0.64, 1.0 and 1.0 of target (innovation bases, quality cities, local "
+        "standards, brand firms; docs/research/plan13_record.csv), and once at 3.96 (Zhejiang Made standards, "
+        "a target set below the pace already under way); prior 0.5-1.5 around full delivery, drawn once per "
+        "seed; it scales each programme lever's change from 2020 practice",
+        low=0.0, high=3.0, prior=(0.5, 1.5))
+
     # --- IP protection centres (indicator 8) -------------------------------------------------------
     ip_centers_2020: float = _p(5.0, "centres", "source", "plan indicator 8, 2020 baseline")
     ip_center_rate: float = _p(1.0, "new centres per year at support 1", "assumption",
