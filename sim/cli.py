@@ -146,7 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="print the committed fit's table and the 2016-2018 hold-out; fit nothing")
     cal.add_argument("--seeds", type=_positive_int, default=2, help="seeds per simulation (default 2)")
     cal.add_argument("--scale", type=_scale, default=2000.0, help="scale of calibration runs (default 2000)")
-    cal.add_argument("--population", type=_positive_int, default=300, help="particles per generation (default 300)")
+    cal.add_argument("--population", type=_positive_int, default=500, help="particles per generation (default 500)")
     cal.add_argument("--generations", type=_positive_int, default=8, help="most generations (default 8)")
     cal.add_argument("--max-minutes", type=float, default=25.0, help="stop sampling after this long (default 25)")
     cal.add_argument("--workers", type=_positive_int, default=os.cpu_count() or 1,

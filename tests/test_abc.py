@@ -23,6 +23,9 @@ def test_particles_lie_in_their_priors_with_normalised_weights(result):
         assert result.particles[name].between(low, high).all(), name
     assert np.isclose(result.particles["weight"].sum(), 1.0)
     assert result.point().keys() == uncertain_priors().keys()
+    w = result.particles["weight"].to_numpy()
+    assert result.effective_sample_size == pytest.approx(1.0 / np.sum(w ** 2))
+    assert 1.0 <= result.effective_sample_size <= TINY.population
 
 
 def test_the_tolerance_shrinks_from_generation_to_generation(result):

@@ -72,8 +72,8 @@ def test_patterns_use_year_end_stocks_and_whole_years_only(history):
 def test_every_scenario_starts_from_the_committed_fit():
     fitted = read_fitted(FITTED_FILE)
     assert fitted, "calibration/fitted.toml should hold fitted values"
-    bounds = priors(Parameters)  # the point fit is a particle of the posterior: every uncertain parameter
-    assert set(fitted) == set(bounds) and set(FIT_BOUNDS) <= set(bounds)
+    bounds = priors(Parameters)  # the point fit is a particle of the posterior: every parameter it samples
+    assert set(fitted) == set(FIT_BOUNDS) and set(FIT_BOUNDS) <= set(bounds)
     for name, value in fitted.items():
         assert getattr(default_parameters(), name) == value
         assert getattr(baseline().parameters, name) == value

@@ -59,7 +59,9 @@ def test_compare_pairs_seeds_and_common_random_numbers_cut_noise():
     a = base[(base.year == 2025) & (base.indicator == "market_entities")].sort_values("seed").value.to_numpy()
     b = plan[(plan.year == 2025) & (plan.indicator == "market_entities")].sort_values("seed").value.to_numpy()
     assert table.loc["market_entities"].difference_median == pytest.approx(np.median(b - a))
-    assert table.loc["dual_random_share"].difference_p05 > 30  # the plan's lever shows in every seed
+    # the plan's lever shows in every seed: at the slowest pace of the prior (3 points a year, cities'
+    # capability down to 0.7) five years add at least about 10 points
+    assert table.loc["dual_random_share"].difference_p05 > 8
     # paired differences vary less than differences between unrelated seeds
     assert np.std(b - a) < np.std(b - np.roll(a, 1))
 

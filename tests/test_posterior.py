@@ -21,14 +21,18 @@ def committed():
 
 
 def test_committed_posterior_lies_in_the_priors_and_has_spread(committed):
+    from sim.calibration.fit import FIT_BOUNDS
+
     bounds = priors(Parameters)
-    assert set(committed.names) == set(bounds)
-    for name, (low, high) in bounds.items():
+    assert set(committed.names) == set(FIT_BOUNDS) and set(FIT_BOUNDS) <= set(bounds)
+    for name in committed.names:
+        low, high = bounds[name]
         values = committed.values[name]
         assert values.between(low, high).all(), name
     assert np.isclose(committed.weights.sum(), 1.0)
-    # an effective sample size of many particles: the runs draw genuinely different parameters
-    assert 1.0 / np.sum(committed.weights ** 2) > 20
+    # an effective sample size of many particles (the command warns below 50): runs draw genuinely
+    # different parameters, not one particle holding most of the weight
+    assert 1.0 / np.sum(committed.weights ** 2) >= 50 and committed.weights.max() < 0.1
 
 
 def test_a_seed_draws_the_same_particle_everywhere_and_seeds_differ(committed):

@@ -26,11 +26,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.calibration.fit import HISTORY_POLICIES, apply_by_set, simulate, start_2016
+from sim.calibration.fit import FIT_BOUNDS, HISTORY_POLICIES, apply_by_set, simulate, start_2016
 from sim.calibration.history import HistoryError
 from sim.calibration.patterns import fit_table, patterns
 from sim.inputs.parameters import Parameters
-from sim.inputs.parameters.declare import priors
 from sim.inputs.posterior import WEIGHT
 from sim.inputs.scenario import load_scenario
 
@@ -52,7 +51,7 @@ class AbcSettings:
         min_acceptance: Stop when fewer than this share of proposals are accepted.
     """
 
-    population: int = 200
+    population: int = 500
     generations: int = 8
     seeds: int = 2
     scale: float = 2000.0
@@ -74,6 +73,13 @@ class AbcResult:
     skipped: list[str]
     priors: dict[str, tuple[float, float]]
 
+    @property
+    def effective_sample_size(self) -> float:
+        """Kish's effective number of particles, 1 / sum(w^2) of the normalised weights: how many
+        equally weighted particles the posterior is worth."""
+        w = self.particles[WEIGHT].to_numpy()
+        return float(w.sum() ** 2 / (w ** 2).sum())
+
     def point(self) -> dict[str, float]:
         """The best-fitting particle of the last generation (smallest distance), as the point fit."""
         row = self.particles.iloc[int(np.argmin(self.distances))]
@@ -81,8 +87,9 @@ class AbcResult:
 
 
 def uncertain_priors() -> dict[str, tuple[float, float]]:
-    """The uniform priors ABC samples: the entity model's uncertain parameters."""
-    return priors(Parameters)
+    """The uniform priors ABC samples: the entity model's uncertain parameters that the history can
+    inform (:data:`sim.calibration.fit.FIT_BOUNDS`); the others are drawn from their priors in runs."""
+    return dict(FIT_BOUNDS)
 
 
 class _Progress(logging.Handler):
@@ -99,11 +106,12 @@ class _Progress(logging.Handler):
         if found:
             self.t, self.eps = int(found.group(1)), float(found.group(2))
             return
-        found = re.match(r"Accepted: (\d+) / (\d+)", text)
+        found = re.match(r"Accepted: (\d+) / (\d+).*ESS: (\S+?)\.?$", text)
         if found:
             minutes = (time.perf_counter() - self.started) / 60.0
             self.report(f"generation {self.t + 1}/{self.generations}: tolerance {self.eps:.3g}, accepted "
-                        f"{found.group(1)} of {found.group(2)} proposals ({minutes:.1f} min)")
+                        f"{found.group(1)} of {found.group(2)} proposals, effective sample size "
+                        f"{float(found.group(3)):.0f} ({minutes:.1f} min)")
 
 
 def abc_fit(history: pd.DataFrame, through: int = 2020, settings: AbcSettings = AbcSettings(),

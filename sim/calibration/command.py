@@ -21,6 +21,7 @@ from sim.calibration.patterns import fit_table, hazard_by_age, patterns
 from sim.inputs.files import atomic_write_text
 
 CHECK_DRAWS = 40  # posterior draws in the predictive checks
+MIN_EFFECTIVE = 50  # fewer effective particles than this: the command warns
 
 
 def point_result(history: pd.DataFrame, values: dict[str, float], through: int, seeds: int, scale: float,
@@ -39,8 +40,13 @@ def calibrate(history: pd.DataFrame, history_name: str, through: int, fitted_out
               settings: AbcSettings, progress: Callable[[str], None]) -> tuple[cal_fit.FitResult, list[Path]]:
     """Sample the posterior and write it, the point fit and both reports; the files written."""
     result = abc_fit(history, through, settings, progress)
-    progress(f"posterior: {len(result.particles)} particles after {result.simulations} simulations "
-             f"({result.minutes:.1f} min); predictive checks on {CHECK_DRAWS} draws ...")
+    progress(f"posterior: {len(result.particles)} particles (effective sample size "
+             f"{result.effective_sample_size:.0f}) after {result.simulations} simulations ({result.minutes:.1f} min); "
+             f"predictive checks on {CHECK_DRAWS} draws ...")
+    if result.effective_sample_size < MIN_EFFECTIVE:
+        progress(f"warning: the posterior rests on about {result.effective_sample_size:.0f} effective particles "
+                 f"(fewer than {MIN_EFFECTIVE}); runs would draw the same few parameter sets - sample again with a "
+                 "larger --population")
     posterior = posterior_report.as_posterior(result.particles)
     checks = posterior_report.predictive_checks(history, posterior, through, CHECK_DRAWS, settings.scale)
     point = point_result(history, result.point(), through, 4, settings.scale, result.simulations)

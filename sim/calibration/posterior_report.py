@@ -65,7 +65,8 @@ def report(result: AbcResult, checks: pd.DataFrame, history_name: str, settings_
     lines = [f"# Posterior (history through {result.through})", "",
              f"Written by `python -m sim calibrate --history {history_name} --through {result.through}`: ABC-SMC "
              f"(pyabc) with {settings_text}; {len(result.epsilons)} generations, {result.simulations} simulations, "
-             f"{result.minutes:.1f} minutes. Tolerance by generation: "
+             f"{result.minutes:.1f} minutes; effective sample size {result.effective_sample_size:.0f} of "
+             f"{len(result.particles)} particles. Tolerance by generation: "
              + ", ".join(f"{e:.3g}" for e in result.epsilons) + ".", "",
              "Every uncertain parameter starts from a uniform prior over the range its source gives "
              "(`python -m sim params`, docs/ODD.md). `narrowing` is the posterior's 5-95% width over 90% of the "
