@@ -363,13 +363,17 @@ def indicator_option_label(iid: str, lang: str) -> str:
     return prefix + tx.indicator_name(ind, lang)
 
 
-def indicator_detail(tidy: pd.DataFrame, ind: Indicator, lang: str, t: dict[str, str]) -> None:
-    """The chart of one indicator (or why it is not modelled), its mechanism and levers."""
+def indicator_detail(tidy: pd.DataFrame, ind: Indicator, lang: str, t: dict[str, str], scenario=None) -> None:
+    """The chart of one indicator (or why it is not modelled), its mechanism and levers; for the
+    regulators' indicators (2, 3) also the lever's path and why the share can miss at its target."""
     st.subheader(t["indicator_header"].format(name=tx.indicator_name(ind, lang)))
     if ind.modelled:
-        st.altair_chart(views.indicator_chart(tidy, ind, lang, chart_history(ind, tidy["year"].max())),
+        references = views.regulator_references(tidy, ind, scenario, lang) if scenario is not None else []
+        st.altair_chart(views.indicator_chart(tidy, ind, lang, chart_history(ind, tidy["year"].max()), references),
                         width="stretch")
         st.caption(t["indicator_caption"].format(year=ind.target_year))
+        if references:
+            st.caption(t["regulator_pace_caption"])
     else:
         st.info(t["indicator_not_modelled"].format(reason=tx.reason(ind, lang)))
     levers = [tx.lever_name(LEVERS_BY_ID[lid], lang) for lid in ind.levers if lid in LEVERS_BY_ID]
@@ -412,7 +416,7 @@ def scorecard_view(tidy: pd.DataFrame, summary: pd.DataFrame, settings: Settings
     options = indicator_options()
     iid = select(st, t["pick_indicator"], options, "indicator", lang, default=HEADLINE,
                        format_func=lambda i: indicator_option_label(i, lang))
-    indicator_detail(tidy, by_id()[iid], lang, t)
+    indicator_detail(tidy, by_id()[iid], lang, t, settings.scenario)
 
 
 def charts_view(tidy: pd.DataFrame, settings: Settings, lang: str, t: dict[str, str]) -> None:

@@ -35,7 +35,7 @@ RECORD_PREFIX = "record."
 CITY_PREFIX = "city."
 # Record fields the app's charts use beyond the indicators (divided by 1e4: counts in 10k).
 CHART_FIELDS = ("registered_company", "registered_other", "registered_individual", "active",
-                 "inspections_random", "violations_detected", "dereg_simplified", "dereg_ordinary",
+                 "inspections", "inspections_random", "violations_detected", "dereg_simplified", "dereg_ordinary",
                  "dereg_compulsory")
 
 

@@ -125,6 +125,12 @@ TEXT: dict[str, dict[str, str]] = {
         "indicator_caption": "实线：中位数；阴影：5%–95%区间；红色虚线与红点：{year}年目标；"
                              "灰色菱形：2020年基数；黑色圆点：历史统计数据。",
         "indicator_not_modelled": "该指标尚未建模：{reason}",
+        "lever_path": "杠杆设定的目标路径",
+        "realised_random_share": "年内实际“双随机”检查占全部检查的比例",
+        "regulator_pace_caption": "灰色虚线：杠杆设定的全省目标路径；灰色点线：年内实际以“双随机”方式完成的检查占比。"
+                                  "各市监管部门以有限的速度向目标靠近（每个随机种子从先验抽取：双随机每年3–20个百分点，"
+                                  "信用应用每年2–10个百分点，并随检查能力、各市能力和数字化水平缩放），年末比例落后于杠杆；"
+                                  "因此即使杠杆设在目标值，指标仍可能未达标。",
         "mechanism": "模型机制",
         "levers_moving": "影响该指标的杠杆：{levers}",
         "no_levers": "没有直接影响该指标的杠杆。",
@@ -295,6 +301,14 @@ TEXT: dict[str, dict[str, str]] = {
         "indicator_caption": "Line: median; shading: 5-95% band; red dashed line and dot: {year} target; "
                              "grey diamond: 2020 baseline; black dots: published history.",
         "indicator_not_modelled": "This indicator is not modelled yet: {reason}",
+        "lever_path": "Lever: the province's target path",
+        "realised_random_share": "Inspections of the year actually drawn at random, share of all",
+        "regulator_pace_caption": "Grey dashed line: the province's target path set by the lever; grey dotted line: "
+                                  "the share of the year's inspections actually drawn at random. City regulators "
+                                  "move towards the target at a limited pace (each seed draws it from a prior: "
+                                  "3-20 points a year for the double-random share, 2-10 for credit use, scaled by "
+                                  "inspection capacity, the city's capability and digital integration), so the "
+                                  "year-end share lags the lever: a lever set at the target can still miss it.",
         "mechanism": "How the model produces it",
         "levers_moving": "Levers that move it: {levers}",
         "no_levers": "No lever moves this indicator directly.",

@@ -198,9 +198,11 @@ def history_layers(history: pd.DataFrame | None, factor: float, t: dict[str, str
     return layers
 
 
-def indicator_chart(tidy: pd.DataFrame, ind: Indicator, lang: str,
-                    history: pd.DataFrame | None = None) -> alt.LayerChart:
-    """Median and band of one indicator by year, with its target, its 2020 baseline and history points."""
+def indicator_chart(tidy: pd.DataFrame, ind: Indicator, lang: str, history: pd.DataFrame | None = None,
+                    references: Sequence[tuple[str, pd.DataFrame]] = ()) -> alt.LayerChart:
+    """Median and band of one indicator by year, with its target, its 2020 baseline, history points
+    and ``references``: (label, frame of year and value) drawn as dashed grey lines (the lever's
+    path, a realised share)."""
     t = texts(lang)
     factor, _ = display_unit(ind, lang)
     data = series_bands(tidy, [ind.id])
@@ -227,8 +229,30 @@ def indicator_chart(tidy: pd.DataFrame, ind: Indicator, lang: str,
         layers.append(alt.Chart(base_pt).mark_point(color=GREY, shape="diamond", filled=True, size=110).encode(
             x="year:Q", y="value:Q", tooltip=[alt.Tooltip("label:N", title=" "),
                                               alt.Tooltip("value:Q", title=t["value"], format=",.2f")]))
+    for (label, frame), dash in zip(references, ([4, 3], [1, 2], [8, 2])):
+        ref = frame.assign(value=frame["value"] * factor, label=label)
+        layers.append(alt.Chart(ref).mark_line(color=GREY, strokeDash=dash).encode(
+            x="year:Q", y="value:Q", detail="label:N",
+            tooltip=[alt.Tooltip("label:N", title=" "), alt.Tooltip("year:Q", title=t["year"], format="d"),
+                     alt.Tooltip("value:Q", title=t["value"], format=",.2f")]))
     layers += history_layers(history, factor, t)
     return alt.layer(*layers)
+
+
+def regulator_references(tidy: pd.DataFrame, ind: Indicator, scenario, lang: str) -> list[tuple[str, pd.DataFrame]]:
+    """For indicators 2 and 3: the lever's path (the province's target for the regulators) and, for
+    indicator 2, the share of the year's inspections actually drawn at random (median over seeds)."""
+    if ind.id not in ("dual_random_share", "credit_application_rate"):
+        return []
+    t = texts(lang)
+    years = sorted(int(y) for y in tidy["year"].unique())
+    out = [(t["lever_path"], pd.DataFrame({"year": years, "value": [scenario.lever(ind.id, y) for y in years]}))]
+    fields = tidy[tidy["indicator"].isin(["record.inspections_random", "record.inspections"]) & (tidy["year"] > 2020)]
+    if ind.id == "dual_random_share" and not fields.empty:
+        wide = fields.pivot_table(index=["seed", "year"], columns="indicator", values="value")
+        share = (100.0 * wide["record.inspections_random"] / wide["record.inspections"]).groupby("year").median()
+        out.append((t["realised_random_share"], pd.DataFrame({"year": share.index.astype(int), "value": share.values})))
+    return out
 
 
 def lines_chart(tidy: pd.DataFrame, series: Sequence[tuple[str, str]], y_title: str, lang: str,
