@@ -144,7 +144,7 @@ def test_killed_sweep_command_resumes_without_duplicates(tmp_path):
     pd.testing.assert_frame_equal(results, load_results(fresh))
 
 
-def test_a_folder_of_another_sweep_is_refused(small_file, tmp_path):
+def test_a_folder_of_another_sweep_is_refused(small_file, tmp_path, monkeypatch):
     spec = load_sweep(small_file)
     run_sweep(spec, tmp_path, workers=1, progress=False, max_batches=1)
     other = load_sweep(_write(tmp_path, SMALL.replace("seeds = 2", "seeds = 3"), "other.toml"))
@@ -159,6 +159,14 @@ def test_a_folder_of_another_sweep_is_refused(small_file, tmp_path):
     recalibrated = dataclasses.replace(spec, base=dataclasses.replace(spec.base, parameters=params))
     with pytest.raises(SweepError, match="differs in: model parameters"):
         run_sweep(recalibrated, tmp_path, workers=1, progress=False)
+    # point runs instead of posterior draws, or a resampled posterior, are other numbers too
+    with pytest.raises(SweepError, match="differs in: parameters"):
+        run_sweep(dataclasses.replace(spec, parameters="point"), tmp_path, workers=1, progress=False)
+    from sim.analysis import sweep as sweep_module
+
+    monkeypatch.setattr(sweep_module, "_posterior_digest", lambda: "another posterior")
+    with pytest.raises(SweepError, match="differs in: posterior"):
+        run_sweep(spec, tmp_path, workers=1, progress=False)
 
 
 # --- designs and lever paths --------------------------------------------------------------------
@@ -218,6 +226,7 @@ BAD = [
     ("design = 'sobol'\n[levers.fine_level]\nrange = [1, 2]", "samples", "needs samples"),
     ("design = 'bogus'\n[levers.fine_level]\nrange = [1, 2]", "design", "allowed: grid, lhs, sobol, morris"),
     ("engine = 'warp'\n[levers.fine_level]\nvalues = [1]", "engine", "allowed: mesa, vector"),
+    ("parameters = 'map'\n[levers.fine_level]\nvalues = [1]", "parameters", "allowed: posterior, point"),
     ("horizon = 2022\n[levers.fine_level]\nvalues = [1]\n[outputs]\nyears = [2025]", "outputs.years", "2022"),
     ("[levers.fine_level]\nvalues = [1]\n[outputs]\nindicators = ['nope']", "outputs.indicators",
      "not an indicator"),
@@ -280,3 +289,17 @@ def test_a_local_dask_cluster_leaves_no_process_behind():
         assert started and backend.slots() == 2
     left = [p for p in started if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
     assert not left, [" ".join(p.cmdline())[:120] for p in left]
+
+
+def test_a_sweep_runs_posterior_draws_by_default_or_the_point_fit():
+    body = "[levers.fine_level]\nvalues = [1]"
+    assert _spec(body).parameters == "posterior"
+    point = _spec(body, parameters="point")
+    assert point.parameters == "point"
+    from sim.analysis.sweep import run_rows
+    from sim.inputs.scenario import load_scenario
+
+    plan = load_scenario("scenarios/plan.toml")
+    a = run_rows(plan, 4, 100000, 2021, "vector", parameters="point")
+    b = run_rows(plan, 4, 100000, 2021, "vector")
+    assert not a.equals(b)  # the seed's posterior draw moves the numbers

@@ -52,11 +52,13 @@ _PART = re.compile(r"^part-(\d{7})\.parquet$")
 
 
 def run_rows(scenario: Scenario, seed: int, scale: float, horizon: int, engine: str,
-             indicators: Iterable[str] | None = None, years: Iterable[int] | None = None) -> pd.DataFrame:
-    """One run as tidy rows (seed, year, indicator, value), kept to the given indicators and years."""
+             indicators: Iterable[str] | None = None, years: Iterable[int] | None = None,
+             parameters: str = "posterior") -> pd.DataFrame:
+    """One run as tidy rows (seed, year, indicator, value), kept to the given indicators and years;
+    ``parameters`` as :func:`sim.runs.runner.run_seed` takes it."""
     from sim.runs.runner import run_seed
 
-    tidy = run_seed(scenario, seed, scale=scale, horizon=horizon, engine=engine)
+    tidy = run_seed(scenario, seed, scale=scale, horizon=horizon, engine=engine, parameters=parameters)
     if indicators is not None:
         tidy = tidy[tidy["indicator"].isin(list(indicators))]
     if years is not None:
@@ -78,6 +80,7 @@ class Batch:
     engine: str
     indicators: tuple[str, ...]
     years: tuple[int, ...]
+    parameters: str = "posterior"
 
 
 def run_batch(batch: Batch) -> pd.DataFrame:
@@ -89,7 +92,7 @@ def run_batch(batch: Batch) -> pd.DataFrame:
             scenarios[point] = point_scenario(batch.base, batch.factors, batch.values[point], f"p{point}")
         try:
             rows = run_rows(scenarios[point], seed, batch.scale, batch.horizon, batch.engine,
-                            batch.indicators, batch.years)
+                            batch.indicators, batch.years, batch.parameters)
         except Exception as err:  # say which run failed; the sweep stops, finished batches stay
             raise RuntimeError(f"run {run_id} (design point {point}, seed {seed}) failed: "
                                f"{type(err).__name__}: {err}") from err
@@ -140,7 +143,7 @@ def make_batch(spec: SweepSpec, design: pd.DataFrame, lay: Layout, index: int) -
     points = sorted({p for _, p, _ in runs})
     values = {p: {f.id: float(design.at[p, f.id]) for f in spec.factors} for p in points}
     return Batch(index, runs, values, spec.base, spec.factors, spec.scale, spec.horizon, spec.engine,
-                 spec.indicators, spec.years)
+                 spec.indicators, spec.years, spec.parameters)
 
 
 # --------------------------------------------------------------------------------------------
@@ -181,6 +184,15 @@ def _git_commit() -> str | None:
     return out.stdout.strip() or None if out.returncode == 0 else None
 
 
+def _posterior_digest() -> str:
+    """SHA-256 of the committed posterior file (what posterior runs draw from), or a note if none."""
+    from sim.inputs.posterior import POSTERIOR_FILE
+
+    if not POSTERIOR_FILE.exists():
+        return "no posterior file"
+    return hashlib.sha256(POSTERIOR_FILE.read_bytes()).hexdigest()
+
+
 def fingerprint_parts(spec: SweepSpec, design: pd.DataFrame, lay: Layout) -> dict[str, str]:
     """What makes two sweeps the same, each part hashed (so a mismatch can say what differs)."""
     base = _scenario_changes(spec.base)
@@ -191,6 +203,9 @@ def fingerprint_parts(spec: SweepSpec, design: pd.DataFrame, lay: Layout) -> dic
         "horizon": spec.horizon,
         "scale": spec.scale,
         "engine": spec.engine,
+        "parameters": spec.parameters,
+        # the posterior the seeds draw from (a recalibration changes the numbers)
+        "posterior": _posterior_digest() if spec.parameters == "posterior" else "not used",
         "indicators": "every modelled indicator" if spec.all_indicators else list(spec.indicators),
         "years": list(spec.years),
         "batch_runs": lay.batch_runs,
@@ -321,6 +336,7 @@ def _write_folder(spec: SweepSpec, out: FilePath, design: pd.DataFrame, lay: Lay
         "second_order": spec.second_order, "levels": spec.levels,
         "factors": [dataclasses.asdict(f) for f in spec.factors],
         "seeds": list(spec.seeds), "horizon": spec.horizon, "scale": spec.scale, "engine": spec.engine,
+        "parameters": spec.parameters,
         "indicators": "every modelled indicator" if spec.all_indicators else list(spec.indicators), "years": list(spec.years),
         "n_points": lay.n_points, "n_runs": lay.n_runs, "batch_runs": lay.batch_runs, "n_batches": lay.n_batches,
         "run_id": "point * len(seeds) + index of the seed; seed = seeds[run_id % len(seeds)]",

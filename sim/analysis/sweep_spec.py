@@ -28,6 +28,7 @@ import pandas as pd
 
 from sim.inputs.files import read_toml
 from sim.inputs.levers import LEVERS_BY_ID, UNCERTAINTIES_BY_ID, Lever, Path, ScenarioError
+from sim.inputs.posterior import MODES as PARAMETER_MODES
 from sim.inputs.scenario import Scenario, baseline, load_scenario
 
 DESIGNS = ("grid", "lhs", "sobol", "morris")
@@ -99,6 +100,7 @@ class SweepSpec:
     horizon: int = 2025
     scale: float = 8000.0
     engine: str = "vector"
+    parameters: str = "posterior"  # each seed draws the uncertain parameters, or "point"
     indicators: tuple[str, ...] = ()
     years: tuple[int, ...] = ()
     batch_runs: int = 0  # 0: chosen from the size of the sweep
@@ -116,8 +118,8 @@ class SweepSpec:
 
 
 _TOP_KEYS = ("name", "description", "base", "design", "samples", "design_seed", "second_order", "levels",
-             "seeds", "first_seed", "horizon", "scale", "engine", "batch_runs", "levers", "uncertainties",
-             "outputs")
+             "seeds", "first_seed", "horizon", "scale", "engine", "parameters", "batch_runs", "levers",
+             "uncertainties", "outputs")
 _FACTOR_KEYS = ("range", "values", "points", "as")
 
 
@@ -269,6 +271,10 @@ def parse_sweep(data: Mapping, source: str = "<sweep>", folder: FilePath | None 
     engine = data.get("engine", "vector")
     if engine not in ENGINES:
         raise _fail(source, "engine", f"{engine!r} is not allowed; allowed: {', '.join(sorted(ENGINES))}")
+    parameters = data.get("parameters", "posterior")
+    if parameters not in PARAMETER_MODES:
+        raise _fail(source, "parameters", f"{parameters!r} is not allowed; allowed: {', '.join(PARAMETER_MODES)} (each seed "
+                                          "draws the uncertain parameters, or the point fit for every seed)")
     batch_runs = _int(source, "batch_runs", data["batch_runs"], 1, 100_000) if "batch_runs" in data else 0
 
     outputs = data.get("outputs", {})
@@ -295,7 +301,7 @@ def parse_sweep(data: Mapping, source: str = "<sweep>", folder: FilePath | None 
     return SweepSpec(name=name, source=source, base=base, base_file=base_file, design=design,
                      factors=tuple(factors), seeds=tuple(range(first_seed, first_seed + n_seeds)),
                      samples=samples, design_seed=design_seed, second_order=second_order, levels=levels,
-                     horizon=horizon, scale=float(scale_raw), engine=engine,
+                     horizon=horizon, scale=float(scale_raw), engine=engine, parameters=parameters,
                      indicators=tuple(dict.fromkeys(indicators)), years=tuple(sorted(set(years))),
                      batch_runs=batch_runs, description=data.get("description", ""),
                      all_indicators="indicators" not in outputs)
