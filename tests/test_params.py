@@ -187,8 +187,13 @@ def test_no_parameter_name_is_declared_in_two_sets():
 @pytest.mark.parametrize("key, value, message", [
     ("entities_2020", -5.0, "'entities_2020' = -5.0 is out of range; allowed: 1 to 3000 (10k entities)"),
     ("entities_2020", 1e9, "allowed: 1 to 3000"),
-    ("peer_weight", float("nan"), "'peer_weight' = nan is out of range; allowed: any finite number"),
-    ("peer_weight", float("inf"), "allowed: any finite number"),
+    ("peer_weight", float("nan"), "'peer_weight' = nan is out of range; allowed: -20 to 20"),
+    ("peer_weight", float("inf"), "allowed: -20 to 20"),
+    ("peer_weight", 1e9, "allowed: -20 to 20 (logit per unit of peer violation share)"),  # overflowed to NaN once
+    ("hazard_scale", -1.0, "'hazard_scale' = -1.0 is out of range; allowed: at least 0 (multiplier)"),
+    ("above_scale_2020", 1e9, "allowed: 0 to 480000 (firms)"),  # it sizes the simulated firms
+    ("markets_2020", 1e7, "allowed: 0 to 40000 (markets)"),
+    ("award_round_month", 13.0, "allowed: 1 to 12 (month)"),
     ("dormant_share_2020", 1.5, "allowed: 0 to 1 (share of registered)"),
 ])
 def test_scenario_parameters_out_of_their_declared_range_are_refused(key, value, message):
@@ -277,3 +282,15 @@ def test_mutated_plan_files_run_or_give_the_one_line_message():
         VectorMarketModel(scenario, scale=200000, seed=0, horizon=2021).run()
 
     check()
+
+
+def test_every_parameter_declares_a_range_from_its_unit_or_its_own():
+    import dataclasses
+
+    from sim.inputs.parameters import PARAMETER_SETS
+
+    for cls in PARAMETER_SETS.values():
+        for f in dataclasses.fields(cls):
+            low, high = f.metadata["low"], f.metadata["high"]
+            assert low is not None or high is not None, f.name
+            assert (low is None or f.default >= low) and (high is None or f.default <= high), f.name

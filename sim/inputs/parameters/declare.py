@@ -9,19 +9,38 @@ from dataclasses import field
 
 # Units whose values are fractions: a parameter in one of them lies in [0, 1] unless it says otherwise.
 FRACTION_UNITS = ("share", "probability", "violation share")
+# Units whose values may be negative (effect sizes, logits, log offsets, growth rates in %); every
+# other unit - rates, counts, durations, multipliers, weights, sizes - is at least 0.
+SIGNED_UNITS = ("elasticity", "logit", "log ", "relative per GDP point", "% per year", "exponent")
+SIGNED_LIMIT = 20.0  # a signed effect beyond +-20 (in logs or logits) overflows the model's exponentials
+# Calendar units: a year of the model's calendar, a month of the year.
+CALENDAR = {"year": (2021.0, 2035.0), "month": (1.0, 12.0)}
 
 
 def documented(value: float, unit: str, status: str, source: str, low: float | None = None,
                high: float | None = None, prior: tuple[float, float] | None = None) -> float:
     """A dataclass field carrying its unit, status, source and allowed range (every parameter set
-    uses it). A parameter in a fraction unit (:data:`FRACTION_UNITS`) lies in [0, 1]; others give
-    ``low`` and ``high`` where a value outside would break the model or its resources, else any
-    finite number is allowed.
+    uses it). Unless ``low`` or ``high`` is given, the unit sets the range: a fraction unit
+    (:data:`FRACTION_UNITS`) lies in [0, 1], a calendar year in 2021-2035 and a month in 1-12, a
+    signed unit (:data:`SIGNED_UNITS`) lies within +-:data:`SIGNED_LIMIT`, and every other unit
+    (rates, counts, durations, multipliers, spreads) is at least 0. Parameters that size the simulation (counts of
+    simulated firms or markets) give a ``high`` that bounds its memory.
 
     ``prior`` marks an uncertain parameter: the range (uniform prior) from its source that
     ``sim calibrate`` samples and the posterior draws carry into every run."""
-    if low is None and high is None and unit.startswith(FRACTION_UNITS):
-        low, high = 0.0, 1.0
+    if unit.startswith(FRACTION_UNITS):
+        by_unit = (0.0, 1.0)
+    elif unit in CALENDAR:
+        by_unit = CALENDAR[unit]
+    elif " sd" in f" {unit}" or not any(unit.startswith(u) or f" {u}" in unit for u in SIGNED_UNITS):
+        by_unit = (0.0, None)  # spreads (log sd) and every unsigned unit
+    else:
+        by_unit = (-SIGNED_LIMIT, SIGNED_LIMIT)
+    if low is None and high is None:
+        low, high = by_unit
+    elif low is None and by_unit[0] is not None and (high is None or by_unit[0] <= high):
+        low = by_unit[0]  # a given upper bound keeps the unit's lower one
+    assert (low is None or value >= low) and (high is None or value <= high), f"default {value} outside its range"
     if prior is not None:
         assert prior[0] < prior[1] and prior[0] <= value <= prior[1], f"default {value} outside its prior {prior}"
         assert (low is None or prior[0] >= low) and (high is None or prior[1] <= high), "prior beyond the range"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from sim.inputs.parameters.declare import documented, replaced
+from sim.inputs.parameters.declare import SIGNED_LIMIT, documented, replaced
 
 _p = documented
 
@@ -53,16 +53,18 @@ class Parameters:
     sector_share_individual_food: float = _p(0.20, "share", "assumption", "no sector split in the data")
     sector_share_trade: float = _p(0.40, "share", "assumption", "no sector split in the data")
     # --- size and growth ------------------------------------------------------------------
-    size_tail_alpha: float = _p(1.05, "Pareto exponent", "source", "Axtell 2001, Science 293:1818 (Zipf, alpha ~ 1)")
+    size_tail_alpha: float = _p(1.05, "Pareto exponent", "source", "Axtell 2001, Science 293:1818 (Zipf, alpha ~ 1)",
+                                low=0.2, high=5.0)
     size_min_company: float = _p(50.0, "10k yuan revenue", "assumption", "lower bound of the size distribution")
     size_min_other: float = _p(20.0, "10k yuan revenue", "assumption", "lower bound of the size distribution")
     size_min_individual: float = _p(5.0, "10k yuan revenue", "assumption", "lower bound of the size distribution")
     growth_drift: float = _p(0.02, "log per year", "calibrate", "assumption")
     growth_sigma_ref: float = _p(0.40, "log per year at 1M yuan", "calibrate",
-                                 "order of Stanley et al. 1996 (Nature 379:804) for small firms")
+                                 "order of Stanley et al. 1996 (Nature 379:804) for small firms", low=0.0, high=5.0)
     growth_size_beta: float = _p(0.2, "exponent", "source", "Stanley et al. 1996; Amaral et al. 1997 (sigma ~ S^-0.2)")
     listed_growth_penalty: float = _p(0.10, "log per year at severity 1", "assumption",
-                                      "credit restrictions on finance and bidding; no effect size published")
+                                      "credit restrictions on finance and bidding; no effect size published",
+                                      low=0.0, high=SIGNED_LIMIT)
     # --- entry ------------------------------------------------------------------------------
     entries_individual_2020: float = _p(117.95, "10k per year", "source",
                                         "Zhejiang AMR via China Daily 2022-02 (history_zhejiang.csv)",
@@ -74,7 +76,7 @@ class Parameters:
     entry_trend: float = _p(0.02, "per year", "calibrate",
                             "growth of entries 2016-2020 beyond the modelled reforms, fitted on the history; "
                             "read as the reforms of those years that no lever carries, so it is not projected "
-                            "past 2020 unless entry_trend_damping says so", prior=(-0.05, 0.30))
+                            "past 2020 unless entry_trend_damping says so", low=-0.5, high=1.0, prior=(-0.05, 0.30))
     entry_trend_damping: float = _p(0.25, "factor per year", "assumption",
                                     "share of the 2016-2020 entry trend that carries on after 2020, fading by "
                                     "this factor a year (damped trend, Gardner & McKenzie 1985); 0 = none. The "

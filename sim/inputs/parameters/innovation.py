@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sim.inputs.parameters.declare import documented, parameter_rows, replaced
+from sim.inputs.parameters.declare import SIGNED_LIMIT, documented, parameter_rows, replaced
 
 _p = documented
 
@@ -52,16 +52,17 @@ class InnovationParameters:
     # --- the simulated firms --------------------------------------------------------------------------
     above_scale_2020: float = _p(48000.0, "firms", "assumption",
                                  "about 4.8万 above-scale industrial enterprises in Zhejiang in 2020 (provincial "
-                                 "statistics, from memory; not in the project's data)")
+                                 "statistics, from memory; not in the project's data); at most ten times that "
+                                 "(simulated one to one at scale 1: it sizes the run's memory)", high=480000.0)
     above_scale_threshold: float = _p(2000.0, "10k yuan revenue", "source",
                                       "NBS definition since 2011: main-business revenue of 20M yuan or more")
     largest_log_excess: float = _p(10.0, "log size above the threshold", "assumption",
                                    "the largest Zhejiang firms have revenue of a few hundred billion yuan, about "
                                    "e^10 times the 20M threshold: the Pareto tail is cut there, and size factors "
-                                   "of the hazards stop growing there")
+                                   "of the hazards stop growing there", low=0.5, high=SIGNED_LIMIT)
     band_log_width: float = _p(0.4, "log size", "assumption",
                                "industrial firms simulated below the threshold: revenue from 20M x e^-0.4 = 13.4M "
-                               "yuan (one year's growth rarely crosses more)")
+                               "yuan (one year's growth rarely crosses more)", low=0.01, high=5.0)
     above_scale_growth: float = _p(0.04, "per year", "assumption",
                                    "net growth of the group at 2020 policies (about 4万 in 2016 to 4.8万 in 2020, "
                                    "from memory); sets the 2020 entry rate from below")
@@ -72,7 +73,7 @@ class InnovationParameters:
                                      "more firms grow past the threshold in good years")
     other_holders_2020: float = _p(15000.0, "firms", "assumption",
                                    "non-industrial and small firms holding invention patents (software, services, "
-                                   "small high-tech firms)")
+                                   "small high-tech firms); at most ten times that (simulated firms)", high=150000.0)
     other_holders_growth: float = _p(0.08, "per year", "assumption",
                                      "net growth of non-industrial holders at 2020 policies; sets their entry rate")
     other_holder_log_offset: float = _p(-1.5, "log size relative to the threshold", "assumption",

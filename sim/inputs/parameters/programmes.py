@@ -127,7 +127,8 @@ class ProgrammeParameters:
                                         "national evaluation passes half of qualifying applicants")
     # --- commodity markets (indicator 14) --------------------------------------------------------------
     markets_2020: float = _p(4000.0, "markets", "assumption",
-                             "near the 4212 commodity markets of 2011-12 (provincial AIC via lygaw.com)")
+                             "near the 4212 commodity markets of 2011-12 (provincial AIC via lygaw.com); at most "
+                             "ten times that (one row per market)", high=40000.0)
     large_markets_2020: float = _p(1200.0, "markets above 100M yuan", "source", "plan indicator 14, 2020 baseline")
     market_turnover_sigma: float = _p(2.2, "log sd of turnover", "assumption",
                                       "with 4000 markets and 1200 above 100M yuan puts total turnover near "
