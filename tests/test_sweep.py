@@ -226,6 +226,10 @@ BAD = [
     ("design = 'sobol'\n[levers.fine_level]\nrange = [1, 2]", "samples", "needs samples"),
     ("design = 'bogus'\n[levers.fine_level]\nrange = [1, 2]", "design", "allowed: grid, lhs, sobol, morris"),
     ("engine = 'warp'\n[levers.fine_level]\nvalues = [1]", "engine", "allowed: mesa, vector"),
+    ("seeds = 100000\n[levers.dual_random_share]\nrange = [10, 90]\npoints = 990\n[levers.fine_level]\n"
+     "range = [0.5, 2]\npoints = 1000", "seeds", "990000 design points x 100000 seeds"),
+    ("design = 'sobol'\nsamples = 1048576\nseeds = 10\n[levers.fine_level]\nrange = [1, 2]", "seeds",
+     "3145728 design points x 10 seeds"),
     ("parameters = 'map'\n[levers.fine_level]\nvalues = [1]", "parameters", "allowed: posterior, point"),
     ("horizon = 2022\n[levers.fine_level]\nvalues = [1]\n[outputs]\nyears = [2025]", "outputs.years", "2022"),
     ("[levers.fine_level]\nvalues = [1]\n[outputs]\nindicators = ['nope']", "outputs.indicators",

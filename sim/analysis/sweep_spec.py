@@ -33,6 +33,7 @@ from sim.inputs.scenario import Scenario, baseline, load_scenario
 
 DESIGNS = ("grid", "lhs", "sobol", "morris")
 MODES = ("path", "constant")
+MAX_RUNS = 10_000_000  # runs (design points x seeds) in one sweep
 PATH_END_YEAR = 2025
 
 
@@ -261,6 +262,14 @@ def parse_sweep(data: Mapping, source: str = "<sweep>", folder: FilePath | None 
         raise _fail(source, "levels", "levels is for design = \"morris\"")
     design_seed = _int(source, "design_seed", data.get("design_seed", 0), 0)
     n_seeds = _int(source, "seeds", data.get("seeds", 1), 1, 100_000)
+    k = len(factors)
+    points = {"grid": math.prod(len(f.grid_values()) for f in factors) if design == "grid" else 0,
+              "lhs": samples, "sobol": samples * (2 * k + 2 if second_order else k + 2),
+              "morris": samples * (k + 1)}[design]
+    if points * n_seeds > MAX_RUNS:
+        raise _fail(source, "seeds", f"{points} design points x {n_seeds} seeds = {points * n_seeds} runs; allowed: "
+                                     f"at most {MAX_RUNS} runs in one sweep (about a month of two cores at the "
+                                     "default scale): fewer points or seeds")
     first_seed = _int(source, "first_seed", data.get("first_seed", 0), 0)
     horizon = _int(source, "horizon", data.get("horizon", 2025), 2021, 2035)
     scale_raw = data.get("scale", 8000)
