@@ -594,3 +594,22 @@ def test_regulator_references_follow_the_lever_and_the_years_inspections():
     assert realised[2022] == pytest.approx(100 * rows[(2022, "record.inspections_random")]
                                            / rows[(2022, "record.inspections")])
     assert views.regulator_references(tidy, by_id()["market_entities"], PLAN, "en") == []
+
+
+def test_the_server_is_quiet_and_local_wherever_it_starts(monkeypatch):
+    from sim.ui import serve
+
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    assert config["browser"]["gatherUsageStats"] is False and config["client"]["toolbarMode"] == "minimal"
+    assert config["server"]["maxUploadSize"] <= 2 and config["logger"]["level"] == "error"
+    # the launcher passes the same settings, so they hold when it starts outside the repository
+    flags = dict(zip(serve.QUIET[::2], serve.QUIET[1::2]))
+    assert flags == {"--browser.gatherUsageStats": "false", "--client.toolbarMode": "minimal",
+                     "--server.maxUploadSize": str(config["server"]["maxUploadSize"]), "--logger.level": "error"}
+    seen = {}
+    import streamlit.web.cli as st_cli
+    monkeypatch.setattr(serve.sys, "argv", ["serve"])
+    monkeypatch.setattr(st_cli, "main", lambda: seen.setdefault("argv", list(serve.sys.argv)) and None)
+    monkeypatch.setattr("sim.ui.shared.worker_pool", lambda: None)
+    serve.main(["--server.port", "9999"])
+    assert seen["argv"][3:] == [*serve.QUIET, "--server.port", "9999"]  # the user's arguments come last and win

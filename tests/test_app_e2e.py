@@ -55,6 +55,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+SERVER_LOG: dict[str, object] = {}
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """``streamlit run app.py`` on a free localhost port, until the module's tests end."""
@@ -66,10 +69,10 @@ def server(tmp_path_factory):
     with open(log, "wb") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "sim.ui.serve", "--server.headless", "true",
-             "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false",
-             "--server.fileWatcherType", "none"],
+             "--server.address", "127.0.0.1", "--server.port", str(port), "--server.fileWatcherType", "none"],
             cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
+    SERVER_LOG["path"] = log
     try:
         deadline = time.monotonic() + 90
         while True:
@@ -175,6 +178,9 @@ def test_new_user_plan_double_random_compare_english_download(server, page, tmp_
     page.locator("[data-testid='stMetric']").first.wait_for()
     wait_idle(page)
     assert page.get_by_text("10 次随机运行").count() >= 1  # the default settings the record names
+    # a quiet local server (.streamlit settings via sim.ui.serve): no Deploy button, no warning flood
+    assert page.get_by_text("Deploy", exact=True).count() == 0
+    assert "missing ScriptRunContext" not in SERVER_LOG["path"].read_text(errors="replace")
     before = row_cells(page, dr_zh)[5]
     assert before == "10%"
 

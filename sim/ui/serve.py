@@ -5,7 +5,8 @@ visitor's page runs, who then waits for both (about 7 s on two cores). This laun
 starts the shared pool (:mod:`sim.ui.shared`) - forked from this process while it has no other
 thread, so the workers inherit the imported model instead of importing it again (about 2 s) -
 then Streamlit's server in this process, with a thread importing the page's other modules
-beside it. Arguments go to ``streamlit run`` (``--server.port 8502``, ...).
+beside it. Arguments go to ``streamlit run`` (``--server.port 8502``, ...) after :data:`QUIET`: no
+usage statistics, no Deploy button, uploads up to 1 MB, no warning flood in the terminal.
 """
 
 from __future__ import annotations
@@ -15,6 +16,10 @@ import threading
 from pathlib import Path
 
 APP = Path(__file__).resolve().parents[2] / "app.py"
+# The server's settings, as .streamlit/config.toml has them (that file is read only from the folder
+# streamlit starts in); arguments given to the launcher come after and win.
+QUIET = ["--browser.gatherUsageStats", "false", "--client.toolbarMode", "minimal", "--server.maxUploadSize", "1",
+         "--logger.level", "error"]
 
 
 def import_page_modules() -> None:
@@ -34,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     from streamlit.web import cli
 
     threading.Thread(target=import_page_modules, name="sim-page-imports", daemon=True).start()
-    sys.argv = ["streamlit", "run", str(APP), *args]
+    sys.argv = ["streamlit", "run", str(APP), *QUIET, *args]
     try:
         cli.main()
     except SystemExit as done:
