@@ -130,6 +130,7 @@ def test_runs_in_chinese_with_headline_scorecard_and_chart(app):
         if ind.modelled:
             assert row["判断"] in ("达成", "有风险", "未达成") and row["2025年预测中位数"] != "—"
             assert row["模拟误差（±）"] != "—"  # the median's Monte Carlo error, apart from the band
+            assert row["说明"].startswith(("主要杠杆：", "无直接杠杆"))  # the note names what moves it
         else:
             assert row["判断"] == "未建模" and row["说明"].startswith("尚未建模")
     charts = at.get("vega_lite_chart")

@@ -17,8 +17,9 @@ import pandas as pd
 from sim.outputs import status as target_status
 from sim.runs.ensemble import bands, compare
 from sim.outputs.indicators import Indicator, by_id, registry
+from sim.inputs.levers import LEVERS_BY_ID
 from sim.ui.text import (axis_title, display_unit, fmt, fmt_band, fmt_diff, fmt_prob, fmt_target, indicator_name,
-                         reason, texts)
+                         lever_name, reason, texts)
 
 # Cell colours of the status column (light backgrounds, readable in light and dark themes).
 STATUS_COLOUR = {"met": "#c8e6c9", "at risk": "#fff3b0", "missed": "#ffcdd2", "not_modelled": "#e0e0e0"}
@@ -58,6 +59,15 @@ def attribute_label(ind: Indicator, lang: str) -> str:
     return texts(lang).get(ind.attribute, ind.attribute)
 
 
+def note(ind: Indicator, lang: str) -> str:
+    """A modelled row's note: the levers that move it (the first is the main one), or that none does."""
+    t = texts(lang)
+    names = [lever_name(LEVERS_BY_ID[lid], lang) for lid in ind.levers if lid in LEVERS_BY_ID]
+    if not names:
+        return t["note_no_lever"]
+    return t["note_levers"].format(levers=("、" if lang == "zh" else ", ").join(names[:2]))
+
+
 def scorecard(summary: pd.DataFrame, lang: str, year: int = 2025,
               final: pd.DataFrame | None = None, final_year: int | None = None) -> tuple[pd.DataFrame, list[str]]:
     """The scorecard table for readers of ``lang`` and the indicator id of each row.
@@ -88,7 +98,7 @@ def scorecard(summary: pd.DataFrame, lang: str, year: int = 2025,
             t["col_mc"]: fmt(r.get("mc_error_2025", math.nan), ind, lang) if have else "—",
             t["col_prob"]: None if math.isnan(prob) else round(100 * prob),
             t["col_status"]: status(prob, lang) if have else t["not_modelled"],
-            t["col_note"]: "" if have else t["not_modelled_reason"].format(reason=reason(ind, lang)),
+            t["col_note"]: note(ind, lang) if have else t["not_modelled_reason"].format(reason=reason(ind, lang)),
         }
         if final is not None and final_year is not None:
             fin = final.set_index("indicator")
