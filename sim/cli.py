@@ -143,7 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_argument("--posterior", default="calibration/posterior.parquet",
                      help="posterior particles written, its report beside it (default calibration/posterior.parquet)")
     cal.add_argument("--check", action="store_true",
-                     help="print the committed fit's table and the 2016-2018 hold-out; fit nothing")
+                     help="print the committed point fit's table against the history; fit nothing")
     cal.add_argument("--seeds", type=_positive_int, default=2, help="seeds per simulation (default 2)")
     cal.add_argument("--scale", type=_scale, default=2000.0, help="scale of calibration runs (default 2000)")
     cal.add_argument("--population", type=_positive_int, default=500, help="particles per generation (default 500)")

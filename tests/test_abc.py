@@ -5,7 +5,8 @@ import pandas as pd
 import pytest
 
 from sim import cli
-from sim.calibration.abc import AbcSettings, abc_fit, uncertain_priors
+from sim.calibration.abc import AbcSettings, abc_fit
+from sim.calibration.fit import FIT_BOUNDS
 from sim.calibration.history import load_history
 from sim.inputs.posterior import read_posterior
 
@@ -19,10 +20,10 @@ def result():
 
 def test_particles_lie_in_their_priors_with_normalised_weights(result):
     assert len(result.particles) == TINY.population
-    for name, (low, high) in uncertain_priors().items():
+    for name, (low, high) in FIT_BOUNDS.items():
         assert result.particles[name].between(low, high).all(), name
     assert np.isclose(result.particles["weight"].sum(), 1.0)
-    assert result.point().keys() == uncertain_priors().keys()
+    assert result.point().keys() == FIT_BOUNDS.keys()
     w = result.particles["weight"].to_numpy()
     assert result.effective_sample_size == pytest.approx(1.0 / np.sum(w ** 2))
     assert 1.0 <= result.effective_sample_size <= TINY.population

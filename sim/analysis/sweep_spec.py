@@ -236,7 +236,7 @@ def parse_sweep(data: Mapping, source: str = "<sweep>", folder: FilePath | None 
         raise _fail(source, "levers", "no factor to sweep; add [levers.<id>] or [uncertainties.<id>] "
                                       "with range = [low, high] or values = [...]")
 
-    samples = 0
+    samples = size = 0  # size: a grid's points
     if design == "grid":
         if "samples" in data:
             raise _fail(source, "samples", "a grid's size comes from each factor's values or points; remove samples")
@@ -263,8 +263,7 @@ def parse_sweep(data: Mapping, source: str = "<sweep>", folder: FilePath | None 
     design_seed = _int(source, "design_seed", data.get("design_seed", 0), 0)
     n_seeds = _int(source, "seeds", data.get("seeds", 1), 1, 100_000)
     k = len(factors)
-    points = {"grid": math.prod(len(f.grid_values()) for f in factors) if design == "grid" else 0,
-              "lhs": samples, "sobol": samples * (2 * k + 2 if second_order else k + 2),
+    points = {"grid": size, "lhs": samples, "sobol": samples * (2 * k + 2 if second_order else k + 2),
               "morris": samples * (k + 1)}[design]
     if points * n_seeds > MAX_RUNS:
         raise _fail(source, "seeds", f"{points} design points x {n_seeds} seeds = {points * n_seeds} runs; allowed: "

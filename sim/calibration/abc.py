@@ -1,14 +1,14 @@
 """Calibration as a posterior: ABC-SMC (pyabc) over the uncertain parameters' priors.
 
-Every parameter declared with a ``prior`` (:func:`sim.inputs.parameters.declare.priors`) is
-sampled from its uniform prior; each particle runs the history from the end of 2016 under
+Every entity parameter declared with a ``prior`` that the history can inform
+(:data:`sim.calibration.fit.FIT_BOUNDS`) is sampled from its uniform prior; each particle runs the history from the end of 2016 under
 ``calibration/history_policies.toml`` on the same seeds (common random numbers), and its
 distance is the fit's objective (:func:`sim.calibration.fit.objective_value`): the weighted sum
 of squared relative errors on every history series and literature pattern, each scaled by its
 tolerance. ABC-SMC (Toni et al. 2009; pyabc, Schaelte et al. 2022) shrinks the tolerance from
 generation to generation (median of the last distances) and returns weighted particles - the
-posterior that runs draw from (:mod:`sim.inputs.posterior`). Parameters that act only after
-2020 keep their prior. pyabc was chosen because it is maintained, runs ABC-SMC with adaptive
+posterior that runs draw from (:mod:`sim.inputs.posterior`). Uncertain parameters the history
+cannot inform (``fit.PROJECTION_ONLY``) stay out: runs draw them from their priors. pyabc was chosen because it is maintained, runs ABC-SMC with adaptive
 tolerances on local cores, and takes any simulator and distance; the model has no likelihood.
 """
 
@@ -26,11 +26,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.calibration.fit import FIT_BOUNDS, HISTORY_POLICIES, apply_by_set, simulate, start_2016
-from sim.calibration.history import HistoryError
-from sim.calibration.patterns import fit_table, patterns
+from sim.calibration.fit import FIT_BOUNDS, HISTORY_POLICIES, apply_by_set, history_patterns, simulate
+from sim.calibration.patterns import fit_table
 from sim.inputs.parameters import Parameters
-from sim.inputs.posterior import WEIGHT
+from sim.inputs.posterior import WEIGHT, Posterior
 from sim.inputs.scenario import load_scenario
 
 
@@ -80,16 +79,14 @@ class AbcResult:
         w = self.particles[WEIGHT].to_numpy()
         return float(w.sum() ** 2 / (w ** 2).sum())
 
+    def posterior(self) -> Posterior:
+        """The particles as the posterior runs draw from."""
+        return Posterior.from_particles(self.particles, "<abc>")
+
     def point(self) -> dict[str, float]:
         """The best-fitting particle of the last generation (smallest distance), as the point fit."""
         row = self.particles.iloc[int(np.argmin(self.distances))]
         return {name: float(f"{row[name]:.6g}") for name in self.priors}
-
-
-def uncertain_priors() -> dict[str, tuple[float, float]]:
-    """The uniform priors ABC samples: the entity model's uncertain parameters that the history can
-    inform (:data:`sim.calibration.fit.FIT_BOUNDS`); the others are drawn from their priors in runs."""
-    return dict(FIT_BOUNDS)
 
 
 class _Progress(logging.Handler):
@@ -123,11 +120,8 @@ def abc_fit(history: pd.DataFrame, through: int = 2020, settings: AbcSettings = 
     """
     import pyabc
 
-    start = start_2016(history)
-    used, skipped = patterns(history, start.year, through)
-    if not used:
-        raise HistoryError(f"no usable patterns in the history between {start.year} and {through}")
-    bounds = uncertain_priors()
+    start, used, skipped = history_patterns(history, through)
+    bounds = dict(FIT_BOUNDS)
     policies = load_scenario(HISTORY_POLICIES)
     seeds = list(range(settings.seeds))
     scale = np.sqrt([p.weight for p in used])

@@ -24,7 +24,6 @@ import pandas as pd
 
 from sim.calibration.abc import AbcSettings, abc_fit
 from sim.calibration.fit import apply_by_set, fit, simulate, start_2016
-from sim.calibration.posterior_report import as_posterior
 from sim.calibration.history import HistoryError, MODEL_SERIES
 from sim.calibration.patterns import SERIES
 from sim.inputs.parameters import Parameters
@@ -135,7 +134,7 @@ def model_projection(history: pd.DataFrame, origin: int, last: int, settings: Se
     abc = abc_fit(history, origin, AbcSettings(population=settings.population, generations=settings.generations,
                                                seeds=settings.fit_seeds, scale=settings.scale,
                                                workers=settings.workers))
-    posterior = as_posterior(abc.particles)
+    posterior = abc.posterior()
     runs = []
     for seed in range(settings.seeds):
         entity, submodels = apply_by_set(Parameters(), posterior.draw(seed))

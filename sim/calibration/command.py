@@ -17,23 +17,10 @@ import pandas as pd
 
 from sim.calibration import fit as cal_fit, posterior_report, report as cal_report
 from sim.calibration.abc import AbcSettings, abc_fit, write_posterior
-from sim.calibration.patterns import fit_table, hazard_by_age, patterns
 from sim.inputs.files import atomic_write_text
 
 CHECK_DRAWS = 40  # posterior draws in the predictive checks
 MIN_EFFECTIVE = 50  # fewer effective particles than this: the command warns
-
-
-def point_result(history: pd.DataFrame, values: dict[str, float], through: int, seeds: int, scale: float,
-                 evaluations: int) -> cal_fit.FitResult:
-    """The point fit's table over ``seeds`` seeds, as the point-fit report shows it."""
-    start = cal_fit.start_2016(history)
-    used, skipped = patterns(history, start.year, through)
-    entity, submodels = cal_fit.apply_by_set(cal_fit.Parameters(), values)
-    runs = cal_fit.simulate(entity, start, through, range(seeds), scale, None, submodels)
-    table = fit_table(runs, used)
-    return cal_fit.FitResult(values, table, cal_fit.objective_value(table, used), evaluations, through, skipped,
-                             hazard_by_age(runs, through))
 
 
 def calibrate(history: pd.DataFrame, history_name: str, through: int, fitted_out: Path, posterior_out: Path,
@@ -47,9 +34,8 @@ def calibrate(history: pd.DataFrame, history_name: str, through: int, fitted_out
         progress(f"warning: the posterior rests on about {result.effective_sample_size:.0f} effective particles "
                  f"(fewer than {MIN_EFFECTIVE}); runs would draw the same few parameter sets - sample again with a "
                  "larger --population")
-    posterior = posterior_report.as_posterior(result.particles)
-    checks = posterior_report.predictive_checks(history, posterior, through, CHECK_DRAWS, settings.scale)
-    point = point_result(history, result.point(), through, 4, settings.scale, result.simulations)
+    checks = posterior_report.predictive_checks(history, result.posterior(), through, CHECK_DRAWS, settings.scale)
+    point = cal_fit.fit_result(history, result.point(), through, range(4), settings.scale, result.simulations)
     settings_text = ", ".join(f"{k} {v:g}" for k, v in dataclasses.asdict(settings).items())
     write_posterior(posterior_out, result)
     how = (f"the best-fitting particle of the ABC-SMC posterior ({posterior_out.name}), "

@@ -139,10 +139,7 @@ def fit(history: pd.DataFrame, through: int = 2020, seeds: Sequence[int] = (0, 1
     model's change ``base``, the submodels' change their sets in the runs' scenario.
     """
     base = base or Parameters()
-    start = start_2016(history)
-    used, skipped = patterns(history, start.year, through)
-    if not used:
-        raise HistoryError(f"no usable patterns in the history between {start.year} and {through}")
+    start, used, skipped = history_patterns(history, through)
     names = list(FIT_BOUNDS)
     low = np.array([FIT_BOUNDS[n][0] for n in names])
     high = np.array([FIT_BOUNDS[n][1] for n in names])
@@ -169,10 +166,32 @@ def fit(history: pd.DataFrame, through: int = 2020, seeds: Sequence[int] = (0, 1
                                options={"maxfev": max_evaluations, "xatol": 1e-3, "fatol": 1e-3})
     # The values as the fitted file writes them, so that the report reproduces from the file.
     values = {name: float(f"{value:.6g}") for name, value in to_values(result.x).items()}
-    entity, submodels = apply_by_set(base, values)
-    runs = simulate(entity, start, through, seeds, scale, policies, submodels)
+    return fit_result(history, values, through, seeds, scale, evaluations, base)
+
+
+def history_patterns(history: pd.DataFrame, through: int) -> tuple[InitialStock, list[Pattern], list[str]]:
+    """The history runs' start (end of 2016), the patterns they are scored on up to ``through``, and
+    the history rows left out with why.
+
+    Raises:
+        HistoryError: if no pattern falls between the start and ``through``.
+    """
+    start = start_2016(history)
+    used, skipped = patterns(history, start.year, through)
+    if not used:
+        raise HistoryError(f"no usable patterns in the history between {start.year} and {through}")
+    return start, used, skipped
+
+
+def fit_result(history: pd.DataFrame, values: Mapping[str, float], through: int, seeds: Sequence[int],
+               scale: float, evaluations: int, base: Parameters | None = None) -> FitResult:
+    """How a parameter set reproduces the history over ``seeds``: its table, objective and hazards
+    by age, as the fit reports show them."""
+    start, used, skipped = history_patterns(history, through)
+    entity, submodels = apply_by_set(base or Parameters(), values)
+    runs = simulate(entity, start, through, seeds, scale, None, submodels)
     table = fit_table(runs, used)
-    return FitResult(values, table, objective_value(table, used), evaluations, through, skipped,
+    return FitResult(dict(values), table, objective_value(table, used), evaluations, through, skipped,
                      hazard_by_age(runs, through))
 
 

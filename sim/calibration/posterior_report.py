@@ -14,32 +14,26 @@ import numpy as np
 import pandas as pd
 
 from sim.calibration.abc import AbcResult
-from sim.calibration.fit import HISTORY_POLICIES, apply_by_set, simulate, start_2016
-from sim.calibration.patterns import fit_table, patterns
+from sim.calibration.fit import HISTORY_POLICIES, apply_by_set, history_patterns, simulate
 from sim.inputs.parameters import Parameters
 from sim.inputs.posterior import WEIGHT, Posterior
 from sim.inputs.scenario import load_scenario
 
 
-def as_posterior(particles: pd.DataFrame, source: str = "<abc>") -> Posterior:
-    """Particles (parameter columns and WEIGHT) as a :class:`Posterior`."""
-    weights = particles[WEIGHT].to_numpy(dtype=float)
-    return Posterior(particles.drop(columns=[WEIGHT]).reset_index(drop=True), weights / weights.sum(), source)
-
-
 def predictive_checks(history: pd.DataFrame, posterior: Posterior, through: int, draws: int = 40,
                       scale: float = 2000.0) -> pd.DataFrame:
     """Per pattern: observed, and the 5%, median and 95% of the history runs over posterior draws."""
-    start = start_2016(history)
-    used, _ = patterns(history, start.year, through)
+    start, used, _ = history_patterns(history, through)
     policies = load_scenario(HISTORY_POLICIES)
     values = []
     for seed in range(draws):
         entity, submodels = apply_by_set(Parameters(), posterior.draw(seed))
-        runs = simulate(entity, start, through, [seed], scale, policies, submodels)
-        values.append(fit_table(runs, used)["model"].to_numpy())
+        (run,) = simulate(entity, start, through, [seed], scale, policies, submodels)
+        values.append([pat.model_value(run) for pat in used])
     values = np.array(values)
-    table = fit_table(runs, used)[["pattern", "period", "target", "tolerance_pct", "source"]].copy()
+    table = pd.DataFrame({"pattern": [p.series for p in used], "period": [p.period for p in used],
+                          "target": [p.target for p in used], "tolerance_pct": [100.0 * p.tolerance for p in used],
+                          "source": [p.source for p in used]})
     table["p05"], table["median"], table["p95"] = (np.quantile(values, q, axis=0) for q in (0.05, 0.5, 0.95))
     table["covered"] = (table["target"] >= table["p05"]) & (table["target"] <= table["p95"])
     return table

@@ -446,14 +446,14 @@ def entry_multiplier(entry_cost_index, licence_coverage, licence_2020, gdp_growt
         * (1.0 + p.entry_trend) ** trend_years(years_since_2020, p.entry_trend_damping)
 
 
-def entry_room(registered, p: Parameters) -> float:
+def entry_room(registered, p: Parameters):
     """Entries relative to 2020 from the room left below the density ceiling: (ceiling - density) /
     (ceiling - density in 2020), never below 0, where density is registered entities (real ones)
     per 1,000 residents. Above 1 before 2020 (a thinner register), falling towards 0 as the
     register fills, so growth levels off."""
     density = registered / (p.resident_population_2020 * 10.0)
     density_2020 = 1000.0 * p.entities_2020 / p.resident_population_2020
-    return max(0.0, (p.entity_density_ceiling - density) / (p.entity_density_ceiling - density_2020))
+    return maximum(0.0, (p.entity_density_ceiling - density) / (p.entity_density_ceiling - density_2020))
 
 
 def marginal_entrant_share(policy_multiplier):

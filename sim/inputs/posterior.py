@@ -49,6 +49,13 @@ class Posterior:
     weights: np.ndarray
     source: str
 
+    @classmethod
+    def from_particles(cls, particles: pd.DataFrame, source: str) -> Posterior:
+        """Particles (one column per parameter and :data:`WEIGHT`) as a posterior, weights normalised."""
+        weights = particles[WEIGHT].to_numpy(dtype=float)
+        values = particles.drop(columns=[WEIGHT]).astype(float).reset_index(drop=True)
+        return cls(values, weights / weights.sum(), source)
+
     @property
     def names(self) -> list[str]:
         """The parameters the posterior holds."""
@@ -110,11 +117,10 @@ def read_posterior(path: str | Path) -> Posterior:
     if unknown:
         raise PosteriorError(f"{path}: unknown parameters {unknown}; see `python -m sim params`")
     weights = frame[WEIGHT].to_numpy(dtype=float)
-    values = frame.drop(columns=[WEIGHT]).astype(float)
     if not (np.isfinite(weights).all() and (weights >= 0).all() and weights.sum() > 0) \
-            or not np.isfinite(values.to_numpy()).all():
+            or not np.isfinite(frame.drop(columns=[WEIGHT]).to_numpy(dtype=float)).all():
         raise PosteriorError(f"{path}: weights must be non-negative with a positive sum, and values finite")
-    return Posterior(values.reset_index(drop=True), weights / weights.sum(), str(path))
+    return Posterior.from_particles(frame, str(path))
 
 
 @cache
