@@ -191,6 +191,63 @@ def test_design_sizes():
     pd.testing.assert_frame_equal(lhs, design_table(_spec(two, design="lhs", samples=50, design_seed=3)))
 
 
+def test_a_grid_design_is_produced_in_slices_in_product_order():
+    import itertools
+
+    from sim.analysis.sweep import layout, make_batch
+    from sim.analysis.sweep_spec import design_of
+
+    body = ("[levers.dual_random_share]\nrange = [10, 90]\npoints = 200\n[levers.fine_level]\nrange = [0.5, 2]\n"
+            "points = 200\n[levers.credit_application_rate]\nrange = [60, 100]\npoints = 200\n")
+    spec = _spec(body)
+    design = design_of(spec)
+    assert design.n_points == 8_000_000 and design.matrix is None  # nothing the size of the grid is held
+    grid = [f.grid_values() for f in spec.factors]
+    expect = list(itertools.islice(itertools.product(*grid), 7_999_990, 8_000_000))
+    got = design.rows(7_999_990, 8_000_010)  # clipped at the end
+    assert got["point"].tolist() == list(range(7_999_990, 8_000_000))
+    assert got[spec.factor_ids].to_numpy().tolist() == [list(r) for r in expect]
+    lay = layout(spec, design.n_points)
+    batch = make_batch(spec, design, lay, lay.n_batches - 1)
+    last = batch.runs[-1][1]
+    assert last == 7_999_999 and batch.values[last] == dict(zip(spec.factor_ids, expect[-1]))
+    small = _spec(body.replace("200", "3"))
+    pd.testing.assert_frame_equal(design_table(small), pd.DataFrame(
+        [[i, *r] for i, r in enumerate(itertools.product(*[f.grid_values() for f in small.factors]))],
+        columns=["point", *small.factor_ids]), check_dtype=False)
+
+
+def test_a_large_design_is_written_with_memory_per_slice(tmp_path, monkeypatch):
+    import tracemalloc
+
+    import sim.analysis.sweep_spec as sweep_spec
+    from sim.analysis.sweep import load_design, prepare_folder
+
+    monkeypatch.setattr(sweep_spec, "DESIGN_CHUNK", 5_000)  # slices of 5,000 rows
+    body = ("[levers.dual_random_share]\nrange = [10, 90]\npoints = 250\n[levers.fine_level]\nrange = [0.5, 2]\n"
+            "points = {n}\n")
+    prepare_folder(_spec(body.format(n=4)), tmp_path / "warm-up")  # imports are not the design's memory
+    peaks = {}
+    for n in (80, 400):  # 20,000 and 100,000 points
+        tracemalloc.start()
+        design, _ = prepare_folder(_spec(body.format(n=n)), tmp_path / str(n))
+        peaks[n] = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    grown = 80_000 * 3 * 8  # what holding the design as one float table would add: 1.9 MB
+    assert peaks[400] - peaks[80] < grown / 5, f"peaks {peaks} for designs 1.9 MB apart"
+    written = load_design(tmp_path / "400")
+    assert len(written) == 100_000 and written["point"].is_monotonic_increasing
+    pd.testing.assert_frame_equal(written.iloc[-5:].reset_index(drop=True), design.rows(99_995, 100_000))
+
+
+def test_a_sampled_design_too_large_to_hold_is_refused():
+    from sim.inputs.levers import LEVERS
+
+    body = "".join(f"[levers.{lv.id}]\nrange = [{lv.low}, {lv.high}]\n" for lv in [v for v in LEVERS if not v.integer][:6])
+    with pytest.raises(SweepError, match=r"samples: 9000000 design points x \d factors = \d+ values; allowed"):
+        _spec(body, design="lhs", samples=9_000_000, seeds=1)
+
+
 def test_integer_levers_are_whole_numbers_and_constant():
     spec = _spec("[levers.compulsory_deregistration_months]\nrange = [12, 60]\n", design="sobol", samples=8)
     table = design_table(spec)

@@ -36,7 +36,8 @@ import pandas as pd
 
 import sim
 from sim.analysis.sweep_spec import (DESIGNS, MODES, PATH_END_YEAR, Factor, SweepError,  # noqa: F401  (re-exported)
-                                     SweepSpec, design_table, load_sweep, parse_sweep, point_scenario, sample)
+                                     Design, SweepSpec, design_of, design_table, load_sweep, parse_sweep,
+                                     point_scenario, sample)
 from sim.inputs.files import atomic_write_bytes, atomic_write_text
 from sim.inputs.levers import LEVERS_BY_ID, UNCERTAINTIES_BY_ID, Lever, Path
 from sim.inputs.scenario import Scenario
@@ -138,10 +139,11 @@ def layout(spec: SweepSpec, n_points: int) -> Layout:
     return Layout(n_points, spec.seeds, spec.batch_runs or default_batch_runs(n_runs))
 
 
-def make_batch(spec: SweepSpec, design: pd.DataFrame, lay: Layout, index: int) -> Batch:
+def make_batch(spec: SweepSpec, design: Design, lay: Layout, index: int) -> Batch:
+    """A batch with the design values of its points (only those rows of the design are produced)."""
     runs = lay.runs(index)
-    points = sorted({p for _, p, _ in runs})
-    values = {p: {f.id: float(design.at[p, f.id]) for f in spec.factors} for p in points}
+    rows = design.rows(runs[0][1], runs[-1][1] + 1).set_index("point")
+    values = {p: {f.id: float(rows.at[p, f.id]) for f in spec.factors} for p in sorted({p for _, p, _ in runs})}
     return Batch(index, runs, values, spec.base, spec.factors, spec.scale, spec.horizon, spec.engine,
                  spec.indicators, spec.years, spec.parameters)
 
@@ -193,11 +195,11 @@ def _posterior_digest() -> str:
     return hashlib.sha256(POSTERIOR_FILE.read_bytes()).hexdigest()
 
 
-def fingerprint_parts(spec: SweepSpec, design: pd.DataFrame, lay: Layout) -> dict[str, str]:
+def fingerprint_parts(spec: SweepSpec, design: Design, lay: Layout) -> dict[str, str]:
     """What makes two sweeps the same, each part hashed (so a mismatch can say what differs)."""
     base = _scenario_changes(spec.base)
     parts = {
-        "design": design.to_json(orient="split", double_precision=15),
+        "design": design.digest(),
         "factor modes": [[f.id, f.kind, f.mode] for f in spec.factors],
         "seeds": list(spec.seeds),
         "horizon": spec.horizon,
@@ -289,15 +291,15 @@ class _FolderLock:
         self.fh.close()
 
 
-def _plan_folder(spec: SweepSpec, out: FilePath) -> tuple[pd.DataFrame, Layout, dict, str, bool, dict | None]:
+def _plan_folder(spec: SweepSpec, out: FilePath) -> tuple[Design, Layout, dict, str, bool, dict | None]:
     """The design and layout, checked against what the folder already holds (reads JSON only).
 
     Returns:
         (design, layout, fingerprint parts, fingerprint, whether the folder already holds this sweep,
         its sweep.json if so).
     """
-    design = design_table(spec)
-    lay = layout(spec, len(design))
+    design = design_of(spec)
+    lay = layout(spec, design.n_points)
     parts = fingerprint_parts(spec, design, lay)
     fingerprint = hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:16]
     meta_path = out / "sweep.json"
@@ -316,16 +318,31 @@ def _plan_folder(spec: SweepSpec, out: FilePath) -> tuple[pd.DataFrame, Layout, 
     return design, lay, parts, fingerprint, False, None
 
 
-def _write_folder(spec: SweepSpec, out: FilePath, design: pd.DataFrame, lay: Layout, parts: dict,
+def _write_folder(spec: SweepSpec, out: FilePath, design: Design, lay: Layout, parts: dict,
                   fingerprint: str, command: str) -> None:
-    """Write the design table, a copy of the sweep file and sweep.json (each atomically)."""
+    """Write the design table, a copy of the sweep file and sweep.json (each atomically); the design
+    goes out slice by slice."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     (out / RESULTS_DIR).mkdir(parents=True, exist_ok=True)
-    atomic_write_bytes(out / "design.parquet",
-                  lambda tmp: pq.write_table(pa.Table.from_pandas(design, preserve_index=False), tmp))
-    atomic_write_text(out / "design.csv", design.to_csv(index=False, float_format="%.12g"))
+
+    def write_parquet(tmp: str) -> None:
+        writer = None
+        for table in design.chunks():
+            arrow = pa.Table.from_pandas(table, preserve_index=False)
+            writer = writer or pq.ParquetWriter(tmp, arrow.schema)
+            writer.write_table(arrow)
+        if writer is not None:
+            writer.close()
+
+    def write_csv(tmp: str) -> None:
+        with open(tmp, "w", encoding="utf-8", newline="") as fh:
+            for i, table in enumerate(design.chunks()):
+                table.to_csv(fh, index=False, header=i == 0, float_format="%.12g")
+
+    atomic_write_bytes(out / "design.parquet", write_parquet)
+    atomic_write_bytes(out / "design.csv", write_csv)
     try:
         atomic_write_text(out / "sweep.toml", FilePath(spec.source).read_text(encoding="utf-8"))
     except OSError:
@@ -349,7 +366,7 @@ def _write_folder(spec: SweepSpec, out: FilePath, design: pd.DataFrame, lay: Lay
     atomic_write_text(out / "sweep.json", json.dumps(meta, ensure_ascii=False, indent=2, default=_json_default) + "\n")
 
 
-def prepare_folder(spec: SweepSpec, out: str | FilePath, command: str = "") -> tuple[pd.DataFrame, Layout]:
+def prepare_folder(spec: SweepSpec, out: str | FilePath, command: str = "") -> tuple[Design, Layout]:
     """Create or check the sweep folder: design table and metadata; refuse a folder of another sweep."""
     out = FilePath(out)
     out.mkdir(parents=True, exist_ok=True)

@@ -17,7 +17,9 @@ scenario (the sweep's ``base`` file, or the 2020-policy baseline).
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import itertools
+import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -263,8 +265,11 @@ def parse_sweep(data: Mapping, source: str = "<sweep>", folder: FilePath | None 
     design_seed = _int(source, "design_seed", data.get("design_seed", 0), 0)
     n_seeds = _int(source, "seeds", data.get("seeds", 1), 1, 100_000)
     k = len(factors)
-    points = {"grid": size, "lhs": samples, "sobol": samples * (2 * k + 2 if second_order else k + 2),
-              "morris": samples * (k + 1)}[design]
+    points = _n_points(design, k, samples, second_order, size)
+    if design != "grid" and points * k > MAX_SAMPLED_CELLS:
+        raise _fail(source, "samples", f"{points} design points x {k} factors = {points * k} values; allowed: at "
+                                       f"most {MAX_SAMPLED_CELLS} values in a sampled design (its matrix is held in "
+                                       "memory): fewer samples, or a grid, which is produced in slices")
     if points * n_seeds > MAX_RUNS:
         raise _fail(source, "seeds", f"{points} design points x {n_seeds} seeds = {points * n_seeds} runs; allowed: "
                                      f"at most {MAX_RUNS} runs in one sweep (about a month of two cores at the "
@@ -359,16 +364,81 @@ def sample(design: str, bounds: Sequence[Sequence[float]], samples: int = 0, see
     raise ValueError(f"unknown design {design!r}; allowed: {', '.join(DESIGNS)}")
 
 
-def design_table(spec: SweepSpec) -> pd.DataFrame:
-    """The design: one row per point (``point``, then one column per factor)."""
+MAX_SAMPLED_CELLS = 50_000_000  # points x factors of a sampled design (its matrix is held: 400 MB)
+DESIGN_CHUNK = 100_000  # design rows produced at a time when the whole design is written or hashed
+
+
+@dataclass(frozen=True, eq=False)
+class Design:
+    """A sweep's design points, produced in slices so a large design costs memory per slice.
+
+    A grid's rows come from index arithmetic over the factors' values (no table of the grid is
+    held); a sampled design (lhs, sobol, morris) is SALib's matrix, which the sweep file's check
+    keeps under :data:`MAX_SAMPLED_CELLS` values.
+    """
+
+    factor_ids: tuple[str, ...]
+    integer: tuple[bool, ...]
+    n_points: int
+    grid: tuple[tuple[float, ...], ...] | None = None
+    matrix: np.ndarray | None = None
+
+    def rows(self, start: int, stop: int) -> pd.DataFrame:
+        """Design points ``start`` to ``stop - 1``: ``point``, then one column per factor."""
+        stop = min(stop, self.n_points)
+        index = np.arange(start, stop, dtype="int64")
+        if self.grid is not None:  # row-major order: the last factor varies fastest, as itertools.product
+            cols = np.unravel_index(index, [len(g) for g in self.grid]) if len(index) else [index] * len(self.grid)
+            x = np.column_stack([np.asarray(g, dtype=float)[c] for g, c in zip(self.grid, cols)]) \
+                if self.grid else np.empty((len(index), 0))
+        else:
+            x = self.matrix[start:stop]
+        table = pd.DataFrame(x.reshape(len(index), len(self.factor_ids)), columns=list(self.factor_ids))
+        for fid, whole in zip(self.factor_ids, self.integer):
+            if whole:
+                table[fid] = table[fid].round().astype("int64")
+        table.insert(0, "point", index)
+        return table
+
+    def chunks(self, size: int | None = None):
+        """The whole design as consecutive tables of at most ``size`` rows (:data:`DESIGN_CHUNK`)."""
+        size = size or DESIGN_CHUNK
+        for start in range(0, self.n_points, size):
+            yield self.rows(start, start + size)
+
+    def digest(self) -> str:
+        """SHA-256 of what fixes the design's values: a grid's factor values, a sampled design's matrix."""
+        h = hashlib.sha256(json.dumps([self.factor_ids, self.integer, self.n_points, self.grid]).encode())
+        if self.matrix is not None:
+            h.update(np.ascontiguousarray(self.matrix, dtype=float).tobytes())
+        return h.hexdigest()
+
+
+def design_points(spec: SweepSpec) -> int:
+    """How many design points the sweep has (without producing them)."""
+    return _n_points(spec.design, len(spec.factors), spec.samples, spec.second_order,
+                     math.prod(len(f.grid_values()) for f in spec.factors))
+
+
+def _n_points(design: str, k: int, samples: int, second_order: bool, grid_size: int) -> int:
+    return {"grid": grid_size, "lhs": samples, "sobol": samples * (2 * k + 2 if second_order else k + 2),
+            "morris": samples * (k + 1)}[design]
+
+
+def design_of(spec: SweepSpec) -> Design:
+    """The sweep's design: lazy for a grid, SALib's matrix for a sampled design."""
+    ids, integer = tuple(spec.factor_ids), tuple(f.integer for f in spec.factors)
+    if spec.design == "grid":
+        return Design(ids, integer, design_points(spec), grid=tuple(f.grid_values() for f in spec.factors))
     x = sample(spec.design, [[f.low, f.high] for f in spec.factors], spec.samples, spec.design_seed,
-               spec.second_order, spec.levels, spec.factor_ids, [f.grid_values() for f in spec.factors])
-    table = pd.DataFrame(x, columns=spec.factor_ids)
-    for f in spec.factors:
-        if f.integer:
-            table[f.id] = table[f.id].round().astype("int64")
-    table.insert(0, "point", np.arange(len(table), dtype="int64"))
-    return table
+               spec.second_order, spec.levels, spec.factor_ids)
+    return Design(ids, integer, len(x), matrix=x)
+
+
+def design_table(spec: SweepSpec) -> pd.DataFrame:
+    """The whole design as one table: one row per point (``point``, then one column per factor)."""
+    d = design_of(spec)
+    return d.rows(0, d.n_points)
 
 
 def _path_for(factor: Factor, base: Scenario, value: float) -> Path:
