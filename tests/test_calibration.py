@@ -31,7 +31,7 @@ def history():
 def test_history_loads_with_sources_and_only_data_up_to_2020(history):
     assert (history["year"] <= 2020).all()
     assert history["source"].str.len().gt(0).all()
-    assert set(history["kind"]) <= {"published", "derived"}
+    assert set(history["kind"]) <= {"published", "derived", "lower bound"}
 
 
 @pytest.mark.parametrize("row, fragment", [

@@ -59,7 +59,8 @@ def test_a_seed_with_its_posterior_draw_repeats_bit_for_bit_and_is_the_draw(comm
     a = run_seed(scenario, 5, scale=20000, horizon=2022, engine="vector")
     b = run_seed(scenario, 5, scale=20000, horizon=2022, engine="vector")
     pd.testing.assert_frame_equal(a, b, check_exact=True)
-    by_hand = run_seed(committed.apply(scenario, 5), 5, scale=20000, horizon=2022, engine="vector", parameters="point")
+    by_hand = run_seed(post.apply_draws(scenario, 5, committed, post.default_submodel_posterior()), 5, scale=20000,
+                       horizon=2022, engine="vector", parameters="point")
     pd.testing.assert_frame_equal(a, by_hand, check_exact=True)
     point = run_seed(scenario, 5, scale=20000, horizon=2022, engine="vector", parameters="point")
     assert not a.equals(point)

@@ -187,12 +187,11 @@ def _git_commit() -> str | None:
 
 
 def _posterior_digest() -> str:
-    """SHA-256 of the committed posterior file (what posterior runs draw from), or a note if none."""
-    from sim.inputs.posterior import POSTERIOR_FILE
+    """SHA-256 of the committed posterior files (what posterior runs draw from), or a note if none."""
+    from sim.inputs.posterior import POSTERIOR_FILE, SUBMODEL_POSTERIOR_FILE
 
-    if not POSTERIOR_FILE.exists():
-        return "no posterior file"
-    return hashlib.sha256(POSTERIOR_FILE.read_bytes()).hexdigest()
+    return " ".join(hashlib.sha256(f.read_bytes()).hexdigest() if f.exists() else f"no {f.name}"
+                    for f in (POSTERIOR_FILE, SUBMODEL_POSTERIOR_FILE))
 
 
 def fingerprint_parts(spec: SweepSpec, design: Design, lay: Layout) -> dict[str, str]:

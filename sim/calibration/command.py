@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from sim.calibration import fit as cal_fit, posterior_report, report as cal_report
+from sim.calibration import adoption, fit as cal_fit, posterior_report, report as cal_report
 from sim.calibration.abc import AbcSettings, abc_fit, write_posterior
 from sim.inputs.files import atomic_write_text
 
@@ -25,7 +25,10 @@ MIN_EFFECTIVE = 50  # fewer effective particles than this: the command warns
 
 def calibrate(history: pd.DataFrame, history_name: str, through: int, fitted_out: Path, posterior_out: Path,
               settings: AbcSettings, progress: Callable[[str], None]) -> tuple[cal_fit.FitResult, list[Path]]:
-    """Sample the posterior and write it, the point fit and both reports; the files written."""
+    """Sample the posterior and write it, the submodels' fitted diffusions, the point fit and the
+    reports; the files written."""
+    adoptions, effective = adoption.fit_adoptions(history, through)
+    progress("submodel diffusions: " + ", ".join(f"{k} effective sample {v:.0f}" for k, v in effective.items()))
     result = abc_fit(history, through, settings, progress)
     progress(f"posterior: {len(result.particles)} particles (effective sample size "
              f"{result.effective_sample_size:.0f}) after {result.simulations} simulations ({result.minutes:.1f} min); "
@@ -38,6 +41,8 @@ def calibrate(history: pd.DataFrame, history_name: str, through: int, fitted_out
     point = cal_fit.fit_result(history, result.point(), through, range(4), settings.scale, result.simulations)
     settings_text = ", ".join(f"{k} {v:g}" for k, v in dataclasses.asdict(settings).items())
     write_posterior(posterior_out, result)
+    submodels_out = posterior_out.with_name(posterior_out.stem + "_submodels.parquet")
+    adoption.write_particles(submodels_out, adoptions)
     how = (f"the best-fitting particle of the ABC-SMC posterior ({posterior_out.name}), "
            f"objective {point.objective:.4g} over 4 seeds")
     atomic_write_text(fitted_out, cal_fit.write_fitted(fitted_out, point, history_name, range(4), settings.scale, how))
@@ -47,4 +52,4 @@ def calibrate(history: pd.DataFrame, history_name: str, through: int, fitted_out
     post_md = posterior_out.with_suffix(".md")
     atomic_write_text(post_md, posterior_report.report(result, checks, history_name, settings_text, CHECK_DRAWS))
     pngs = posterior_report.plot(result, checks, posterior_out.parent)
-    return point, [posterior_out, post_md, *pngs, fitted_out, fit_md, fit_md.with_suffix(".png")]
+    return point, [posterior_out, submodels_out, post_md, *pngs, fitted_out, fit_md, fit_md.with_suffix(".png")]

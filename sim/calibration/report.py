@@ -42,8 +42,14 @@ def check_text(history: pd.DataFrame, seeds: Sequence[int] = (0, 1, 2, 3), scale
     table = check(history, FITTED_FILE, 2020, seeds, scale)
     parts = [format_fit_table(table, f"Committed point fit ({FITTED_FILE.relative_to(ROOT)}), 2017-2020, "
                                      f"{len(seeds)} seeds at scale {scale:g}")]
+    from sim.calibration import adoption
+    from sim.inputs.posterior import SUBMODEL_POSTERIOR_FILE, default_submodel_posterior
+
+    submodels = default_submodel_posterior()
+    section = adoption.check_text(history, submodels.values if submodels is not None else None,
+                                  str(SUBMODEL_POSTERIOR_FILE.relative_to(ROOT)))
     return "\n".join(parts) + f"\n\n{table['within'].mean():.0%} of patterns within tolerance" \
-        "\n(out of sample: `python -m sim backtest`, calibration/backtest.md)"
+        "\n(out of sample: `python -m sim backtest`, calibration/backtest.md)\n\n" + section
 
 
 # ---------------------------------------------------------------- actuals beside projections

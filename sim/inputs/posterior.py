@@ -25,10 +25,13 @@ from sim.inputs.parameters.declare import priors
 from sim.inputs.scenario import Scenario
 
 POSTERIOR_FILE = Path(__file__).resolve().parents[2] / "calibration" / "posterior.parquet"
+# the submodels' fitted diffusions (sim.calibration.adoption): fitted on their own series, drawn on their own stream
+SUBMODEL_POSTERIOR_FILE = POSTERIOR_FILE.with_name("posterior_submodels.parquet")
 WEIGHT = "weight"
 MODES = ("posterior", "point")  # a run's parameters: one posterior draw per seed, or the committed fit
 DRAW_STREAM = 0x504F5354  # "POST": the draws' own random stream, apart from the model's
 PRIOR_STREAM = 0x50524952  # "PRIR": draws from the priors of parameters the posterior does not hold
+SUBMODEL_STREAM = 0x5355424D  # "SUBM": the submodel posterior's draws
 
 
 class PosteriorError(ValueError):
@@ -48,13 +51,14 @@ class Posterior:
     values: pd.DataFrame
     weights: np.ndarray
     source: str
+    stream: int = DRAW_STREAM
 
     @classmethod
-    def from_particles(cls, particles: pd.DataFrame, source: str) -> Posterior:
+    def from_particles(cls, particles: pd.DataFrame, source: str, stream: int = DRAW_STREAM) -> Posterior:
         """Particles (one column per parameter and :data:`WEIGHT`) as a posterior, weights normalised."""
         weights = particles[WEIGHT].to_numpy(dtype=float)
         values = particles.drop(columns=[WEIGHT]).astype(float).reset_index(drop=True)
-        return cls(values, weights / weights.sum(), source)
+        return cls(values, weights / weights.sum(), source, stream)
 
     @property
     def names(self) -> list[str]:
@@ -63,7 +67,7 @@ class Posterior:
 
     def draw_index(self, seed: int) -> int:
         """The particle a seed draws, in proportion to the weights; the same for a seed everywhere."""
-        rng = np.random.default_rng([int(seed) % 2 ** 64, DRAW_STREAM])
+        rng = np.random.default_rng([int(seed) % 2 ** 64, self.stream])
         return int(rng.choice(len(self.weights), p=self.weights))
 
     def draw(self, seed: int) -> dict[str, float]:
@@ -82,11 +86,13 @@ def uncertain_priors() -> dict[str, tuple[float, float]]:
     return {name: bounds for cls in PARAMETER_SETS.values() for name, bounds in priors(cls).items()}
 
 
-def draws(seed: int, posterior: Posterior | None) -> dict[str, float]:
-    """A seed's uncertain parameters: the posterior's particle for those it holds, and a uniform
-    draw from its prior for every other uncertain parameter (each from its own stream, keyed by
-    the seed and the parameter's name, so adding a parameter leaves the others' draws alone)."""
-    values = posterior.draw(seed) if posterior is not None else {}
+def draws(seed: int, posterior: Posterior | None, submodels: Posterior | None = None) -> dict[str, float]:
+    """A seed's uncertain parameters: the posterior's particle for those it holds, the submodel
+    posterior's particle (drawn on its own stream) for those it holds, and a uniform draw from its
+    prior for every other uncertain parameter (each from its own stream, keyed by the seed and the
+    parameter's name, so adding a parameter leaves the others' draws alone)."""
+    values = submodels.draw(seed) if submodels is not None else {}
+    values.update(posterior.draw(seed) if posterior is not None else {})
     for name, (low, high) in uncertain_priors().items():
         if name not in values:
             u = np.random.default_rng([int(seed) % 2 ** 64, PRIOR_STREAM, zlib.crc32(name.encode())]).random()
@@ -94,13 +100,14 @@ def draws(seed: int, posterior: Posterior | None) -> dict[str, float]:
     return values
 
 
-def apply_draws(scenario: Scenario, seed: int, posterior: Posterior | None) -> Scenario:
+def apply_draws(scenario: Scenario, seed: int, posterior: Posterior | None,
+                submodels: Posterior | None = None) -> Scenario:
     """The scenario with a seed's draws, except for parameters the scenario sets itself."""
     own = scenario.changed_parameters()
-    return scenario.with_parameters({k: v for k, v in draws(seed, posterior).items() if k not in own})
+    return scenario.with_parameters({k: v for k, v in draws(seed, posterior, submodels).items() if k not in own})
 
 
-def read_posterior(path: str | Path) -> Posterior:
+def read_posterior(path: str | Path, stream: int = DRAW_STREAM) -> Posterior:
     """Read a posterior file.
 
     Raises:
@@ -120,7 +127,7 @@ def read_posterior(path: str | Path) -> Posterior:
     if not (np.isfinite(weights).all() and (weights >= 0).all() and weights.sum() > 0) \
             or not np.isfinite(frame.drop(columns=[WEIGHT]).to_numpy(dtype=float)).all():
         raise PosteriorError(f"{path}: weights must be non-negative with a positive sum, and values finite")
-    return Posterior.from_particles(frame, str(path))
+    return Posterior.from_particles(frame, str(path), stream)
 
 
 @cache
@@ -129,23 +136,34 @@ def default_posterior() -> Posterior | None:
     return read_posterior(POSTERIOR_FILE) if POSTERIOR_FILE.exists() else None
 
 
+@cache
+def default_submodel_posterior() -> Posterior | None:
+    """The committed posterior of the submodels' fitted diffusions (None if there is none)."""
+    return read_posterior(SUBMODEL_POSTERIOR_FILE, SUBMODEL_STREAM) if SUBMODEL_POSTERIOR_FILE.exists() else None
+
+
 def for_seed(scenario: Scenario, seed: int, mode: str = "posterior") -> Scenario:
     """The scenario a seed runs: with its draws (``posterior``: the posterior's particle, and the
     priors of the uncertain parameters it does not hold) or as it is (``point``: the committed fit,
     the declared values and the scenario's own)."""
     if mode not in MODES:
         raise ValueError(f"parameters '{mode}' is not allowed; allowed: {', '.join(MODES)}")
-    return apply_draws(scenario, seed, default_posterior()) if mode == "posterior" else scenario
+    return apply_draws(scenario, seed, default_posterior(), default_submodel_posterior()) \
+        if mode == "posterior" else scenario
 
 
 def describe(mode: str, seeds) -> dict[str, object]:
     """What run.json records about a run's parameters: the mode, the file and each seed's particle."""
     if mode == "point":
         return {"mode": "point", "source": "calibration/fitted.toml and the scenario's own values"}
-    posterior = default_posterior()
-    held = posterior.names if posterior is not None else []
+    posterior, submodels = default_posterior(), default_submodel_posterior()
+    held = [n for p in (posterior, submodels) if p is not None for n in p.names]
     out = {"mode": "posterior", "from_priors": [n for n in uncertain_priors() if n not in held]}
+    if submodels is not None:
+        out["submodels"] = {"source": str(Path(submodels.source).name), "particles": len(submodels.weights),
+                            "parameters": submodels.names,
+                            "draws": {str(int(s)): submodels.draw_index(int(s)) for s in seeds}}
     if posterior is None:
-        return {**out, "note": "no posterior file: every uncertain parameter is drawn from its prior"}
+        return {**out, "note": "no posterior file: the entity model's uncertain parameters are drawn from their priors"}
     return {**out, "source": str(Path(posterior.source).name), "particles": len(posterior.weights),
             "parameters": posterior.names, "draws": {str(int(s)): posterior.draw_index(int(s)) for s in seeds}}

@@ -121,12 +121,18 @@ class InnovationParameters:
                                       "two stages (search and national phase, examination), 30 months in all")
     overseas_grant_ratio: float = _p(0.6, "share of filings granted", "assumption", "overseas examination outcome")
     # --- Zhejiang Made standards (indicator 11) --------------------------------------------------------
-    standards_2017: float = _p(260.0, "standards", "source", "2017-10-21 press report (history_zhejiang.csv)")
     standards_2020: float = _p(1979.0, "standards", "source", "plan indicator 11, 2020 baseline")
-    history_months: float = _p(38.0, "months", "source",
-                               "October 2017 (the 2017-10-21 press report) to December 2020 (the plan's baselines): "
-                               "the span over which the 2020 paces of standards, Pinzi-brand firms and "
-                               "international certificates are read (history_zhejiang.csv)")
+    standards_ceiling: float = _p(7100.0, "standards", "calibrate",
+                                  "ceiling of the logistic diffusion of Zhejiang Made standards, fitted to the "
+                                  "2016-2020 counts (history_zhejiang.csv) by sim calibrate "
+                                  "(calibration/posterior_submodels.parquet; the default is the posterior median); "
+                                  "prior from the 2020 count to about the model's product categories "
+                                  "(industrial firms / firms_per_category, about 1.2万)",
+                                  low=1979.0, high=50000.0, prior=(1979.0, 15000.0))
+    standards_diffusion_rate: float = _p(0.71, "per year", "calibrate",
+                                         "rate of the logistic diffusion of Zhejiang Made standards (growth while "
+                                         "far from the ceiling), fitted as standards_ceiling",
+                                         low=0.0, high=5.0, prior=(0.1, 3.0))
     firms_per_category: float = _p(5.0, "industrial firms per product category", "assumption",
                                    "a standard covers one product category")
     standards_per_leader: float = _p(1.2, "standards per leading firm", "assumption", "in 2020")
@@ -136,10 +142,24 @@ class InnovationParameters:
     standards_abolish_rate: float = _p(0.01, "per year", "assumption", "standards withdrawn")
     zhejiang_made_elasticity: float = _p(1.0, "elasticity", "assumption", "standards programme effect on leading")
     # --- certification (indicators 12, 13) ------------------------------------------------------------
-    pinzi_2017: float = _p(88.0, "firms", "source", "2017-10-21 press report (history_zhejiang.csv)")
     pinzi_2020: float = _p(1500.0, "firms", "source", "plan indicator 13, 2020 baseline")
-    intl_certs_2017: float = _p(22.0, "certificates", "source", "2017-10-21 press report (history_zhejiang.csv)")
+    pinzi_ceiling: float = _p(2050.0, "firms", "calibrate",
+                              "ceiling of the logistic diffusion of Pinzi-brand certification, fitted to the "
+                              "2016-2020 counts as standards_ceiling; prior up to about ten times the 2020 count",
+                              low=1500.0, high=50000.0, prior=(1500.0, 15000.0))
+    pinzi_diffusion_rate: float = _p(1.24, "per year", "calibrate",
+                                     "rate of the logistic diffusion of Pinzi-brand certification, fitted as "
+                                     "standards_ceiling", low=0.0, high=5.0, prior=(0.1, 3.0))
     intl_certs_2020: float = _p(200.0, "certificates", "source", "plan indicator 12, 2020 baseline")
+    intl_certs_ceiling: float = _p(2500.0, "certificates", "calibrate",
+                                   "ceiling of the logistic diffusion of Zhejiang Made international certificates, "
+                                   "fitted to the 2016-2020 counts as standards_ceiling (two points before 2020: "
+                                   "the ceiling is barely identified and its posterior is close to the prior); "
+                                   "prior up to 25 times the 2020 count",
+                                   low=200.0, high=50000.0, prior=(200.0, 5000.0))
+    intl_certs_diffusion_rate: float = _p(0.75, "per year", "calibrate",
+                                          "rate of the logistic diffusion of international certificates, fitted "
+                                          "as standards_ceiling", low=0.0, high=5.0, prior=(0.1, 3.0))
     cert_size_elasticity: float = _p(0.5, "elasticity", "assumption", "larger firms certify first")
     cert_leader_factor: float = _p(3.0, "multiplier", "assumption",
                                    "firms that led their category's standard certify more readily")

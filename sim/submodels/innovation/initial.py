@@ -11,7 +11,7 @@ import numpy as np
 
 from sim.core import rules
 from sim.submodels.innovation.parameters import ABNORMAL, BASE_YEAR, NORMAL, SERIOUS
-from sim.submodels.innovation.rules import (backcast_registrations, band_log_excess, drop_probability,
+from sim.submodels.innovation.rules import (adoption_path, backcast_registrations, band_log_excess, drop_probability,
                                             firm_exit_hazard, listing_hazard, overseas_pipeline,
                                             systematic_allocation, tail_log_excess, trademark_backcast,
                                             trademark_cohorts_2020, weighted_choice)
@@ -126,7 +126,6 @@ class InitialState:
     def _calibrate(self) -> None:
         """Rates that make the 2020 state move at the 2020 pace (history or stated assumption)."""
         q, t, p, r = self.params, self.firms, self.entity_params, self.rates
-        rows = slice(0, t.n_rows)
         listed = (t["credit"] != NORMAL).astype(float)
         h_exit = firm_exit_hazard(t["f_exit"], listed, 1.0, p.gdp_reference, 1.0, p)
         x = t["log_size"] - self.log_threshold
@@ -157,20 +156,28 @@ class InitialState:
                                                     + float(np.sum(h_exit * n_hv))) / grants)
         r["nonfirm_grants_per_patent"] = q.patent_growth_2020 + q.high_value_lapse
         r["overseas_filings_per_hv"] = r["overseas_filings_2020"] / hv_total
-        # standards, certification and international certificates at their October 2017 - 2020 pace
-        # (paces in simulated firms: real counts over the firm scale)
-        years = q.history_months / 12.0 * self.firm_scale
-        r["standards_pace_2020"] = (q.standards_2020 - q.standards_2017) / years
-        r["pinzi_pace_2020"] = (q.pinzi_2020 - q.pinzi_2017) / years
-        r["intl_pace_2020"] = (q.intl_certs_2020 - q.intl_certs_2017) / years
-        r["standard_rate"] = r["standards_pace_2020"] / float(self._standard_weight(rows).sum())
+        r.update(self.adoption_rates())
+
+    def adoption_rates(self) -> dict[str, float]:
+        """Hazards of leading a standard, certifying and gaining an international certificate that give
+        the next year's increase of the three fitted logistic diffusions (``adoption_path`` one year on
+        from the simulated counts; the programme levers scale them in ``Innovation._set_levers``) after
+        the expected losses (exit, listing, non-renewal) at 2020 conditions: the diffusions decide how
+        many adopt, the firms' weights who."""
+        q, t, p = self.params, self.firms, self.entity_params
+        rows = slice(0, t.n_rows)
+        listed = (t["credit"] != NORMAL).astype(float)
+        h_exit = firm_exit_hazard(t["f_exit"], listed, 1.0, p.gdp_reference, 1.0, p)
+        pace = {name: (adoption_path(1.0, count, ceiling, rate) - count) / self.firm_scale
+                for name, count, ceiling, rate in self.adoptions()}
         list_2020, _ = listing_hazard(1.0, 1.0, q, p)
-        cert = t["certified"]
+        cert = t["certified"] & t["alive"]
         losses = float(np.sum((h_exit + list_2020 + q.cert_lapse)[cert]))
-        r["cert_rate"] = (r["pinzi_pace_2020"] + losses) / float(self._certification_weight(rows).sum())
         n_intl = t["n_intl"].astype(float)
         intl_losses = float(np.sum((n_intl * (q.intl_lapse + h_exit + list_2020 + q.cert_lapse))[cert]))
-        r["intl_rate"] = (r["intl_pace_2020"] + intl_losses) / float(t["f_intl"][cert].sum())
+        return {"standard_rate": pace["standards"] / max(float(self._standard_weight(rows).sum()), 1e-12),
+                "cert_rate": (pace["pinzi"] + losses) / max(float(self._certification_weight(rows).sum()), 1e-12),
+                "intl_rate": (pace["intl"] + intl_losses) / max(float(t["f_intl"][cert].sum()), 1e-12)}
 
     def _init_trademarks(self) -> None:
         q, r = self.params, self.rates

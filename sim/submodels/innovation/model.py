@@ -150,13 +150,25 @@ class Innovation(Submodel, InitialState, MonthlyProcesses):
         self.nonfirm_scalar = r["nonfirm_grants_per_patent"] * ip ** q.ip_grant_elasticity
         self.holder_entry_factor = ip ** q.ip_first_elasticity
         brand = lever.brand_programme ** q.brand_elasticity
+        # the Zhejiang Made diffusions: this year's rates give the fitted logistic pace at the simulated
+        # counts (falling as a count nears its ceiling), scaled by the programmes
+        year_rates = self.adoption_rates()
         # (kept above zero: with the programme at 0 nobody is certified, but certificates still lapse)
-        self.cert_scalar = max(r["cert_rate"] * brand, 1e-9)
+        self.cert_scalar = max(year_rates["cert_rate"] * brand, 1e-9)
         self.cert_lapse_ratio = q.cert_lapse / self.cert_scalar
-        self.intl_scalar = max(r["intl_rate"] * brand, 1e-9)
+        self.intl_scalar = max(year_rates["intl_rate"] * brand, 1e-9)
         self.intl_lapse_ratio = q.intl_lapse / self.intl_scalar
-        self.standard_scalar = r["standard_rate"] * lever.standards_programme ** q.zhejiang_made_elasticity
+        self.standard_scalar = year_rates["standard_rate"] * lever.standards_programme ** q.zhejiang_made_elasticity
         self.trademark_support = lever.trademark_support ** q.trademark_support_elasticity
+
+    def adoptions(self) -> list[tuple[str, float, float, float]]:
+        """(name, count now in real units, ceiling, rate) of the three Zhejiang Made diffusions:
+        standards, Pinzi-brand firms, international certificates."""
+        q, t, scale = self.params, self.firms, self.firm_scale
+        _, _, _, intl, certified = tally(t.n_rows, t.groups["ints"], t.groups["flags"])
+        return [("standards", scale * float(self.standards), q.standards_ceiling, q.standards_diffusion_rate),
+                ("pinzi", scale * float(certified), q.pinzi_ceiling, q.pinzi_diffusion_rate),
+                ("intl", scale * float(intl), q.intl_certs_ceiling, q.intl_certs_diffusion_rate)]
 
     # ------------------------------------------------------------------ factors, categories and eligibility
     def _refresh_factors(self, rows: slice | None = None) -> None:
