@@ -28,7 +28,8 @@ from sim.outputs.indicators import Indicator, by_id, registry
 from sim.inputs.levers import CITIES, CITY_NAMES_ZH, LEVERS, LEVERS_BY_ID, UNCERTAINTIES, Lever, Path
 from sim.inputs.scenario import Scenario, \
     ScenarioError, baseline
-from sim.ui import runner, shared, views
+from sim.ui import link, runner, session, shared, views
+from sim.ui.session import choose, select, widget_key
 from sim.ui import scenario as sc
 from sim.ui import text as tx
 from sim.ui.history import chart_points
@@ -61,6 +62,7 @@ class Settings:
     seeds: int
     scale: int
     horizon: int
+    moved: tuple[dict, dict, dict] = ({}, {}, {})  # levers, uncertainties, city overrides moved from the preset
 
 
 def city_label(city: str, lang: str) -> str:
@@ -73,34 +75,6 @@ def scenario_label(s: Scenario, lang: str) -> str:
 
 def decimals(step: float | int) -> int:
     return 0 if isinstance(step, int) else max(0, -int(math.floor(math.log10(step))))
-
-
-def widget_key(key: str, lang: str) -> str:
-    """The key of a selectbox whose option labels depend on the language: ``key`` in Chinese,
-    ``key__en`` in English. A browser keeps a selectbox's choice as its label, so one widget whose
-    labels change would fall back to its first option; a widget per language does not."""
-    return key if lang == "zh" else f"{key}__{lang}"
-
-
-def choose(key: str, value: str) -> None:
-    """Set a language-dependent selectbox's choice (before it is drawn in this run)."""
-    st.session_state.setdefault("_choices", {})[key] = value
-    for lang in tx.LANGS:
-        st.session_state.pop(widget_key(key, lang), None)
-
-
-def select(container, label: str, options: list, key: str, lang: str, default=None, **kwargs):
-    """A selectbox whose choice is kept across the language switch (see :func:`widget_key`)."""
-    store = st.session_state.setdefault("_choices", {})
-    wkey = widget_key(key, lang)
-    if st.session_state.get(wkey) in options:
-        store[key] = st.session_state[wkey]
-    else:
-        st.session_state[wkey] = store[key] if store.get(key) in options else (
-            default if default in options else options[0])
-    value = container.selectbox(label, options, key=wkey, **kwargs)
-    store[key] = value
-    return value
 
 
 # ---------------------------------------------------------------- sidebar
@@ -242,6 +216,7 @@ def sidebar(lang: str, t: dict[str, str]) -> Settings:
                   help=t["preset_help"])
     preset = presets[name]
     sync_sliders(name + "\n" + sc.run_key(preset), preset)
+    session.apply_link(preset_box, t)
 
     sb.header(t["levers_header"])
     sb.caption(t["levers_caption"].format(year=TARGET_YEAR))
@@ -295,7 +270,9 @@ def sidebar(lang: str, t: dict[str, str]) -> Settings:
     preset_box.download_button(t["download_toml"], data=scenario.to_toml(), file_name=f"{scenario.name}.toml",
                                mime="application/toml", key="download_toml_sidebar", help=t["download_toml_help"],
                                on_click="ignore")
-    return Settings(presets, name, preset, scenario, changed, int(seeds), int(scale), int(horizon))
+    preset_box.caption(t["share_link"])
+    return Settings(presets, name, preset, scenario, changed, int(seeds), int(scale), int(horizon),
+                    (lever_changes, unc_changes, overrides))
 
 
 # ---------------------------------------------------------------- runs
@@ -491,6 +468,16 @@ def pin_current(key: str, default_name: str, t: dict[str, str]) -> None:
         st.session_state.pop("_pin_message", None)
 
 
+def pin_settings(key: str, lang: str, t: dict[str, str]) -> str:
+    """What a pinned scenario sets away from 2020 policies, for its button's tooltip."""
+    pinned = sc.from_key(key)
+    moved = [f"- {tx.lever_name(LEVERS_BY_ID[lid], lang)}: {tx.num(pinned.levers[lid].at(TARGET_YEAR))}"
+             for lid in LEVERS_BY_ID if pinned.levers[lid].at(TARGET_YEAR) != LEVERS_BY_ID[lid].value_2020]
+    moved += [f"- {city_label(c, lang)} · {tx.lever_name(LEVERS_BY_ID[k], lang)}: {tx.num(v.at(TARGET_YEAR))}"
+              for c, over in pinned.city_levers.items() for k, v in over.items()]
+    return t["pin_settings"].format(year=TARGET_YEAR) + "\n" + ("\n".join(moved) or t["pin_settings_none"])
+
+
 def unpin(name: str) -> None:
     st.session_state["pinned"] = [p for p in st.session_state.get("pinned", []) if p["name"] != name]
 
@@ -512,7 +499,7 @@ def compare_view(tidy: pd.DataFrame, settings: Settings, lang: str, t: dict[str,
         cols = st.columns(MAX_PINNED)
         for col, p in zip(cols, pinned):
             col.button(t["unpin"].format(name=p["name"]), key=f"unpin_{p['name']}", on_click=unpin,
-                       args=(p["name"],))
+                       args=(p["name"],), help=pin_settings(p["key"], lang, t))
 
     refs = {f"preset:{n}": (s, scenario_label(s, lang)) for n, s in settings.presets.items()}
     ref_options = list(refs) + [f"pinned:{p['name']}" for p in pinned]
@@ -528,8 +515,10 @@ def compare_view(tidy: pd.DataFrame, settings: Settings, lang: str, t: dict[str,
     else:
         p = next(p for p in pinned if p["name"] == ref_id.split(":", 1)[1])
         ref = runner.Request(p["key"], p["name"])
-    shown = [runner.Request(key, t["current"])] + [runner.Request(p["key"], p["name"]) for p in pinned]
-    shown = [r for r in shown if r.name != ref.name]
+    # one column per distinct scenario: the current settings only if no pin or the reference holds them
+    shown = [runner.Request(p["key"], p["name"]) for p in pinned if p["key"] != ref.key]
+    if key != ref.key and key not in [r.key for r in shown]:
+        shown.insert(0, runner.Request(key, t["current"]))
     ref_tidy, *tidies = run([ref] + shown, settings, t)
     names = [r.name for r in shown]
     ref_name = ref.name + (" " if ref.name in names else "")
@@ -571,6 +560,7 @@ def downloads_view(tidy: pd.DataFrame, summary: pd.DataFrame, settings: Settings
 
 def main() -> None:
     """The page."""
+    session.open_link(SCENARIO_DIR, VIEWS)
     lang0 = st.session_state.get("lang", "zh")
     st.set_page_config(page_title=tx.texts(lang0)["page_title"], layout="wide")
     lang = st.sidebar.radio("语言 / Language", list(tx.LANGS), key="lang", horizontal=True,
@@ -593,6 +583,9 @@ def main() -> None:
     st.session_state.setdefault("view", VIEWS[0])
     view = st.segmented_control(t["view"], VIEWS, key="view", required=True, label_visibility="collapsed",
                                 format_func=lambda v: t[f"view_{v}"])
+    st.query_params.from_dict(link.encode(lang, view, settings.preset_name, *settings.moved, {
+        "seeds": settings.seeds, "scale": settings.scale, "horizon": settings.horizon},
+        {"seeds": DEFAULT_SEEDS, "scale": DEFAULT_SCALE, "horizon": TARGET_YEAR}))
     if view == "charts":
         charts_view(tidy, settings, lang, t)
     elif view == "compare":

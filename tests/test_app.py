@@ -285,15 +285,19 @@ def test_compare_pinned_scenario_with_baseline_on_common_seeds(app):
     ok(at)
     assert at.selectbox(key="reference").value == "preset:baseline"
     side = at.dataframe[0].value
-    assert list(side.columns[2:]) == ["基准情景（保持2020年政策）", "当前设置", "DR90"]
+    # the current settings are the pin's: one column, not two identical ones
+    assert list(side.columns[2:]) == ["基准情景（保持2020年政策）", "DR90"]
     diff = at.dataframe[1].value
     row = diff[diff["指标"] == DR_ZH].iloc[0]
-    assert row["DR90"] == row["当前设置"] and row["DR90"].startswith("+")
-    assert float(row["DR90"].split()[0]) > 40  # percentage points over the baseline, paired by seed
-    # Back to the baseline settings: the current scenario now equals the reference exactly.
+    assert row["DR90"].startswith("+") and float(row["DR90"].split()[0]) > 40  # points over the baseline, by seed
+    at.slider(key=f"lever_{DR}").set_value(50).run()  # settings that differ from the pin get their own column
+    assert list(at.dataframe[0].value.columns[2:]) == ["基准情景（保持2020年政策）", "当前设置", "DR90"]
+    row = at.dataframe[1].value.set_index("指标").loc[DR_ZH]
+    assert float(row["当前设置"].split()[0]) < float(row["DR90"].split()[0])
+    # Back to the baseline settings: the current scenario is the reference, so no column of its own.
     at.selectbox(key="preset").select("baseline").run()
-    diff = at.dataframe[1].value
-    assert set(diff["当前设置"].str.split().str[0]) == {"+0"}, diff  # the same scenario on the same seeds
+    assert list(at.dataframe[0].value.columns[2:]) == ["基准情景（保持2020年政策）", "DR90"]
+    assert "90" in at.button(key="unpin_DR90").help  # the pin's settings on hover
     assert len(at.get("vega_lite_chart")) == 1
 
 
@@ -614,3 +618,52 @@ def test_the_server_is_quiet_and_local_wherever_it_starts(monkeypatch):
     monkeypatch.setattr("sim.ui.shared.worker_pool", lambda: None)
     serve.main(["--server.port", "9999"])
     assert seen["argv"][3:] == [*serve.QUIET, "--server.port", "9999"]  # the user's arguments come last and win
+
+
+# ---------------------------------------------------------------- a scenario in the URL
+
+
+def _started_with(params: dict[str, str], monkeypatch) -> AppTest:
+    monkeypatch.chdir(ROOT)
+    monkeypatch.setenv("SIM_APP_WORKERS", "1")
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    for key, value in {"seeds": "2", "scale": "100000", **params}.items():
+        at.query_params[key] = value
+    return ok(at.run())
+
+
+def test_a_link_opens_the_same_scenario_language_and_view(app, monkeypatch):
+    at = app()
+    at.selectbox(key="preset").select("plan").run()
+    at.slider(key=f"lever_{DR}").set_value(70).run()
+    at.radio(key="lang").set_value("en").run()
+    at.button_group(key="view").set_value("compare").run()
+    ok(at)
+    shared_params = {k: at.query_params[k] for k in at.query_params}
+    shared_params = {k: v[-1] if isinstance(v, list) else v for k, v in shared_params.items()}
+    assert shared_params["preset"] == "plan" and shared_params[DR] == "70" and shared_params["lang"] == "en"
+    assert shared_params["view"] == "compare" and "fine_level" not in shared_params  # only what moved
+    assert len("&".join(f"{k}={v}" for k, v in shared_params.items())) < 120  # short and readable
+    other = _started_with(shared_params, monkeypatch)  # a colleague's new session
+    assert other.session_state["lang"] == "en" and other.session_state["view"] == "compare"
+    assert other.slider(key=f"lever_{DR}").value == 70
+    assert other.selectbox(key=sc_key("preset", "en")).value == "plan"
+    # the same scenario file as the first session's
+    at.button_group(key="view").set_value("downloads").run()
+    other.button_group(key="view").set_value("downloads").run()
+    assert toml_preview(at) == toml_preview(other)
+
+
+def sc_key(key: str, lang: str) -> str:
+    from sim.ui.session import widget_key
+
+    return widget_key(key, lang)
+
+
+def test_a_link_with_a_bad_setting_says_which_and_opens_the_rest(monkeypatch):
+    at = _started_with({"preset": "plan", DR: "500", "fine_level": "2", "Atlantis.fine_level": "2"}, monkeypatch)
+    warnings = " ".join(w.value for w in at.warning)
+    assert f"{DR}='500' is out of range; allowed: a number from 0 to 100" in warnings
+    assert "'Atlantis.fine_level' is not a setting" in warnings
+    assert at.slider(key="lever_fine_level").value == 2
+    assert at.slider(key=f"lever_{DR}").value == sc.slider_value(LEVERS_BY_ID[DR], PLAN.lever(DR, 2025))

@@ -34,6 +34,10 @@ TEXT: dict[str, dict[str, str]] = {
         "upload": "上传情景文件（TOML）",
         "upload_help": "与 `python -m sim run --scenario` 使用的格式相同；载入后自动选中。",
         "upload_error": "上传的情景文件无法载入：{err}",
+        "link_error": "链接中的设置未采用：{err}",
+        "pin_settings": "该情景与2020年政策不同的杠杆（{year}年取值）：",
+        "pin_settings_none": "（与2020年政策相同）",
+        "share_link": "页面地址即保存当前设置（预设、调整的杠杆、城市设置、运行设置、语言和视图），复制地址即可分享给同事。",
         "upload_ok": "已载入上传的情景：{name}",
         "history_upload": "上传实际数据（历史CSV）",
         "history_upload_help": "与 calibration/data/history_zhejiang.csv 格式相同（列：series, period, value, unit, "
@@ -212,6 +216,11 @@ TEXT: dict[str, dict[str, str]] = {
         "upload": "Upload a scenario file (TOML)",
         "upload_help": "The format `python -m sim run --scenario` reads; selected once loaded.",
         "upload_error": "The uploaded scenario cannot be loaded: {err}",
+        "link_error": "A setting in the link was not applied: {err}",
+        "pin_settings": "Levers this scenario sets away from 2020 policies (values in {year}):",
+        "pin_settings_none": "(the same as 2020 policies)",
+        "share_link": "The page's address holds these settings (preset, moved levers, city settings, run settings, "
+                      "language and view): copy it to share them with a colleague.",
         "upload_ok": "Loaded the uploaded scenario: {name}",
         "history_upload": "Upload actual figures (history CSV)",
         "history_upload_help": "The format of calibration/data/history_zhejiang.csv (columns series, period, value, "

@@ -25,6 +25,7 @@ from sim.ui.text import (axis_title, display_unit, fmt, fmt_band, fmt_diff, fmt_
 STATUS_COLOUR = {"met": "#c8e6c9", "at risk": "#fff3b0", "missed": "#ffcdd2", "not_modelled": "#e0e0e0"}
 BLUE, RED, GREY = "#1f77b4", "#d62728", "#7f7f7f"
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2"]
+DASHES = [[1, 0], [8, 4], [2, 3], [12, 3, 2, 3], [4, 4], [1, 6]]  # solid, dashed, dotted, dash-dot, ...
 
 
 def scorecard_indicators() -> list[Indicator]:
@@ -342,7 +343,11 @@ def compare_chart(tidies: Sequence[pd.DataFrame], names: Sequence[str], ind: Ind
     order = list(names)
     scale = alt.Scale(domain=order, range=PALETTE[:len(order)])
     color = alt.Color("scenario:N", title=None, sort=order, scale=scale,
-                      legend=alt.Legend(orient="bottom", labelLimit=400, symbolType="stroke"))
+                      legend=alt.Legend(orient="bottom", labelLimit=400, symbolType="stroke", symbolStrokeWidth=3,
+                                        symbolSize=300, labelFontSize=13))
+    # each scenario its own dash too, so lines that coincide or share a hue stay apart
+    dash = alt.StrokeDash("scenario:N", sort=order, legend=None,
+                          scale=alt.Scale(domain=order, range=DASHES[:len(order)]))
     base = alt.Chart(data).encode(x=_x(t))
     tooltip = [alt.Tooltip("scenario:N", title=" "), alt.Tooltip("year:Q", title=t["year"], format="d"),
                alt.Tooltip("median:Q", title=t["median"], format=",.2f"),
@@ -351,7 +356,8 @@ def compare_chart(tidies: Sequence[pd.DataFrame], names: Sequence[str], ind: Ind
     layers = [base.mark_area(opacity=0.12).encode(
                   y=alt.Y("low:Q", title=axis_title(ind, lang), scale=alt.Scale(zero=False)), y2="high:Q",
                   color=color),
-              base.mark_line(point=True).encode(y="median:Q", tooltip=tooltip, color=color)]
+              base.mark_line(point=True, strokeWidth=2.5).encode(y="median:Q", tooltip=tooltip, color=color,
+                                                                 strokeDash=dash)]
     if ind.target is not None:
         target = pd.DataFrame({"year": [ind.target_year], "value": [ind.target * factor]})
         layers.append(alt.Chart(target).mark_rule(color=RED, strokeDash=[6, 4]).encode(y="value:Q"))
