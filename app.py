@@ -47,7 +47,6 @@ VIEWS = ("scorecard", "charts", "compare", "downloads")
 
 
 seed_cache = shared.seed_cache  # seed runs shared by every session of this server
-worker_pool = shared.worker_pool  # its warm worker processes (None with SIM_APP_WORKERS=1)
 
 
 @dataclass
@@ -245,6 +244,7 @@ def sidebar(lang: str, t: dict[str, str]) -> Settings:
     scale = sb.number_input(t["scale"], min_value=1000, max_value=1_000_000, step=1000, key="scale",
                             help=t["scale_help"])
     sb.caption(t["run_caption"])
+    cost_box = sb.empty()
 
     lever_changes = {lid: v for lid, v in lever_values.items()
                      if v != sc.slider_value(LEVERS_BY_ID[lid], preset.levers[lid].at(TARGET_YEAR))}
@@ -271,6 +271,8 @@ def sidebar(lang: str, t: dict[str, str]) -> Settings:
                                mime="application/toml", key="download_toml_sidebar", help=t["download_toml_help"],
                                on_click="ignore")
     preset_box.caption(t["share_link"])
+    cost = runner.request_cost(scenario, int(seeds), int(scale), int(horizon))
+    cost_box.caption(t["run_cost"].format(cost=tx.num(cost / 1e6), cap=tx.num(runner.MAX_REQUEST_COST / 1e6)))
     return Settings(presets, name, preset, scenario, changed, int(seeds), int(scale), int(horizon),
                     (lever_changes, unc_changes, overrides))
 
@@ -283,6 +285,11 @@ def run(requests: list[runner.Request], settings: Settings, t: dict[str, str]) -
     progress bar (an interrupted run keeps the seeds it finished)."""
     cache = seed_cache()
     seeds = range(settings.seeds)
+    for r in requests:
+        cost = runner.request_cost(sc.from_key(r.key), settings.seeds, settings.scale, settings.horizon)
+        if cost > runner.MAX_REQUEST_COST:
+            raise ScenarioError(t["run_too_costly"].format(name=r.name, cost=tx.num(cost / 1e6),
+                                                           cap=tx.num(runner.MAX_REQUEST_COST / 1e6)))
     todo = runner.missing(cache, requests, seeds, settings.scale, settings.horizon)
     if todo:
         bar = st.progress(0.0, text=t["progress_start"].format(total=len(todo)))
@@ -296,8 +303,9 @@ def run(requests: list[runner.Request], settings: Settings, t: dict[str, str]) -
             shown[0] = time.monotonic()
             bar.progress(done / total, text=t["progress"].format(done=done, total=total, left=left))
 
-        pool = worker_pool()
-        runner.compute(cache, todo, sc.from_key, progress, pool)  # a broken pool replaces itself
+        # this session's ticket on the shared pool: served in turn with the other sessions, cancelled if
+        # this page reruns or closes; a broken pool is replaced (seeds never run in the server itself)
+        runner.compute(cache, todo, sc.from_key, progress, scheduler=shared.scheduler())
         bar.empty()
     return [runner.ensemble(cache, r, seeds, settings.scale, settings.horizon, sc.from_key) for r in requests]
 
@@ -369,12 +377,14 @@ def scorecard_view(tidy: pd.DataFrame, summary: pd.DataFrame, settings: Settings
     table, ids = views.scorecard(summary, lang, TARGET_YEAR, final, settings.horizon if final is not None else None)
     event = st.dataframe(
         views.status_colours(table, lang), hide_index=True, width="stretch", height=36 * (len(table) + 1) + 4,
-        key="scorecard",
-        on_select="rerun", selection_mode="single-row",
+        key="scorecard", on_select="rerun", selection_mode="single-row",
+        column_order=views.scorecard_order(table, lang, TARGET_YEAR),  # the verdict's columns first: they fit at 1366 px
         column_config={
-            t["col_no"]: st.column_config.NumberColumn(t["col_no"], format="%d", width="small"),
+            t["col_no"]: st.column_config.TextColumn(t["col_no"], width=40, pinned=True),
+            t["col_indicator"]: st.column_config.TextColumn(t["col_indicator"], width=300, pinned=True),
+            t["col_target"].format(year=TARGET_YEAR): st.column_config.TextColumn(width=130),
             t["col_prob"]: st.column_config.ProgressColumn(t["col_prob"], format="%d%%", min_value=0,
-                                                           max_value=100, width="small"),
+                                                           max_value=100, width=110),
         })
     rows = list(getattr(getattr(event, "selection", None), "rows", []) or [])
     if rows and rows[0] < len(ids):

@@ -451,6 +451,11 @@ def test_number_formats_for_chinese_and_english_readers():
     assert tx.fmt(12345.0, by_id()["product_quality_spot_checks"], "en") == "12,345 batches per year"
     assert tx.fmt(12345.0, by_id()["product_quality_spot_checks"], "zh") == "12345批次/年"
     assert tx.fmt(65.04, by_id()[DR], "en") == "65.0%"
+    quality = by_id()["china_quality_award_nominations"]
+    assert tx.fmt(35.5, quality, "zh") == "36个" and tx.fmt(34.5, quality, "zh") == "35个"  # a count's median, whole
+    assert tx.fmt(9.0, quality, "en").startswith("9 ")
+    assert tx.fmt_band(0.45, 3.0, quality, "zh") == "0–3个"  # a count's band: whole numbers, rounded outwards
+    assert tx.fmt_band(1.2, 2.6, by_id()["high_value_patents_per_10k"], "zh") == "1.20–2.60件"  # a rate keeps them
     assert tx.fmt_target(entities, "zh") == "≥1100万户"
     assert tx.fmt_diff(12.3, 5.1, 20.25, entities, "zh") == "+12.30 [+5.10, +20.25]万户"
 
@@ -667,3 +672,29 @@ def test_a_link_with_a_bad_setting_says_which_and_opens_the_rest(monkeypatch):
     assert "'Atlantis.fine_level' is not a setting" in warnings
     assert at.slider(key="lever_fine_level").value == 2
     assert at.slider(key=f"lever_{DR}").value == sc.slider_value(LEVERS_BY_ID[DR], PLAN.lever(DR, 2025))
+
+
+def test_a_request_above_the_cost_cap_is_refused_with_the_cap_and_the_page_shows_the_cost(app):
+    at = app()
+    assert any("million simulated entity-years" in c.value or "百万个模拟主体·年" in c.value for c in at.caption)
+    big = b'name = "big"\n[parameters]\nentities_2020 = 3000\n'
+    at.file_uploader(key="upload").set_value(("big.toml", big, "application/toml")).run()
+    ok(at)
+    at.number_input(key="seeds").set_value(100)
+    at.number_input(key="scale").set_value(1000)
+    at.slider(key="horizon").set_value(2035).run()
+    ok(at)
+    errors = " ".join(e.value for e in at.error)
+    assert "超过上限 15" in errors, errors
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_scorecard_shows_the_verdicts_columns_first(lang):
+    summary = pd.DataFrame([{"indicator": "market_entities", "median_2025": 1050e4, "p05_2025": 990e4,
+                             "p95_2025": 1150e4, "mc_error_2025": 1e4, "prob_target_met": 0.3}])
+    table, _ = views.scorecard(summary, lang)
+    order = views.scorecard_order(table, lang)
+    t = tx.texts(lang)
+    assert order[:6] == [t["col_no"], t["col_indicator"], t["col_target"].format(year=2025),
+                         t["col_median"].format(year=2025), t["col_prob"], t["col_status"]]
+    assert sorted(order) == sorted(table.columns)  # nothing hidden, only moved right

@@ -27,8 +27,10 @@ from sim.inputs.scenario import Scenario
 from sim.outputs.indicators import by_id
 from sim.runs.pools import Backend, InProcess, as_backend
 from sim.runs.runner import CITY_PREFIX, CHART_FIELDS, RECORD_PREFIX, Job, run, run_seed  # noqa: F401
+from sim.ui.scheduler import FairScheduler, session_id
 
 ENGINE = "vector"
+MAX_REQUEST_COST = 15_000_000  # simulated entity-years in one request: 100 seeds at scale 1000 to 2035
 
 Key = tuple[str, float, int, str, int]
 
@@ -95,20 +97,37 @@ def missing(cache: SeedCache, requests: Sequence[Request], seeds: Sequence[int],
 
 def compute(cache: SeedCache, keys: Sequence[Key], build: Callable[[str], Scenario],
             progress: Callable[[int, int, float], None] | None = None,
-            executor: Backend | Executor | None = None) -> None:
+            executor: Backend | Executor | None = None, scheduler: FairScheduler | None = None) -> None:
     """Run the given seed runs and store each as it finishes; ``progress(done, total, seconds_left)``
-    after each. With ``executor`` (the app's worker pool) the runs go to its processes; if the
-    pool has broken, the runs not done are made here."""
+    after each. With ``scheduler`` (the app's server) the runs are this session's ticket on the
+    shared pool, served in turn with other sessions' and cancelled if this session stops waiting
+    (it reran, or its page closed); with ``executor`` they go to its processes; else here."""
     started = time.perf_counter()
     scenarios = {k[0]: build(k[0]) for k in keys}
     jobs = [Job(scenarios[key], seed, scale, horizon, engine, extras=True)
             for key, scale, horizon, engine, seed in keys]
-    backend = as_backend(executor) if len(jobs) > 1 else InProcess()
-    for done, (i, frame) in enumerate(backend.imap_unordered(run, jobs), 1):
-        cache.put(keys[i], frame)
-        if progress:
-            elapsed = time.perf_counter() - started
-            progress(done, len(keys), elapsed / done * (len(keys) - done))
+    if scheduler is not None:
+        ticket = scheduler.submit(session_id(), jobs, on_result=lambda i, frame: cache.put(keys[i], frame))
+        finished = ticket.wait()
+    else:
+        ticket = None
+        backend = as_backend(executor) if len(jobs) > 1 else InProcess()
+        finished = backend.imap_unordered(run, jobs)
+    try:
+        for done, (i, frame) in enumerate(finished, 1):
+            cache.put(keys[i], frame)
+            if progress:
+                elapsed = time.perf_counter() - started
+                progress(done, len(keys), elapsed / done * (len(keys) - done))
+    finally:
+        if ticket is not None:
+            scheduler.cancel(ticket)  # nothing left when all finished; else this session's queued runs
+
+
+def request_cost(scenario: Scenario, seeds: int, scale: float, horizon: int) -> float:
+    """What a request asks of the server: simulated entity-years, seeds x the 2020 register over the
+    scale x the years simulated."""
+    return seeds * scenario.parameters.entities_2020 * 1e4 / scale * (horizon - 2020)
 
 
 def ensemble(cache: SeedCache, request: Request, seeds: Sequence[int], scale: float, horizon: int,

@@ -11,12 +11,15 @@ import os
 import threading
 
 from sim.runs.pools import WarmPool, warm_pool
+from sim.runs.runner import run
 from sim.ui.runner import SeedCache
+from sim.ui.scheduler import FairScheduler
 
 _lock = threading.Lock()
 _cache: SeedCache | None = None
 _pool: WarmPool | None = None
 _pool_started = False
+_scheduler: FairScheduler | None = None
 
 
 def app_workers() -> int:
@@ -46,10 +49,20 @@ def worker_pool() -> WarmPool | None:
         return _pool
 
 
+def scheduler() -> FairScheduler | None:
+    """The sessions' fair, cancellable access to the pool (:mod:`sim.ui.scheduler`); None without a pool."""
+    global _scheduler
+    pool = worker_pool()
+    with _lock:
+        if pool is not None and (_scheduler is None or _scheduler.pool is not pool):
+            _scheduler = FairScheduler(pool, run)
+        return _scheduler if pool is not None else None
+
+
 def reset() -> None:
     """Forget the seed runs and shut the pool down (tests start from a fresh server's state)."""
-    global _cache, _pool, _pool_started
+    global _cache, _pool, _pool_started, _scheduler
     with _lock:
-        pool, _cache, _pool, _pool_started = _pool, None, None, False
+        pool, _cache, _pool, _pool_started, _scheduler = _pool, None, None, False, None
     if pool is not None:
         pool.shutdown()

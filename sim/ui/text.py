@@ -35,6 +35,8 @@ TEXT: dict[str, dict[str, str]] = {
         "upload_help": "与 `python -m sim run --scenario` 使用的格式相同；载入后自动选中。",
         "upload_error": "上传的情景文件无法载入：{err}",
         "link_error": "链接中的设置未采用：{err}",
+        "run_cost": "本次计算量：{cost} 百万个模拟主体·年（上限 {cap}）。各会话轮流使用服务器的计算进程。",
+        "run_too_costly": "“{name}”的计算量为 {cost} 百万个模拟主体·年，超过上限 {cap}：请减少随机种子数、缩短年限或增大比例尺。",
         "pin_settings": "该情景与2020年政策不同的杠杆（{year}年取值）：",
         "pin_settings_none": "（与2020年政策相同）",
         "share_link": "页面地址即保存当前设置（预设、调整的杠杆、城市设置、运行设置、语言和视图），复制地址即可分享给同事。",
@@ -102,6 +104,7 @@ TEXT: dict[str, dict[str, str]] = {
         # scorecard
         "scorecard_header": "规划指标记分卡（{year}年）",
         "scorecard_caption": "达成：达标概率≥80%；有风险：20%–80%；未达成：<20%。★ 约束性指标。"
+                             "计数类指标的中位数（偶数次运行时为中间两值的平均）取整显示。"
                              "模拟误差：中位数的蒙特卡洛标准误（模拟主体与随机运行次数有限造成的误差，"
                              "更细的比例或更多次运行可减小），区间另计。"
                              "点击列名排序；点击一行（或在下方选择）查看该指标的图表。",
@@ -217,6 +220,10 @@ TEXT: dict[str, dict[str, str]] = {
         "upload_help": "The format `python -m sim run --scenario` reads; selected once loaded.",
         "upload_error": "The uploaded scenario cannot be loaded: {err}",
         "link_error": "A setting in the link was not applied: {err}",
+        "run_cost": "This request: {cost} million simulated entity-years (cap {cap}). Sessions take turns on "
+                    "the server's worker processes.",
+        "run_too_costly": "'{name}' asks for {cost} million simulated entity-years, above the cap of {cap}: "
+                          "fewer seeds, a shorter horizon or a larger scale.",
         "pin_settings": "Levers this scenario sets away from 2020 policies (values in {year}):",
         "pin_settings_none": "(the same as 2020 policies)",
         "share_link": "The page's address holds these settings (preset, moved levers, city settings, run settings, "
@@ -284,6 +291,8 @@ TEXT: dict[str, dict[str, str]] = {
         "view_downloads": "Downloads",
         "scorecard_header": "Plan indicator scorecard ({year})",
         "scorecard_caption": "met: probability of meeting the target at least 80%; at risk: 20-80%; missed: below 20%. "
+                             "Medians of counts (with an even number of runs, the mean of the middle two) are shown "
+                             "as whole numbers. "
                              "Simulation error: the median's Monte Carlo standard error (from the finite simulated "
                              "entities and runs; a finer scale or more runs shrink it), apart from the band. "
                              "★ binding indicator. Click a column name to sort; click a row (or choose below) to "
@@ -465,8 +474,6 @@ def display_unit(ind: Indicator, lang: str) -> tuple[float, str]:
 def _decimals(shown: float, factor: float) -> int:
     if factor == 1.0 and abs(shown - round(shown)) < 1e-9:
         return 0
-    if factor == 1.0 and abs(2 * shown - round(2 * shown)) < 1e-9:
-        return 1  # a median of whole counts: 9.5
     if factor != 1.0 or abs(shown) < 10:
         return 2
     return 1 if abs(shown) < 10000 else 0
@@ -493,6 +500,8 @@ def fmt(value: float | None, ind: Indicator, lang: str, sign: bool = False, shor
     factor, unit = display_unit(ind, lang)
     unit = _short(unit, short)
     shown = value * factor
+    if digits is None and factor == 1.0 and abs(shown) >= 0.5 and abs(2 * shown - round(2 * shown)) < 1e-9:
+        shown = math.copysign(math.floor(abs(shown) + 0.5), shown)  # a median of whole counts, 9.5: shown as 10
     d = _decimals(shown, factor) if digits is None else digits
     text = f"{shown:{'+' if sign else ''},.{d}f}"
     if lang == "zh":
@@ -500,13 +509,19 @@ def fmt(value: float | None, ind: Indicator, lang: str, sign: bool = False, shor
     return _join(text, unit, lang)
 
 
+COUNT_UNITS = ("个", "家", "项")  # indicators that count things (centres, firms, standards): whole numbers
+
+
 def fmt_band(low: float, high: float, ind: Indicator, lang: str, digits: int | None = None,
              short: bool = False) -> str:
-    """A 5-95% band: 1049.4–1289.2万户 (``digits`` decimals if given)."""
+    """A 5-95% band: 1049.4–1289.2万户 (``digits`` decimals if given; a count's band in whole numbers,
+    its quantiles rounded outwards)."""
     if low is None or high is None or math.isnan(low) or math.isnan(high):
         return "—"
     factor, unit = display_unit(ind, lang)
     unit = _short(unit, short)
+    if digits is None and ind.unit_zh in COUNT_UNITS and factor == 1.0:
+        low, high, digits = math.floor(low + 1e-9), math.ceil(high - 1e-9), 0
     d = max(_decimals(low * factor, factor), _decimals(high * factor, factor)) if digits is None else digits
     text = f"{low * factor:,.{d}f}–{high * factor:,.{d}f}"
     if lang == "zh":

@@ -112,6 +112,16 @@ def scorecard(summary: pd.DataFrame, lang: str, year: int = 2025,
     return table, ids
 
 
+def scorecard_order(table: pd.DataFrame, lang: str, year: int = 2025) -> list[str]:
+    """The scorecard's columns as shown: what the verdict needs first (number, indicator, target,
+    median, probability, verdict), then the rest (baseline, band, Monte Carlo error, attribute,
+    note and any horizon column), so the verdict fits a 1366 px screen without scrolling."""
+    t = texts(lang)
+    first = [t["col_no"], t["col_indicator"], t["col_target"].format(year=year), t["col_median"].format(year=year),
+             t["col_prob"], t["col_status"]]
+    return first + [c for c in table.columns if c not in first]
+
+
 def binding_counts(summary: pd.DataFrame) -> dict[str, int]:
     """How many modelled binding indicators are met, at risk and missed."""
     reg = by_id()
