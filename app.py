@@ -62,6 +62,7 @@ class Settings:
     scale: int
     horizon: int
     moved: tuple[dict, dict, dict] = ({}, {}, {})  # levers, uncertainties, city overrides moved from the preset
+    parameters: str = "posterior"  # a posterior draw per seed, or the point fit for every seed
 
 
 def city_label(city: str, lang: str) -> str:
@@ -243,6 +244,9 @@ def sidebar(lang: str, t: dict[str, str]) -> Settings:
                         help=t["horizon_help"])
     scale = sb.number_input(t["scale"], min_value=1000, max_value=1_000_000, step=1000, key="scale",
                             help=t["scale_help"])
+    st.session_state.setdefault("parameters", "posterior")
+    parameters = sb.radio(t["parameters"], ("posterior", "point"), key="parameters", horizontal=True,
+                          format_func=lambda m: t[f"parameters_{m}"], help=t["parameters_help"])
     sb.caption(t["run_caption"])
     cost_box = sb.empty()
 
@@ -274,7 +278,7 @@ def sidebar(lang: str, t: dict[str, str]) -> Settings:
     cost = runner.request_cost(scenario, int(seeds), int(scale), int(horizon))
     cost_box.caption(t["run_cost"].format(cost=tx.num(cost / 1e6), cap=tx.num(runner.MAX_REQUEST_COST / 1e6)))
     return Settings(presets, name, preset, scenario, changed, int(seeds), int(scale), int(horizon),
-                    (lever_changes, unc_changes, overrides))
+                    (lever_changes, unc_changes, overrides), parameters)
 
 
 # ---------------------------------------------------------------- runs
@@ -290,7 +294,7 @@ def run(requests: list[runner.Request], settings: Settings, t: dict[str, str]) -
         if cost > runner.MAX_REQUEST_COST:
             raise ScenarioError(t["run_too_costly"].format(name=r.name, cost=tx.num(cost / 1e6),
                                                            cap=tx.num(runner.MAX_REQUEST_COST / 1e6)))
-    todo = runner.missing(cache, requests, seeds, settings.scale, settings.horizon)
+    todo = runner.missing(cache, requests, seeds, settings.scale, settings.horizon, parameters=settings.parameters)
     if todo:
         bar = st.progress(0.0, text=t["progress_start"].format(total=len(todo)))
         shown = [time.monotonic()]
@@ -307,7 +311,8 @@ def run(requests: list[runner.Request], settings: Settings, t: dict[str, str]) -
         # this page reruns or closes; a broken pool is replaced (seeds never run in the server itself)
         runner.compute(cache, todo, sc.from_key, progress, scheduler=shared.scheduler())
         bar.empty()
-    return [runner.ensemble(cache, r, seeds, settings.scale, settings.horizon, sc.from_key) for r in requests]
+    return [runner.ensemble(cache, r, seeds, settings.scale, settings.horizon, sc.from_key,
+                            parameters=settings.parameters) for r in requests]
 
 
 # ---------------------------------------------------------------- main area
@@ -331,7 +336,8 @@ def headline(summary: pd.DataFrame, settings: Settings, lang: str, t: dict[str, 
         met=counts["met"], risk=counts["at risk"], missed=counts["missed"]),
         help=t["metric_binding_help"].format(year=TARGET_YEAR))
     st.caption(t["caption"].format(scenario=scenario_label(settings.scenario, lang), seeds=settings.seeds,
-                                   scale=f"{settings.scale:,}", horizon=settings.horizon))
+                                   scale=f"{settings.scale:,}", horizon=settings.horizon,
+                                   parameters=t[f"parameters_{settings.parameters}"]))
 
 
 def indicator_options() -> list[str]:
@@ -595,7 +601,7 @@ def main() -> None:
                                 format_func=lambda v: t[f"view_{v}"])
     st.query_params.from_dict(link.encode(lang, view, settings.preset_name, *settings.moved, {
         "seeds": settings.seeds, "scale": settings.scale, "horizon": settings.horizon},
-        {"seeds": DEFAULT_SEEDS, "scale": DEFAULT_SCALE, "horizon": TARGET_YEAR}))
+        {"seeds": DEFAULT_SEEDS, "scale": DEFAULT_SCALE, "horizon": TARGET_YEAR}, settings.parameters))
     if view == "charts":
         charts_view(tidy, settings, lang, t)
     elif view == "compare":

@@ -381,7 +381,7 @@ def test_seed_cache_runs_only_missing_seeds():
     todo = runner.missing(cache, [request, request], range(3), 100000, 2021)
     assert len(todo) == 3
     runner.compute(cache, todo[:2], sc.from_key)
-    assert [k[-1] for k in runner.missing(cache, [request], range(3), 100000, 2021)] == [2]
+    assert [k[4] for k in runner.missing(cache, [request], range(3), 100000, 2021)] == [2]
     tidy = runner.ensemble(cache, request, range(3), 100000, 2021, sc.from_key)
     assert sorted(tidy["seed"].unique()) == [0, 1, 2] and set(tidy["scenario"]) == {"b"}
 
@@ -698,3 +698,21 @@ def test_the_scorecard_shows_the_verdicts_columns_first(lang):
     assert order[:6] == [t["col_no"], t["col_indicator"], t["col_target"].format(year=2025),
                          t["col_median"].format(year=2025), t["col_prob"], t["col_status"]]
     assert sorted(order) == sorted(table.columns)  # nothing hidden, only moved right
+
+
+def test_the_point_fit_toggle_runs_every_seed_with_the_fitted_parameters_and_travels_in_the_link(app, monkeypatch):
+    at = app()
+    posterior = scorecard(at)
+    assert at.radio(key="parameters").value == "posterior"
+    at.radio(key="parameters").set_value("point").run()
+    ok(at)
+    assert at.query_params["parameters"] in ("point", ["point"])
+    point = scorecard(at)
+    assert not posterior.equals(point)  # the seeds no longer draw their parameters
+    # the same as the CLI's point runs: seed 0 and 1 of the baseline at the app's test settings
+    rows = pd.concat([run_seed(baseline(), s, scale=100000, horizon=2025, engine="vector", parameters="point")
+                      for s in range(2)])
+    median = rows[(rows["indicator"] == DR) & (rows["year"] == 2025)]["value"].median()
+    assert percent(cell(at, DR_ZH, column=5)) == pytest.approx(median, abs=0.051)
+    other = _started_with({"parameters": "point"}, monkeypatch)
+    assert other.radio(key="parameters").value == "point"

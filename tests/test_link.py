@@ -13,10 +13,11 @@ LANGS, VIEWS, PRESETS = ("zh", "en"), ("scorecard", "charts", "compare", "downlo
 def test_settings_round_trip_through_the_query_parameters():
     params = link.encode("en", "compare", "plan", {"dual_random_share": 70.0, "compulsory_deregistration_months": 24},
                          {"gdp_growth": 4.5}, {("Wenzhou", "credit_penalty_severity"): 3.0},
-                         {"seeds": 20, "scale": 8000, "horizon": 2030}, {"seeds": 10, "scale": 8000, "horizon": 2025})
+                         {"seeds": 20, "scale": 8000, "horizon": 2030}, {"seeds": 10, "scale": 8000, "horizon": 2025},
+                         "point")
     assert params == {"lang": "en", "view": "compare", "preset": "plan", "dual_random_share": "70",
                       "compulsory_deregistration_months": "24", "gdp_growth": "4.5",
-                      "Wenzhou.credit_penalty_severity": "3", "seeds": "20", "horizon": "2030"}
+                      "Wenzhou.credit_penalty_severity": "3", "seeds": "20", "horizon": "2030", "parameters": "point"}
     back = link.decode(params, LANGS, VIEWS, PRESETS)
     assert not back.errors
     assert (back.lang, back.view, back.preset) == ("en", "compare", "plan")
@@ -24,11 +25,12 @@ def test_settings_round_trip_through_the_query_parameters():
     assert isinstance(back.levers["compulsory_deregistration_months"], int)
     assert back.uncertainties == {"gdp_growth": 4.5}
     assert back.city == {("Wenzhou", "credit_penalty_severity"): 3.0}
-    assert back.run == {"seeds": 20, "horizon": 2030}
+    assert back.run == {"seeds": 20, "horizon": 2030} and back.parameters == "point"
 
 
 @pytest.mark.parametrize("key, raw, fragment", [
     ("lang", "fr", "lang='fr' is not allowed; allowed: zh, en"),
+    ("parameters", "best", "parameters='best' is not allowed; allowed: posterior, point"),
     ("view", "map", "view='map' is not allowed"),
     ("preset", "upload:mine", "preset='upload:mine' is not on this server"),
     ("seeds", "1000", "seeds='1000' is not allowed; allowed: a whole number from 1 to 100"),

@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from sim.inputs.levers import CITIES, LEVERS_BY_ID, UNCERTAINTIES_BY_ID, Lever
 
 RUN_LIMITS = {"seeds": (1, 100), "scale": (1000, 1_000_000), "horizon": (2025, 2035)}
-FIXED_KEYS = ("lang", "view", "preset", *RUN_LIMITS)
+PARAMETER_MODES = ("posterior", "point")
+FIXED_KEYS = ("lang", "view", "preset", "parameters", *RUN_LIMITS)
 
 
 @dataclass
@@ -31,6 +32,7 @@ class Link:
     uncertainties: dict[str, float] = field(default_factory=dict)
     city: dict[tuple[str, str], float] = field(default_factory=dict)
     run: dict[str, int] = field(default_factory=dict)
+    parameters: str | None = None
     errors: list[str] = field(default_factory=list)
 
 
@@ -41,9 +43,11 @@ def number(value: float) -> str:
 
 def encode(lang: str, view: str, preset: str, levers: Mapping[str, float], uncertainties: Mapping[str, float],
            city: Mapping[tuple[str, str], float], run: Mapping[str, int],
-           run_defaults: Mapping[str, int]) -> dict[str, str]:
+           run_defaults: Mapping[str, int], parameters: str = "posterior") -> dict[str, str]:
     """The query parameters of the page's settings: only what differs from the preset and the defaults."""
     out = {"lang": lang, "view": view, "preset": preset}
+    if parameters != PARAMETER_MODES[0]:
+        out["parameters"] = parameters
     out.update({k: number(v) for k, v in levers.items()})
     out.update({k: number(v) for k, v in uncertainties.items()})
     out.update({f"{c}.{k}": number(v) for (c, k), v in city.items()})
@@ -84,6 +88,10 @@ def decode(params: Mapping[str, str | list[str]], langs: Iterable[str], views: I
                     raise ValueError(f"preset={raw!r} is not on this server; allowed: {', '.join(presets)} "
                                      "(an uploaded scenario travels as its file)")
                 link.preset = raw
+            elif key == "parameters":
+                if raw not in PARAMETER_MODES:
+                    raise ValueError(f"parameters={raw!r} is not allowed; allowed: {', '.join(PARAMETER_MODES)}")
+                link.parameters = raw
             elif key in RUN_LIMITS:
                 low, high = RUN_LIMITS[key]
                 if not raw.isdigit() or not low <= int(raw) <= high:

@@ -32,7 +32,7 @@ from sim.ui.scheduler import FairScheduler, session_id
 ENGINE = "vector"
 MAX_REQUEST_COST = 15_000_000  # simulated entity-years in one request: 100 seeds at scale 1000 to 2035
 
-Key = tuple[str, float, int, str, int]
+Key = tuple[str, float, int, str, int, str]  # scenario key, scale, horizon, engine, seed, parameters
 
 
 def run_seed_rows(scenario: Scenario, seed: int, scale: float, horizon: int, engine: str = ENGINE) -> pd.DataFrame:
@@ -79,17 +79,18 @@ class Request:
     name: str
 
 
-def seed_keys(key: str, seeds: Sequence[int], scale: float, horizon: int, engine: str = ENGINE) -> list[Key]:
-    """Cache keys of each seed of an ensemble."""
-    return [(key, float(scale), int(horizon), engine, int(s)) for s in seeds]
+def seed_keys(key: str, seeds: Sequence[int], scale: float, horizon: int, engine: str = ENGINE,
+              parameters: str = "posterior") -> list[Key]:
+    """Cache keys of each seed of an ensemble (``parameters``: posterior draws or the point fit)."""
+    return [(key, float(scale), int(horizon), engine, int(s), parameters) for s in seeds]
 
 
 def missing(cache: SeedCache, requests: Sequence[Request], seeds: Sequence[int], scale: float, horizon: int,
-            engine: str = ENGINE) -> list[Key]:
+            engine: str = ENGINE, parameters: str = "posterior") -> list[Key]:
     """Seed runs not in the cache yet, without duplicates, in request order."""
     out: dict[Key, None] = {}
     for req in requests:
-        for k in seed_keys(req.key, seeds, scale, horizon, engine):
+        for k in seed_keys(req.key, seeds, scale, horizon, engine, parameters):
             if k not in cache:
                 out[k] = None
     return list(out)
@@ -104,8 +105,8 @@ def compute(cache: SeedCache, keys: Sequence[Key], build: Callable[[str], Scenar
     (it reran, or its page closed); with ``executor`` they go to its processes; else here."""
     started = time.perf_counter()
     scenarios = {k[0]: build(k[0]) for k in keys}
-    jobs = [Job(scenarios[key], seed, scale, horizon, engine, extras=True)
-            for key, scale, horizon, engine, seed in keys]
+    jobs = [Job(scenarios[key], seed, scale, horizon, engine, extras=True, parameters=parameters)
+            for key, scale, horizon, engine, seed, parameters in keys]
     if scheduler is not None:
         ticket = scheduler.submit(session_id(), jobs, on_result=lambda i, frame: cache.put(keys[i], frame))
         finished = ticket.wait()
@@ -131,9 +132,9 @@ def request_cost(scenario: Scenario, seeds: int, scale: float, horizon: int) -> 
 
 
 def ensemble(cache: SeedCache, request: Request, seeds: Sequence[int], scale: float, horizon: int,
-             build: Callable[[str], Scenario], engine: str = ENGINE) -> pd.DataFrame:
+             build: Callable[[str], Scenario], engine: str = ENGINE, parameters: str = "posterior") -> pd.DataFrame:
     """Tidy rows of every seed, named ``request.name`` (seeds missing from the cache are run)."""
-    keys = seed_keys(request.key, seeds, scale, horizon, engine)
+    keys = seed_keys(request.key, seeds, scale, horizon, engine, parameters)
     frames = []
     for k in keys:
         frame = cache.get(k)

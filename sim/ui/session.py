@@ -50,7 +50,8 @@ def open_link(scenario_dir: Path, views: Sequence[str]) -> None:
     names = list(sc.load_presets(scenario_dir)[0]) or ["baseline"]
     asked = link.decode(st.query_params.to_dict(), tx.LANGS, views, names)
     st.session_state["_link"] = st.session_state["_link_pending"] = asked
-    for key, value in (("lang", asked.lang), ("view", asked.view), *asked.run.items()):
+    for key, value in (("lang", asked.lang), ("view", asked.view), ("parameters", asked.parameters),
+                       *asked.run.items()):
         if value is not None:
             st.session_state[key] = value
     if asked.preset:

@@ -35,6 +35,11 @@ TEXT: dict[str, dict[str, str]] = {
         "upload_help": "与 `python -m sim run --scenario` 使用的格式相同；载入后自动选中。",
         "upload_error": "上传的情景文件无法载入：{err}",
         "link_error": "链接中的设置未采用：{err}",
+        "parameters": "参数",
+        "parameters_posterior": "后验抽样",
+        "parameters_point": "点估计",
+        "parameters_help": "后验抽样（默认）：每个随机种子从校准后验中抽取一组不确定参数，区间和达标概率包含参数不确定性；"
+                           "点估计：所有种子都用最佳拟合参数，区间只反映模拟的随机性。",
         "run_cost": "本次计算量：{cost} 百万个模拟主体·年（上限 {cap}）。各会话轮流使用服务器的计算进程。",
         "run_too_costly": "“{name}”的计算量为 {cost} 百万个模拟主体·年，超过上限 {cap}：请减少随机种子数、缩短年限或增大比例尺。",
         "pin_settings": "该情景与2020年政策不同的杠杆（{year}年取值）：",
@@ -94,7 +99,7 @@ TEXT: dict[str, dict[str, str]] = {
         "metric_binding": "约束性指标：达成/有风险/未达成",
         "metric_binding_value": "{met} / {risk} / {missed}",
         "metric_binding_help": "已建模的约束性指标中，{year}年达标概率≥80%、20%–80%、<20%的个数。",
-        "caption": "{scenario}｜{seeds} 次随机运行，每个模拟主体代表 {scale} 个真实主体，模拟至{horizon}年。",
+        "caption": "{scenario}｜{seeds} 次随机运行，每个模拟主体代表 {scale} 个真实主体，模拟至{horizon}年；参数：{parameters}。",
         # views
         "view": "视图",
         "view_scorecard": "指标记分卡",
@@ -220,6 +225,13 @@ TEXT: dict[str, dict[str, str]] = {
         "upload_help": "The format `python -m sim run --scenario` reads; selected once loaded.",
         "upload_error": "The uploaded scenario cannot be loaded: {err}",
         "link_error": "A setting in the link was not applied: {err}",
+        "parameters": "Parameters",
+        "parameters_posterior": "posterior draws",
+        "parameters_point": "point fit",
+        "parameters_help": "Posterior draws (default): each seed draws the uncertain parameters from the "
+                           "calibration's posterior, so bands and probabilities carry parameter uncertainty. Point "
+                           "fit: every seed runs the best-fitting parameters, so the band shows only the "
+                           "simulation's randomness.",
         "run_cost": "This request: {cost} million simulated entity-years (cap {cap}). Sessions take turns on "
                     "the server's worker processes.",
         "run_too_costly": "'{name}' asks for {cost} million simulated entity-years, above the cap of {cap}: "
@@ -283,7 +295,7 @@ TEXT: dict[str, dict[str, str]] = {
         "metric_binding_help": "Modelled binding indicators whose probability of meeting the {year} target is at "
                                "least 80%, 20-80%, below 20%.",
         "caption": "{scenario} | {seeds} random runs; each simulated entity stands for {scale} real ones; "
-                   "simulated to {horizon}.",
+                   "simulated to {horizon}; parameters: {parameters}.",
         "view": "View",
         "view_scorecard": "Scorecard",
         "view_charts": "Market and supervision charts",

@@ -22,9 +22,10 @@ from sim.ui.text import (axis_title, display_unit, fmt, fmt_band, fmt_diff, fmt_
                          lever_name, reason, texts)
 
 # Cell colours of the status column (light backgrounds, readable in light and dark themes).
-STATUS_COLOUR = {"met": "#c8e6c9", "at risk": "#fff3b0", "missed": "#ffcdd2", "not_modelled": "#e0e0e0"}
-BLUE, RED, GREY = "#1f77b4", "#d62728", "#7f7f7f"
-PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2"]
+# light tints of the Okabe-Ito colour-blind-safe palette: blue met, yellow at risk, vermilion missed
+STATUS_COLOUR = {"met": "#b9dcf2", "at risk": "#f7eaa0", "missed": "#f3c2a2", "not_modelled": "#e0e0e0"}
+BLUE, RED, GREY = "#0072B2", "#D55E00", "#7f7f7f"  # Okabe-Ito blue and vermilion
+PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00"]  # Okabe-Ito: colour-blind safe
 DASHES = [[1, 0], [8, 4], [2, 3], [12, 3, 2, 3], [4, 4], [1, 6]]  # solid, dashed, dotted, dash-dot, ...
 
 
@@ -194,8 +195,14 @@ def series_bands(tidy: pd.DataFrame, ids: Sequence[str]) -> pd.DataFrame:
     return bands(rows)
 
 
-def _x(t: dict[str, str]) -> alt.X:
-    return alt.X("year:Q", title=t["year"], axis=alt.Axis(format="d", tickMinStep=1))
+def _x(t: dict[str, str], history: pd.DataFrame | None = None) -> alt.X:
+    """The year axis: from 2020 (or the first history point) on every chart."""
+    first = 2020 if history is None or history.empty else min(2020, int(history["year"].min()))
+    return alt.X("year:Q", title=t["year"], axis=alt.Axis(format="d", tickMinStep=1),
+                 scale=alt.Scale(domainMin=first, nice=False))
+
+
+ZERO = alt.Scale(zero=True)  # counts and shares from zero: a tenth of a point does not look like a collapse
 
 
 def history_layers(history: pd.DataFrame | None, factor: float, t: dict[str, str]) -> list[alt.Chart]:
@@ -233,10 +240,10 @@ def indicator_chart(tidy: pd.DataFrame, ind: Indicator, lang: str, history: pd.D
                alt.Tooltip("median:Q", title=t["median"], format=",.2f"),
                alt.Tooltip("low:Q", title=t["low"], format=",.2f"),
                alt.Tooltip("high:Q", title=t["high"], format=",.2f")]
-    base = alt.Chart(data).encode(x=_x(t))
+    base = alt.Chart(data).encode(x=_x(t, history))
     layers = [
         base.mark_area(opacity=0.25, color=BLUE).encode(
-            y=alt.Y("low:Q", title=y_title, scale=alt.Scale(zero=False)), y2="high:Q"),
+            y=alt.Y("low:Q", title=y_title, scale=ZERO), y2="high:Q"),
         base.mark_line(point=True, color=BLUE).encode(y="median:Q", tooltip=tooltip),
     ]
     if ind.target is not None:
@@ -303,14 +310,14 @@ def lines_chart(tidy: pd.DataFrame, series: Sequence[tuple[str, str]], y_title: 
                alt.Tooltip("median:Q", title=t["median"], format=",.2f"),
                alt.Tooltip("low:Q", title=t["low"], format=",.2f"),
                alt.Tooltip("high:Q", title=t["high"], format=",.2f")]
-    base = alt.Chart(data).encode(x=_x(t))
+    base = alt.Chart(data).encode(x=_x(t, history))
     if stacked:
         layers = [base.mark_area(opacity=0.8).encode(
             y=alt.Y("median:Q", title=y_title, stack="zero"), order=alt.Order("order:Q"), tooltip=tooltip,
             color=alt.Color("series:N", title=None, sort=order, scale=scale,
                             legend=alt.Legend(orient="bottom", labelLimit=400)))]
     else:
-        layers = [base.mark_area(opacity=0.18).encode(y=alt.Y("low:Q", title=y_title, scale=alt.Scale(zero=False)),
+        layers = [base.mark_area(opacity=0.18).encode(y=alt.Y("low:Q", title=y_title, scale=ZERO),
                                                       y2="high:Q", color=color),
                   base.mark_line(point=True).encode(y="median:Q", tooltip=tooltip, color=color)]
     layers += history_layers(history, factor, t)
@@ -364,7 +371,7 @@ def compare_chart(tidies: Sequence[pd.DataFrame], names: Sequence[str], ind: Ind
                alt.Tooltip("low:Q", title=t["low"], format=",.2f"),
                alt.Tooltip("high:Q", title=t["high"], format=",.2f")]
     layers = [base.mark_area(opacity=0.12).encode(
-                  y=alt.Y("low:Q", title=axis_title(ind, lang), scale=alt.Scale(zero=False)), y2="high:Q",
+                  y=alt.Y("low:Q", title=axis_title(ind, lang), scale=ZERO), y2="high:Q",
                   color=color),
               base.mark_line(point=True, strokeWidth=2.5).encode(y="median:Q", tooltip=tooltip, color=color,
                                                                  strokeDash=dash)]
