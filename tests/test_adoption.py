@@ -91,3 +91,23 @@ def test_calibrate_check_shows_each_submodel_series_with_its_fit():
         assert any(line.startswith(series) and period in line for line in text.splitlines()), (series, period)
     rows = adoption.check_rows(load_history(), particles)
     assert rows["ok"].dropna().all()  # every published point inside the posterior's 5-95% band
+
+
+def test_the_diffusions_backtest_forecasts_every_later_count_from_each_published_origin():
+    table = adoption.backtest_rows(load_history())
+    history = load_history()
+    for a in adoption.ADOPTIONS:
+        part = table[(table.series == a.series) & (table.method == "model")]
+        rows = history[(history.series == a.series) & (history.period.str.len() == 7)]
+        published = rows[rows.kind != adoption.LOWER_BOUND].sort_values("period")["period"].tolist()
+        assert set(part["origin"]) == set(published[:-1])  # every published count but the last is an origin
+        assert (part["target"] > part["origin"]).all()
+        assert ((part["p05"] <= part["forecast"]) & (part["forecast"] <= part["p95"])).all()
+    # the naive forecasters' closed forms, on the standards from October 2017 to December 2020
+    row = table[(table.series == "zhejiang_made_standards") & (table.origin == "2017-10") & (table.target == "2020-12")]
+    naive = row.set_index("method")["forecast"]
+    dt, span = 38 / 12, 11 / 12
+    assert naive["random_walk_drift"] == pytest.approx(260 + (260 - 145) / span * dt)
+    assert naive["exponential"] == pytest.approx(260 * (260 / 145) ** (dt / span))
+    lines = adoption.backtest_lines(table)
+    assert any(line.startswith("- pinzi_brand_firms: the diffusion") for line in lines)

@@ -117,3 +117,7 @@ def test_the_command_writes_the_report_plot_and_table(tmp_path):
     table = pd.read_csv(out.with_suffix(".csv"))
     assert sorted(table["origin"].unique()) == [2017, 2018, 2019]
     assert "origin 2019" in done.stderr and "1 year ahead" in done.stdout
+    # the submodel series: the Zhejiang Made diffusions against naive forecasts, in the report and a CSV
+    assert "## Sub-model series: the Zhejiang Made diffusions" in text
+    submodels = pd.read_csv(out.with_name("backtest_submodels.csv"))
+    assert set(submodels["series"]) == {"zhejiang_made_standards", "pinzi_brand_firms", "zhejiang_made_intl_certs"}

@@ -154,3 +154,94 @@ def check_text(history: pd.DataFrame, particles: pd.DataFrame | None, source: st
                  "national inspection centres (2015: 44; a programme count), metrology centres, food sampling, "
                  "spot checks")
     return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- backtest of the diffusions
+NAIVE_GROWTH = {
+    "random_walk_drift": "the last two counts' change per year, carried on (a straight line)",
+    "exponential": "the last two counts' growth rate per year, carried on",
+}
+
+
+def _series_points(history: pd.DataFrame, series: str, through: int) -> pd.DataFrame:
+    """Every month-end count of a series up to the end of ``through``, the 2020 baseline included."""
+    rows = history[(history["series"] == series) & (history["period"].str.len() == 7)]
+    rows = rows[rows["period"].str[:4].astype(int) <= through]
+    return pd.DataFrame({"period": rows["period"].to_numpy(), "years": rows["period"].map(years_before_2021).to_numpy(),
+                         "value": rows["value"].to_numpy(dtype=float),
+                         "lower": (rows["kind"] == LOWER_BOUND).to_numpy()}).sort_values("years", ignore_index=True)
+
+
+def backtest_rows(history: pd.DataFrame, through: int = 2020, seed: int = FIT_SEED) -> pd.DataFrame:
+    """Rolling-origin backtest of the diffusions: at each published count (the origin) the curve is
+    anchored there and fitted to the counts before it only, as the committed fit is anchored at the
+    2020 baseline; every later count is forecast (median and 5-95% of the posterior curve) beside
+    the naive forecasters of :data:`NAIVE_GROWTH`. A later lower bound is scored as covered or not."""
+    bounds = priors(InnovationParameters)
+    rng = np.random.default_rng(seed)
+    rows = []
+    for a in ADOPTIONS:
+        pts = _series_points(history, a.series, through)
+        for k in range(len(pts) - 1):
+            origin = pts.iloc[k]
+            if origin["lower"]:
+                continue
+            known = pts.iloc[:k].assign(years=lambda f: f["years"] - origin["years"])
+            ceiling = rng.uniform(origin["value"], bounds[a.ceiling][1], PRIOR_DRAWS // 10)  # at least the count
+            rate = rng.uniform(*bounds[a.rate], PRIOR_DRAWS // 10)
+            w = np.exp((ll := log_likelihood(known, origin["value"], ceiling, rate)) - ll.max())
+            pick = rng.choice(len(w), PARTICLES, p=w / w.sum())
+            ceiling, rate = ceiling[pick], rate[pick]
+            previous = pts.iloc[:k][~pts.iloc[:k]["lower"]]
+            for _, target in pts.iloc[k + 1:].iterrows():
+                dt = float(target["years"] - origin["years"])
+                curve = adoption_path(dt, origin["value"], ceiling, rate)
+                lo, med, hi = np.percentile(curve, [5, 50, 95])
+                naive = {m: np.nan for m in NAIVE_GROWTH}
+                if len(previous):
+                    prev = previous.iloc[-1]
+                    span = float(origin["years"] - prev["years"])
+                    naive["random_walk_drift"] = origin["value"] + (origin["value"] - prev["value"]) / span * dt
+                    naive["exponential"] = origin["value"] * (origin["value"] / prev["value"]) ** (dt / span)
+                for method, value in {"model": med, **naive}.items():
+                    truth = float(target["value"])
+                    rows.append({
+                        "series": a.series, "origin": origin["period"], "target": target["period"],
+                        "years_ahead": round(dt, 2), "method": method, "forecast": value, "actual": truth,
+                        "lower_bound": bool(target["lower"]),
+                        "ape_pct": np.nan if target["lower"] or np.isnan(value) else 100 * abs(value - truth) / truth,
+                        "p05": lo if method == "model" else np.nan, "p95": hi if method == "model" else np.nan,
+                        "covered": (bool(hi >= truth) if target["lower"] else bool(lo <= truth <= hi))
+                        if method == "model" else None})
+    return pd.DataFrame(rows)
+
+
+def backtest_lines(table: pd.DataFrame) -> list[str]:
+    """The diffusions' backtest as Markdown: a verdict per series and every scored point."""
+    lines = ["## Sub-model series: the Zhejiang Made diffusions", "",
+             "At each published count (the origin) the logistic curve is anchored there and fitted to the earlier "
+             "counts only (the same priors, likelihood and sampler as `sim calibrate`); every later count is "
+             "forecast. Naive forecasters: " + "; ".join(f"`{m}`, {t}" for m, t in NAIVE_GROWTH.items()) + ". "
+             "A later count given as a lower bound ('more than') is scored for coverage only. The series are short "
+             "(three or four counts, 2016-2020), so each verdict rests on one or two points.", ""]
+    scored = table.dropna(subset=["ape_pct"])
+    for series, part in scored.groupby("series"):
+        model = part[part.method == "model"].set_index(["origin", "target"])["ape_pct"]
+        best = None
+        for method in NAIVE_GROWTH:
+            naive = part[part.method == method].set_index(["origin", "target"])["ape_pct"]
+            if len(naive) and (best is None or naive.mean() < best[1]):
+                best = (method, float(naive.mean()), float(model[naive.index].mean()), len(naive))
+        if best is not None:
+            word = "beats" if best[2] < best[1] else "loses to"
+            lines.append(f"- {series}: the diffusion ({best[2]:.0f}%) {word} the best naive forecaster, {best[0]} "
+                         f"({best[1]:.0f}%), mean absolute % error over {best[3]} held-out count"
+                         f"{'s' if best[3] > 1 else ''}")
+    model = table[table.method == "model"]
+    lines += [f"- the diffusions' 90% bands cover {int(model['covered'].sum())} of {len(model)} later counts", ""]
+    shown = table.assign(forecast=table["forecast"].round(0), p05=table["p05"].round(0), p95=table["p95"].round(0),
+                         ape_pct=table["ape_pct"].round(1))
+    lines += ["| " + " | ".join(shown.columns) + " |", "|" + " --- |" * len(shown.columns)]
+    lines += ["| " + " | ".join("" if (isinstance(v, float) and np.isnan(v)) or v is None else str(v)
+                                for v in row) + " |" for row in shown.itertuples(index=False)]
+    return lines + [""]

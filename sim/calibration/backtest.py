@@ -224,8 +224,10 @@ def verdicts(table: pd.DataFrame) -> list[str]:
     return lines
 
 
-def report(table: pd.DataFrame, settings: Settings, history_name: str) -> str:
-    """The backtest as Markdown: settings, verdicts, errors by horizon, band coverage, every point."""
+def report(table: pd.DataFrame, settings: Settings, history_name: str,
+           submodels: pd.DataFrame | None = None) -> str:
+    """The backtest as Markdown: settings, verdicts, errors by horizon, band coverage, every point, and
+    the submodel series' backtest (:func:`sim.calibration.adoption.backtest_rows`) when given."""
     model = table[table.method == MODEL]
     coverage = model["covered"].astype(bool)
     if settings.method == "point":
@@ -267,6 +269,10 @@ def report(table: pd.DataFrame, settings: Settings, history_name: str) -> str:
         *markdown_table(table),
         "",
     ]
+    if submodels is not None and not submodels.empty:
+        from sim.calibration.adoption import backtest_lines
+
+        lines += backtest_lines(submodels)
     return "\n".join(lines)
 
 
@@ -275,12 +281,16 @@ def write(table: pd.DataFrame, history: pd.DataFrame, settings: Settings, histor
     each atomically; returns the paths."""
     from sim.inputs.files import atomic_write_text
 
+    from sim.calibration.adoption import backtest_rows
+
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    paths = [out, out.with_suffix(".png"), out.with_suffix(".csv")]
-    atomic_write_text(paths[0], report(table, settings, history_name))
+    paths = [out, out.with_suffix(".png"), out.with_suffix(".csv"), out.with_name(out.stem + "_submodels.csv")]
+    submodels = backtest_rows(history)
+    atomic_write_text(paths[0], report(table, settings, history_name, submodels))
     plot(table, history, paths[1])
     atomic_write_text(paths[2], table.to_csv(index=False, float_format="%.10g"))
+    atomic_write_text(paths[3], submodels.to_csv(index=False, float_format="%.10g"))
     return paths
 
 
