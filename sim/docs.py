@@ -271,6 +271,16 @@ def plan_indicator_table() -> str:
                              "level", "mechanism", "levers"), rows))
 
 
+def provenance_table() -> str:
+    """Where each plan indicator's numbers come from (sim.outputs.provenance)."""
+    from sim.outputs.provenance import PROVENANCE
+
+    rows = [(ind.no, f"{ind.name_en} (`{ind.id}`)", PROVENANCE[ind.id].fitted_on, PROVENANCE[ind.id].parameters,
+             PROVENANCE[ind.id].plan_lever) for ind in registry() if ind.no is not None]
+    return "\n".join(_table(("no", "indicator", "fitted on (data up to 2020)", "parameters: source",
+                             "plan scenario's lever"), rows))
+
+
 def text_target_table() -> str:
     """The targets stated in the plan's text, with section, target and mechanism where modelled."""
     data = _data_rows("plan_text_targets.csv")
@@ -342,6 +352,7 @@ def innovation_table() -> str:
 BLOCKS: dict[str, Callable[[], str]] = {
     "levers": lever_table,
     "plan-indicators": plan_indicator_table,
+    "indicator-provenance": provenance_table,
     "text-targets": text_target_table,
     "outputs": output_table,
     "entity-parameters": entity_parameter_table,

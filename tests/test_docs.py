@@ -69,6 +69,7 @@ def test_generated_tables_are_what_sim_docs_renders(text):
 HEADINGS = {
     "levers": "## Levers",
     "plan-indicators": "### The plan's 24 indicators",
+    "indicator-provenance": "### Where each indicator's numbers come from",
     "text-targets": "### Targets in the plan's text",
     "outputs": "### Policy-reader outputs",
     "entity-parameters": "## Parameters",

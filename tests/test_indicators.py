@@ -93,3 +93,16 @@ def test_every_indicator_unit_is_chinese_in_chinese():
     for ind in registry():
         assert ind.unit_zh and not re.search(r"[A-Za-z]", ind.unit_zh), f"{ind.id}: unit_zh {ind.unit_zh!r}"
         assert CJK.search(ind.unit_zh) or ind.unit_zh in ("%", "％"), f"{ind.id}: unit_zh {ind.unit_zh!r}"
+
+
+def test_every_plan_indicator_says_where_its_numbers_come_from():
+    from sim.outputs.provenance import PROVENANCE
+
+    plan = {ind.id for ind in registry() if ind.no is not None}
+    assert set(PROVENANCE) == plan
+    for iid, p in PROVENANCE.items():
+        assert p.fitted_on and p.parameters and p.plan_lever, iid
+    # the levers read off a target say so, and only those the scenario file marks
+    sized = {iid for iid, p in PROVENANCE.items() if p.plan_lever.startswith("sized from the target")}
+    assert sized == {"ip_protection_centers", "aa_wholesale_markets", "food_sampling_per_1000",
+                     "product_quality_spot_checks"}

@@ -247,29 +247,33 @@ MECHANISMS: dict[str, tuple[str, str, str, tuple[str, ...], Callable[[Record], f
     "zhejiang_made_standards": (
         "entity", "Clean-credit industrial firms lead Zhejiang Made standards for their product category at a "
         "hazard rising with size, lower where the category already has one, scaled by the standards "
-        "programme (2020 pace 543 a year, 2017-2020 history); standards stay in force when their firm exits "
-        "and are withdrawn at 1% a year.",
+        "programme; how many a year follows a logistic diffusion whose ceiling and rate are fitted to the "
+        "2016-2020 counts (posterior drawn per seed); standards stay in force when their firm exits and are "
+        "withdrawn at 1% a year.",
         "信用记录良好的工业企业以一定概率主导制定本产品类别的“浙江制造”标准，该概率随企业规模提高，"
-        "类别已有标准时较低，并随标准化创新支持力度放大（2020年速度每年543项，依据2017—2020年数据）；"
+        "类别已有标准时较低，并随标准化创新支持力度放大；每年新增数量遵循按2016—2020年数据拟合的"
+        "逻辑斯谛扩散（上限和速度取自后验，每个随机种子抽取一组）；"
         "主导企业退出后标准继续有效，每年有1%的标准废止。",
         ("standards_programme",), _field("zhejiang_made_standards"), False),
     "zhejiang_made_intl_certs": (
         "entity", "Certified firms obtain international certificates (一次认证、多国证书) at a hazard by size "
-        "scaled by the brand programme (2020 pace 56 a year) and lose them at renewal or with their Zhejiang "
-        "Made certification (listing, non-renewal, exit).",
+        "scaled by the brand programme, as many a year as a logistic diffusion fitted to the 2016-2020 counts "
+        "gives, and lose them at renewal or with their Zhejiang Made certification (listing, non-renewal, "
+        "exit).",
         "获证企业以随规模变化的概率取得国际认证证书（一次认证、多国证书），"
-        "该概率随“品字标”品牌建设力度放大（2020年速度每年56张）；证书在换证时失效，"
+        "该概率随“品字标”品牌建设力度放大，每年数量遵循按2016—2020年数据拟合的逻辑斯谛扩散；证书在换证时失效，"
         "或随“浙江制造”认证的丧失（被列入名录、未续证、退出）而失效。",
         ("brand_programme", "credit_penalty_severity"), _field("zhejiang_made_intl_certs"), False),
     "pinzi_brand_firms": (
         "entity", "Industrial firms with a Zhejiang Made standard for their product, a clean credit record "
         "(no listing for 36 months) are certified at a hazard by size, higher for a standard's leader, scaled "
-        "by the brand programme (2020 pace 446 a year); certified firms listed on the abnormal or "
+        "by the brand programme, as many a year as a logistic diffusion fitted to the 2016-2020 counts gives "
+        "(its ceiling is what the slowing after 2018 identifies); certified firms listed on the abnormal or "
         "serious-dishonesty list lose certification. Listing follows the main model's detected violations "
         "and the credit penalty severity (fine_level acts through detected violations).",
         "产品有“浙江制造”标准、信用记录良好（36个月内未被列入名录）"
         "的工业企业以随规模变化的概率获得“浙江制造”认证（“品字标”），标准主导企业的概率更高，"
-        "并随“品字标”品牌建设力度放大（2020年速度每年446家）；"
+        "并随“品字标”品牌建设力度放大，每年数量遵循按2016—2020年数据拟合的逻辑斯谛扩散（2018年后增速放缓决定其上限）；"
         "获证企业被列入经营异常名录或严重违法失信名单即失去认证。"
         "列入名录取决于主模型中被查处的违法行为和信用惩戒力度（罚款水平fine_level通过被查处的违法行为起作用"
         "）。",
