@@ -295,8 +295,9 @@ def test_baseline_paths_follow_their_history():
             assert med(year, iid) == pytest.approx(adoption_path(year - 2020, n0, ceiling, rate), rel=0.12), (iid, year)
     # valid trademarks +17% (2016-17) and +25% a year (2017-20); filings per entity held at 2020
     assert 0.12 < med(2021, "valid_trademarks") / 300 - 1 < 0.30
-    # high-value patents grow at the assumed 15% a year, residents at 1.7%
-    assert med(2021, "high_value_patents_per_10k") == pytest.approx(11.1 * 1.15 / 1.017, rel=0.04)
+    # high-value patents grow at the fitted patent_growth_2020 (about 19% a year), residents at 1.7%
+    assert med(2021, "high_value_patents_per_10k") == pytest.approx(11.1 * (1 + q.patent_growth_2020) / 1.017,
+                                                                     rel=0.04)
     # coverage rises slowly at 2020 policy, far from 100%
     assert 37 < med(2025, "patent_coverage_above_scale") < 60
     # overseas grants follow filings with a lag: 2021 close to 2020

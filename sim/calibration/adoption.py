@@ -47,7 +47,15 @@ ADOPTIONS = (
     Adoption("pinzi_brand_firms", "pinzi_2020", "pinzi_ceiling", "pinzi_diffusion_rate"),
     Adoption("zhejiang_made_intl_certs", "intl_certs_2020", "intl_certs_ceiling", "intl_certs_diffusion_rate"),
 )
-PARAMETERS = tuple(name for a in ADOPTIONS for name in (a.ceiling, a.rate))
+# Invention patents per 10k residents: a logistic curve through the last count up to 2020 (23.6 at
+# the end of 2018), fitted to the earlier counts; what the innovation submodel takes from it is the
+# stock's growth 2018-2020 and at the end of 2020 (per-10k growth plus population growth).
+PATENT_SERIES = "invention_patents_per_10k"
+PATENT_CEILING = (30.0, 200.0)  # per 10k residents: above the 2018 count, up to Beijing's level (about 150 in 2020)
+PATENT_RATE = (0.05, 1.5)
+POPULATION_GROWTH = 0.017  # a year: the scenario files' population_growth
+PATENT_PARAMETERS = ("invention_growth_2018_2020", "patent_growth_2020")
+PARAMETERS = tuple(name for a in ADOPTIONS for name in (a.ceiling, a.rate)) + PATENT_PARAMETERS
 
 
 def years_before_2021(period: str) -> float:
@@ -96,9 +104,61 @@ def fit_adoptions(history: pd.DataFrame, through: int = 2020, seed: int = FIT_SE
         effective[a.series] = float(1.0 / np.sum(w ** 2))
         pick = rng.choice(PRIOR_DRAWS, PARTICLES, p=w)  # each diffusion resampled on its own: independent data
         columns[a.ceiling], columns[a.rate] = ceiling[pick], rate[pick]
+    if len(_series_points(history, PATENT_SERIES, through)) >= 2:  # an anchor and a count to fit
+        growth, effective[PATENT_SERIES] = patent_growth(history, through, rng)
+        columns.update(growth)
     particles = pd.DataFrame(columns)
     particles["weight"] = 1.0 / PARTICLES
     return particles, effective
+
+
+def patent_curve(history: pd.DataFrame, through: int, rng: np.random.Generator):
+    """The per-10k invention curve's anchor (a row: period, years, value), its ceiling and rate particles
+    and the effective sample size."""
+    pts = _series_points(history, PATENT_SERIES, through)
+    anchor = pts.iloc[-1]
+    known = pts.iloc[:-1].assign(years=lambda f: f["years"] - anchor["years"])
+    ceiling = rng.uniform(max(PATENT_CEILING[0], anchor["value"]), PATENT_CEILING[1], PRIOR_DRAWS)
+    rate = rng.uniform(*PATENT_RATE, PRIOR_DRAWS)
+    ll = log_likelihood(known, anchor["value"], ceiling, rate)
+    w = np.exp(ll - ll.max())
+    w /= w.sum()
+    pick = rng.choice(PRIOR_DRAWS, PARTICLES, p=w)
+    return anchor, ceiling[pick], rate[pick], float(1.0 / np.sum(w ** 2))
+
+
+def _patent_lines(history: pd.DataFrame, particles: pd.DataFrame | None) -> list[str]:
+    """The per-10k invention counts beside their fitted curve, for ``calibrate --check``."""
+    pts = _series_points(history, PATENT_SERIES, 2020)
+    if len(pts) < 2:
+        return [f"{PATENT_SERIES}: fewer than two counts in the history; the patent growth stays as declared"]
+    anchor, ceiling, rate, _ = patent_curve(history, 2020, np.random.default_rng(FIT_SEED))
+    lines = [f"{PATENT_SERIES} (logistic through {anchor['value']:g} at {anchor['period']}, fitted to the "
+             "earlier counts; the submodel takes the stock's growth 2018-2020 and at 2020 from it)"]
+    for period, years, value, _lower in pts.itertuples(index=False):
+        curve = adoption_path(years - anchor["years"], anchor["value"], ceiling, rate)
+        lo, med, hi = np.percentile(curve, [5, 50, 95])
+        ok = "anchor" if period == anchor["period"] else ("yes" if lo <= value <= hi else "NO")
+        lines.append(f"{PATENT_SERIES:<28} {period:<8} {value:>10g} {med:>9.1f} [{lo:>6.1f}-{hi:>6.1f}]  {ok}")
+    if particles is not None and "patent_growth_2020" in particles:
+        g = particles["patent_growth_2020"]
+        lines.append(f"  -> patent_growth_2020 (stock, with population): median {g.median():.1%} "
+                     f"[{g.quantile(0.05):.1%}-{g.quantile(0.95):.1%}]")
+    return lines
+
+
+def patent_growth(history: pd.DataFrame, through: int, rng: np.random.Generator) -> tuple[dict, float]:
+    """Posterior particles of the invention stock's growth 2018-2020 and at the end of 2020, from the
+    logistic curve of invention patents per 10k residents anchored at the last count up to ``through``,
+    and the effective sample size."""
+    anchor, ceiling, rate, effective = patent_curve(history, through, rng)
+    to_2021 = -float(anchor["years"])  # years from the anchor to the end of 2020
+    start = adoption_path(to_2021 - 2.0, anchor["value"], ceiling, rate)
+    end = adoption_path(to_2021, anchor["value"], ceiling, rate)
+    per_10k_2018_2020 = np.sqrt(end / start) - 1.0
+    per_10k_2020 = rate * (1.0 - end / ceiling)
+    return ({"invention_growth_2018_2020": (1 + per_10k_2018_2020) * (1 + POPULATION_GROWTH) - 1.0,
+             "patent_growth_2020": per_10k_2020 + POPULATION_GROWTH}, effective)
 
 
 def write_particles(path: Path, particles: pd.DataFrame) -> None:
@@ -142,6 +202,7 @@ def check_text(history: pd.DataFrame, particles: pd.DataFrame | None, source: st
             ok = "curve only" if row.ok is None else ("yes" if row.ok else "NO")
             lines.append(f"{row.series:<28} {row.period:<8} {published:>10} "
                          f"{row.median:>9.0f} [{row.p5:>6.0f}-{row.p95:>6.0f}]  {ok}")
+    lines += _patent_lines(history, particles)
     params = InnovationParameters()
     r17, g0, g1 = trademark_backcast(params)
     lines.append("")

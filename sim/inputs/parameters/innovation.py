@@ -82,9 +82,12 @@ class InnovationParameters:
     invention_per_10k_2018: float = _p(23.6, "patents per 10k residents", "source",
                                        "valid invention patents, 2018 (Zhejiang Online 2019-01-11, "
                                        "history_zhejiang.csv)")
-    invention_growth_2018_2020: float = _p(0.15, "per year", "assumption",
-                                           "valid invention patents grew about 15% a year in China in the late "
-                                           "2010s (from memory; not in the data)")
+    invention_growth_2018_2020: float = _p(0.22, "per year", "calibrate",
+                                           "growth of the valid invention stock 2018-2020: a logistic curve of "
+                                           "invention patents per 10k residents through 23.6 (2018) fitted to "
+                                           "2012-2017 (history_zhejiang.csv), plus population growth; sim "
+                                           "calibrate (calibration/posterior_submodels.parquet; default the "
+                                           "posterior median)", low=0.0, high=1.0, prior=(0.0, 0.5))
     firm_share_inventions: float = _p(0.70, "share", "assumption",
                                       "enterprises' share of valid invention patents (the rest: universities, "
                                       "institutes, individuals)")
@@ -99,10 +102,11 @@ class InnovationParameters:
                                   "larger above-scale firms are more often holders")
     portfolio_size_elasticity: float = _p(0.7, "elasticity", "assumption",
                                           "patent portfolios grow less than in proportion to revenue")
-    patent_growth_2020: float = _p(0.15, "per year", "assumption",
-                                   "growth of the invention and high-value stocks at 2020 policies, as "
-                                   "invention_growth_2018_2020; sets the grant rate and the high-value share of "
-                                   "grants at initialisation")
+    patent_growth_2020: float = _p(0.19, "per year", "calibrate",
+                                   "growth of the invention and high-value stocks at 2020 policies: the same "
+                                   "fitted curve's growth at the end of 2020 plus population growth; sets the "
+                                   "grant rate and the high-value share of grants at initialisation",
+                                   low=0.0, high=1.0, prior=(0.0, 0.5))
     invention_lapse: float = _p(0.08, "per year", "assumption",
                                 "invention patents not maintained (fees rise with age)")
     high_value_lapse: float = _p(0.04, "per year", "assumption", "high-value patents are maintained longer")
