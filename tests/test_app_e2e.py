@@ -7,8 +7,8 @@ slider's move to the scorecard's change is written beside the screenshots
 (``slider_response.json``: a record, not a timed assertion), and the server's worker pool must
 end with it. Needs Debian's ``chromium`` (/usr/bin/chromium) and the ``playwright``
 Python package (never ``playwright install``: the browser is the system's); skipped with the
-reason when either is missing. Screenshots go to the test's temporary folder, and also to
-``$SIM_E2E_SCREENSHOTS`` when set.
+reason when either is missing. Screenshots and the record go to the test's temporary folder, to
+``out/e2e/`` (kept as CI artifacts) and to ``$SIM_E2E_SCREENSHOTS`` when set.
 """
 
 from __future__ import annotations
@@ -130,10 +130,10 @@ def record(folder: Path, name: str, data: dict) -> Path:
     """Write a measurement as JSON beside the screenshots (and to ``$SIM_E2E_SCREENSHOTS``)."""
     path = folder / name
     path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-    extra = os.environ.get("SIM_E2E_SCREENSHOTS")
-    if extra:
-        Path(extra).mkdir(parents=True, exist_ok=True)
-        shutil.copy(path, Path(extra) / name)
+    for extra in (os.environ.get("SIM_E2E_SCREENSHOTS"), ARTIFACTS):
+        if extra:
+            Path(extra).mkdir(parents=True, exist_ok=True)
+            shutil.copy(path, Path(extra) / name)
     return path
 
 
