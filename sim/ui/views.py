@@ -205,6 +205,13 @@ def _x(t: dict[str, str], history: pd.DataFrame | None = None) -> alt.X:
 ZERO = alt.Scale(zero=True)  # counts and shares from zero: a tenth of a point does not look like a collapse
 
 
+def y_axis(title: str) -> alt.Axis:
+    """A value axis whose title (with its unit) reads horizontally above the axis, never clipped or
+    turned on its side."""
+    return alt.Axis(title=title, titleAngle=0, titleAlign="left", titleBaseline="bottom",
+                    titleX=0, titleY=-8, titleFontWeight="normal", titleLimit=600)
+
+
 def history_layers(history: pd.DataFrame | None, factor: float, t: dict[str, str]) -> list[alt.Chart]:
     """Published history as black dots and a user's actual figures (rows with ``actual`` true) as squares."""
     if history is None or history.empty:
@@ -243,7 +250,7 @@ def indicator_chart(tidy: pd.DataFrame, ind: Indicator, lang: str, history: pd.D
     base = alt.Chart(data).encode(x=_x(t, history))
     layers = [
         base.mark_area(opacity=0.25, color=BLUE).encode(
-            y=alt.Y("low:Q", title=y_title, scale=ZERO), y2="high:Q"),
+            y=alt.Y("low:Q", axis=y_axis(y_title), scale=ZERO), y2="high:Q"),
         base.mark_line(point=True, color=BLUE).encode(y="median:Q", tooltip=tooltip),
     ]
     if ind.target is not None:
@@ -313,11 +320,11 @@ def lines_chart(tidy: pd.DataFrame, series: Sequence[tuple[str, str]], y_title: 
     base = alt.Chart(data).encode(x=_x(t, history))
     if stacked:
         layers = [base.mark_area(opacity=0.8).encode(
-            y=alt.Y("median:Q", title=y_title, stack="zero"), order=alt.Order("order:Q"), tooltip=tooltip,
+            y=alt.Y("median:Q", axis=y_axis(y_title), stack="zero"), order=alt.Order("order:Q"), tooltip=tooltip,
             color=alt.Color("series:N", title=None, sort=order, scale=scale,
                             legend=alt.Legend(orient="bottom", labelLimit=400)))]
     else:
-        layers = [base.mark_area(opacity=0.18).encode(y=alt.Y("low:Q", title=y_title, scale=ZERO),
+        layers = [base.mark_area(opacity=0.18).encode(y=alt.Y("low:Q", axis=y_axis(y_title), scale=ZERO),
                                                       y2="high:Q", color=color),
                   base.mark_line(point=True).encode(y="median:Q", tooltip=tooltip, color=color)]
     layers += history_layers(history, factor, t)
@@ -340,7 +347,7 @@ def city_chart(tidy: pd.DataFrame, cities: Sequence[tuple[str, str]], year: int,
         x=alt.X("city:N", title=None, sort=order, axis=alt.Axis(labelAngle=0 if lang == "zh" else -40,
                                                                  labelOverlap=False)),
         xOffset=alt.XOffset("when:N", sort=["2020", str(year)]),
-        y=alt.Y("value:Q", title=y_title),
+        y=alt.Y("value:Q", axis=y_axis(y_title)),
         color=alt.Color("when:N", title=None, sort=["2020", str(year)],
                         scale=alt.Scale(range=["#aec7e8", BLUE]), legend=alt.Legend(orient="bottom")),
         tooltip=[alt.Tooltip("city:N", title=t["city"]), alt.Tooltip("when:N", title=t["year"]),
@@ -371,7 +378,7 @@ def compare_chart(tidies: Sequence[pd.DataFrame], names: Sequence[str], ind: Ind
                alt.Tooltip("low:Q", title=t["low"], format=",.2f"),
                alt.Tooltip("high:Q", title=t["high"], format=",.2f")]
     layers = [base.mark_area(opacity=0.12).encode(
-                  y=alt.Y("low:Q", title=axis_title(ind, lang), scale=ZERO), y2="high:Q",
+                  y=alt.Y("low:Q", axis=y_axis(axis_title(ind, lang)), scale=ZERO), y2="high:Q",
                   color=color),
               base.mark_line(point=True, strokeWidth=2.5).encode(y="median:Q", tooltip=tooltip, color=color,
                                                                  strokeDash=dash)]
