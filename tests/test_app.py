@@ -136,7 +136,9 @@ def test_runs_in_chinese_with_headline_scorecard_and_chart(app):
     charts = at.get("vega_lite_chart")
     assert len(charts) == 1
     spec = json.loads(charts[0].proto.spec)
-    assert spec["layer"][0]["encoding"]["y"]["title"] == "在册市场主体总量（万户）"
+    y = spec["layer"][0]["encoding"]["y"]
+    assert y["axis"]["title"] == "在册市场主体总量（万户）" and y["axis"]["titleAngle"] == 0  # read across, above
+    assert y["scale"]["zero"] is True
     history = [layer for layer in spec["layer"] if layer["mark"]["type"] == "circle"]
     assert history, "published history points of market entities are drawn"
 
