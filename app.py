@@ -387,10 +387,13 @@ def scorecard_view(tidy: pd.DataFrame, summary: pd.DataFrame, settings: Settings
         column_order=views.scorecard_order(table, lang, TARGET_YEAR),  # the verdict's columns first: they fit at 1366 px
         column_config={
             t["col_no"]: st.column_config.TextColumn(t["col_no"], width=40, pinned=True),
-            t["col_indicator"]: st.column_config.TextColumn(t["col_indicator"], width=300, pinned=True),
-            t["col_target"].format(year=TARGET_YEAR): st.column_config.TextColumn(width=130),
+            # wide enough for the names (English ones are longer) with the verdict still inside 1366 px
+            t["col_indicator"]: st.column_config.TextColumn(t["col_indicator"], width=340 if lang == "en" else 300,
+                                                            pinned=True),
+            t["col_target"].format(year=TARGET_YEAR): st.column_config.TextColumn(width=150 if lang == "en" else 125),
+            t["col_median"].format(year=TARGET_YEAR): st.column_config.TextColumn(width=150 if lang == "en" else 125),
             t["col_prob"]: st.column_config.ProgressColumn(t["col_prob"], format="%d%%", min_value=0,
-                                                           max_value=100, width=110),
+                                                           max_value=100, width=100),
         })
     rows = list(getattr(getattr(event, "selection", None), "rows", []) or [])
     if rows and rows[0] < len(ids):
