@@ -29,7 +29,7 @@ from sim.inputs.levers import CITIES, CITY_NAMES_ZH, LEVERS, LEVERS_BY_ID, UNCER
 from sim.inputs.scenario import Scenario, \
     ScenarioError, baseline
 from sim.ui import link, runner, session, shared, views
-from sim.ui.session import choose, select, widget_key
+from sim.ui.session import ADJUSTED, choose, preset_chosen, reset_to_preset, select, sync_sliders, widget_key
 from sim.ui import scenario as sc
 from sim.ui import text as tx
 from sim.ui.history import chart_points
@@ -123,22 +123,6 @@ def chart_history(ind: Indicator, until: float) -> pd.DataFrame:
     return chart_points(ind, st.session_state.get("actual_history"), until)
 
 
-def reset_to_preset() -> None:
-    st.session_state.pop("_sliders_from", None)
-
-
-def sync_sliders(preset_key: str, preset: Scenario) -> None:
-    """A new preset (or an edited preset file) puts every slider at the preset's value."""
-    if st.session_state.get("_sliders_from") == preset_key:
-        return
-    for lever in LEVERS:
-        st.session_state[f"lever_{lever.id}"] = sc.slider_value(lever, preset.levers[lever.id].at(TARGET_YEAR))
-    for unc in UNCERTAINTIES:
-        st.session_state[f"unc_{unc.id}"] = sc.slider_value(unc, preset.uncertainties[unc.id].at(sc.POLICY_START))
-    st.session_state["city_overrides"] = {}
-    st.session_state["_sliders_from"] = preset_key
-
-
 def value_slider(spec: Lever, path: Path, year: int, key: str, lang: str, t: dict[str, str]) -> float:
     """A slider for a lever or uncertainty with its unit, help and 2020 value; returns its value."""
     step = sc.slider_step(spec)
@@ -208,12 +192,18 @@ def sidebar(lang: str, t: dict[str, str]) -> Settings:
     if new_upload:
         choose("preset", new_upload)
 
+    base = st.session_state.get("_adjusted_from")
+    base = base if base in presets else None
+
     def preset_label(name: str) -> str:
+        if name == ADJUSTED:
+            return preset_label(base) + t["adjusted_suffix"]
         label = scenario_label(presets[name], lang)
         return label + t["uploaded_suffix"] if name.startswith(sc.UPLOAD_PREFIX) else label
 
-    name = select(preset_box, t["preset"], list(presets), "preset", lang, format_func=preset_label,
-                  help=t["preset_help"])
+    choice = select(preset_box, t["preset"], ([ADJUSTED] if base else []) + list(presets), "preset", lang,
+                    format_func=preset_label, help=t["preset_help"], on_change=preset_chosen)
+    name = base if choice == ADJUSTED else choice
     preset = presets[name]
     sync_sliders(name + "\n" + sc.run_key(preset), preset)
     session.apply_link(preset_box, t)
@@ -271,6 +261,10 @@ def sidebar(lang: str, t: dict[str, str]) -> Settings:
         preset_box.button(t["reset"], key="reset", on_click=reset_to_preset)
     else:
         preset_box.caption(t["changed_none"])
+    if bool(changed) != (choice == ADJUSTED):  # the list shows "<preset> (adjusted)" exactly while settings moved
+        st.session_state["_adjusted_from"] = name if changed else None
+        choose("preset", ADJUSTED if changed else name)
+        st.rerun()
     preset_box.download_button(t["download_toml"], data=scenario.to_toml(), file_name=f"{scenario.name}.toml",
                                mime="application/toml", key="download_toml_sidebar", help=t["download_toml_help"],
                                on_click="ignore")

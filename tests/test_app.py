@@ -226,7 +226,9 @@ def test_language_switch_changes_labels_and_keeps_values(app):
     assert at.slider(key=f"lever_{DR}").label == "Double-random share target (%)"
     assert at.slider(key=f"lever_{DR}").value == 50
     assert at.selectbox(key="preset__en").label == "Preset scenario"
-    assert at.selectbox(key="preset__en").value == "baseline"
+    preset = at.selectbox(key="preset__en")
+    assert preset.value == "__adjusted__"  # the preset's list shows it moved: choosing a preset loads it as it is
+    assert preset.format_func("__adjusted__").startswith("Baseline (2020 policies held) (adjusted")
     assert at.sidebar.expander[0].label == "Registration reform"
     assert at.metric[0].label == "Registered entities, 2025 (median)"
     assert at.metric[0].value.endswith(" million") and at.metric[2].label == "P(meeting the target ≥11 million)"
@@ -654,7 +656,8 @@ def test_a_link_opens_the_same_scenario_language_and_view(app, monkeypatch):
     other = _started_with(shared_params, monkeypatch)  # a colleague's new session
     assert other.session_state["lang"] == "en" and other.session_state["view"] == "compare"
     assert other.slider(key=f"lever_{DR}").value == 70
-    assert other.selectbox(key=sc_key("preset", "en")).value == "plan"
+    assert other.selectbox(key=sc_key("preset", "en")).value == "__adjusted__"
+    assert other.query_params["preset"] in ("plan", ["plan"])
     # the same scenario file as the first session's
     at.button_group(key="view").set_value("downloads").run()
     other.button_group(key="view").set_value("downloads").run()
@@ -718,3 +721,19 @@ def test_the_point_fit_toggle_runs_every_seed_with_the_fitted_parameters_and_tra
     assert percent(cell(at, DR_ZH, column=5)) == pytest.approx(median, abs=0.051)
     other = _started_with({"parameters": "point"}, monkeypatch)
     assert other.radio(key="parameters").value == "point"
+
+
+def test_choosing_the_preset_a_setting_was_moved_from_loads_it_as_it_is(app):
+    at = app()
+    at.selectbox(key="preset").select("plan").run()
+    at.slider(key=f"lever_{DR}").set_value(90).run()
+    ok(at)
+    assert at.selectbox(key="preset").value == "__adjusted__"
+    at.selectbox(key="preset").select("plan").run()  # the same preset again
+    ok(at)
+    assert at.slider(key=f"lever_{DR}").value == sc.slider_value(LEVERS_BY_ID[DR], PLAN.lever(DR, 2025))
+    assert at.selectbox(key="preset").value == "plan" and "__adjusted__" not in at.selectbox(key="preset").options
+    at.slider(key=f"lever_{DR}").set_value(80).run()
+    at.button(key="reset").click().run()  # the reset button does the same
+    assert at.slider(key=f"lever_{DR}").value == sc.slider_value(LEVERS_BY_ID[DR], PLAN.lever(DR, 2025))
+    assert at.selectbox(key="preset").value == "plan"

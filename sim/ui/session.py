@@ -1,5 +1,6 @@
-"""The app's session state: selectboxes that keep their choice across the language switch, and the
-settings a page's URL asks for (:mod:`sim.ui.link`) taken once, on a session's first run."""
+"""The app's session state: selectboxes that keep their choice across the language switch, the
+settings a page's URL asks for (:mod:`sim.ui.link`) taken once, on a session's first run, and the
+sliders a chosen preset sets (choosing a preset, the one moved from included, loads it as it is)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from sim.inputs.levers import LEVERS_BY_ID, UNCERTAINTIES_BY_ID
+from sim.inputs.levers import LEVERS, LEVERS_BY_ID, UNCERTAINTIES, UNCERTAINTIES_BY_ID
+from sim.inputs.scenario import Scenario
 from sim.ui import link
 from sim.ui import scenario as sc
 from sim.ui import text as tx
@@ -59,15 +61,45 @@ def open_link(scenario_dir: Path, views: Sequence[str]) -> None:
 
 
 def apply_link(box, t: dict[str, str]) -> None:
-    """The link's lever, uncertainty and city values (after the preset set the sliders) and its errors."""
+    """The link's lever, uncertainty and city values (after the preset set the sliders), once, and its
+    errors, shown for as long as the session lasts (the page it was opened with)."""
     asked = st.session_state.pop("_link_pending", None)
-    if asked is None:
-        return
-    for lid, value in asked.levers.items():
-        st.session_state[f"lever_{lid}"] = sc.slider_value(LEVERS_BY_ID[lid], value)
-    for uid, value in asked.uncertainties.items():
-        st.session_state[f"unc_{uid}"] = sc.slider_value(UNCERTAINTIES_BY_ID[uid], value)
-    if asked.city:
-        st.session_state["city_overrides"] = dict(asked.city)
-    for err in asked.errors:
+    if asked is not None:
+        for lid, value in asked.levers.items():
+            st.session_state[f"lever_{lid}"] = sc.slider_value(LEVERS_BY_ID[lid], value)
+        for uid, value in asked.uncertainties.items():
+            st.session_state[f"unc_{uid}"] = sc.slider_value(UNCERTAINTIES_BY_ID[uid], value)
+        if asked.city:
+            st.session_state["city_overrides"] = dict(asked.city)
+    opened = st.session_state.get("_link")
+    for err in opened.errors if opened is not None else []:
         box.warning(t["link_error"].format(err=err))
+
+
+ADJUSTED = "__adjusted__"  # the preset list's entry while a preset's settings are moved: choosing a preset loads it
+
+
+def reset_to_preset() -> None:
+    """The reset button: the preset whose settings were moved, as it is."""
+    st.session_state.pop("_sliders_from", None)
+    base = st.session_state.pop("_adjusted_from", None)
+    if base:
+        choose("preset", base)
+
+
+def preset_chosen() -> None:
+    """A preset picked from the list (the one moved from included) is loaded as it is."""
+    st.session_state.pop("_sliders_from", None)
+    st.session_state.pop("_adjusted_from", None)
+
+
+def sync_sliders(preset_key: str, preset: Scenario) -> None:
+    """A new preset (or an edited preset file) puts every slider at the preset's value."""
+    if st.session_state.get("_sliders_from") == preset_key:
+        return
+    for lever in LEVERS:
+        st.session_state[f"lever_{lever.id}"] = sc.slider_value(lever, preset.levers[lever.id].at(sc.TARGET_YEAR))
+    for unc in UNCERTAINTIES:
+        st.session_state[f"unc_{unc.id}"] = sc.slider_value(unc, preset.uncertainties[unc.id].at(sc.POLICY_START))
+    st.session_state["city_overrides"] = {}
+    st.session_state["_sliders_from"] = preset_key

@@ -31,6 +31,7 @@ TEXT: dict[str, dict[str, str]] = {
         "preset_help": "选择一个情景作为起点：基准情景保持2020年政策，规划情景按规划文本设定。"
                        "scenarios/ 目录中的文件和上传的文件也会列出。",
         "uploaded_suffix": "（上传）",
+        "adjusted_suffix": "（已调整，重新选择预设即恢复）",
         "upload": "上传情景文件（TOML）",
         "upload_help": "与 `python -m sim run --scenario` 使用的格式相同；载入后自动选中。",
         "upload_error": "上传的情景文件无法载入：{err}",
@@ -221,6 +222,7 @@ TEXT: dict[str, dict[str, str]] = {
         "preset_help": "Pick a starting point: the baseline holds 2020 policies, the plan follows the plan's text. "
                        "Files in scenarios/ and uploaded files are listed too.",
         "uploaded_suffix": " (uploaded)",
+        "adjusted_suffix": " (adjusted; choose a preset to load it as it is)",
         "upload": "Upload a scenario file (TOML)",
         "upload_help": "The format `python -m sim run --scenario` reads; selected once loaded.",
         "upload_error": "The uploaded scenario cannot be loaded: {err}",
