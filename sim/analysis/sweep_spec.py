@@ -388,9 +388,8 @@ class Design:
         stop = min(stop, self.n_points)
         index = np.arange(start, stop, dtype="int64")
         if self.grid is not None:  # row-major order: the last factor varies fastest, as itertools.product
-            cols = np.unravel_index(index, [len(g) for g in self.grid]) if len(index) else [index] * len(self.grid)
-            x = np.column_stack([np.asarray(g, dtype=float)[c] for g, c in zip(self.grid, cols)]) \
-                if self.grid else np.empty((len(index), 0))
+            cols = np.unravel_index(index, [len(g) for g in self.grid])
+            x = np.column_stack([np.asarray(g, dtype=float)[c] for g, c in zip(self.grid, cols)])
         else:
             x = self.matrix[start:stop]
         table = pd.DataFrame(x.reshape(len(index), len(self.factor_ids)), columns=list(self.factor_ids))

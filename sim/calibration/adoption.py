@@ -66,14 +66,9 @@ def years_before_2021(period: str) -> float:
 
 def points(history: pd.DataFrame, series: str, through: int = 2020) -> pd.DataFrame:
     """The series' month-end counts before the end of 2020 (the curve passes through the 2020
-    baseline): years (from the end of 2020), value, lower (a lower bound)."""
-    rows = history[(history["series"] == series) & (history["period"].str.len() == 7)]
-    rows = rows[rows["period"].str[:4].astype(int) <= through]
-    years = rows["period"].map(years_before_2021)
-    keep = years < 0
-    return pd.DataFrame({"period": rows["period"][keep].to_numpy(), "years": years[keep].to_numpy(),
-                         "value": rows["value"][keep].to_numpy(dtype=float),
-                         "lower": (rows["kind"][keep] == LOWER_BOUND).to_numpy()})
+    baseline): period, years (from the end of 2020), value, lower (a lower bound)."""
+    pts = _series_points(history, series, through)
+    return pts[pts["years"] < 0].reset_index(drop=True)
 
 
 def log_likelihood(data: pd.DataFrame, count_2020: float, ceiling: np.ndarray, rate: np.ndarray) -> np.ndarray:
@@ -86,6 +81,20 @@ def log_likelihood(data: pd.DataFrame, count_2020: float, ceiling: np.ndarray, r
     return out
 
 
+def sample_curve(known: pd.DataFrame, anchor: float, ceiling_range: tuple[float, float],
+                 rate_range: tuple[float, float], draws: int, rng: np.random.Generator):
+    """The posterior of a logistic curve through ``anchor`` given the ``known`` counts (years from
+    the anchor): ``draws`` uniform prior draws of ceiling and rate weighted by the likelihood and
+    resampled to :data:`PARTICLES`; returns (ceiling, rate, effective sample size of the draws)."""
+    ceiling = rng.uniform(*ceiling_range, draws)
+    rate = rng.uniform(*rate_range, draws)
+    ll = log_likelihood(known, anchor, ceiling, rate)
+    w = np.exp(ll - ll.max())
+    w /= w.sum()
+    pick = rng.choice(draws, PARTICLES, p=w)
+    return ceiling[pick], rate[pick], float(1.0 / np.sum(w ** 2))
+
+
 def fit_adoptions(history: pd.DataFrame, through: int = 2020, seed: int = FIT_SEED,
                   params: InnovationParameters | None = None) -> tuple[pd.DataFrame, dict[str, float]]:
     """Equally weighted posterior particles of every diffusion's ceiling and rate (one column each and
@@ -95,15 +104,10 @@ def fit_adoptions(history: pd.DataFrame, through: int = 2020, seed: int = FIT_SE
     rng = np.random.default_rng(seed)
     columns: dict[str, np.ndarray] = {}
     effective = {}
-    for a in ADOPTIONS:
-        ceiling = rng.uniform(*bounds[a.ceiling], PRIOR_DRAWS)
-        rate = rng.uniform(*bounds[a.rate], PRIOR_DRAWS)
-        ll = log_likelihood(points(history, a.series, through), getattr(params, a.count_2020), ceiling, rate)
-        w = np.exp(ll - ll.max())
-        w /= w.sum()
-        effective[a.series] = float(1.0 / np.sum(w ** 2))
-        pick = rng.choice(PRIOR_DRAWS, PARTICLES, p=w)  # each diffusion resampled on its own: independent data
-        columns[a.ceiling], columns[a.rate] = ceiling[pick], rate[pick]
+    for a in ADOPTIONS:  # each diffusion sampled on its own: independent data
+        columns[a.ceiling], columns[a.rate], effective[a.series] = sample_curve(
+            points(history, a.series, through), getattr(params, a.count_2020), bounds[a.ceiling], bounds[a.rate],
+            PRIOR_DRAWS, rng)
     if len(_series_points(history, PATENT_SERIES, through)) >= 2:  # an anchor and a count to fit
         growth, effective[PATENT_SERIES] = patent_growth(history, through, rng)
         columns.update(growth)
@@ -118,13 +122,8 @@ def patent_curve(history: pd.DataFrame, through: int, rng: np.random.Generator):
     pts = _series_points(history, PATENT_SERIES, through)
     anchor = pts.iloc[-1]
     known = pts.iloc[:-1].assign(years=lambda f: f["years"] - anchor["years"])
-    ceiling = rng.uniform(max(PATENT_CEILING[0], anchor["value"]), PATENT_CEILING[1], PRIOR_DRAWS)
-    rate = rng.uniform(*PATENT_RATE, PRIOR_DRAWS)
-    ll = log_likelihood(known, anchor["value"], ceiling, rate)
-    w = np.exp(ll - ll.max())
-    w /= w.sum()
-    pick = rng.choice(PRIOR_DRAWS, PARTICLES, p=w)
-    return anchor, ceiling[pick], rate[pick], float(1.0 / np.sum(w ** 2))
+    ceiling_range = (max(PATENT_CEILING[0], anchor["value"]), PATENT_CEILING[1])
+    return anchor, *sample_curve(known, anchor["value"], ceiling_range, PATENT_RATE, PRIOR_DRAWS, rng)
 
 
 def _patent_lines(history: pd.DataFrame, particles: pd.DataFrame | None) -> list[str]:
@@ -178,11 +177,10 @@ def check_rows(history: pd.DataFrame, particles: pd.DataFrame, params: Innovatio
             rows.append({"series": a.series, "period": period, "target": value, "lower_bound": lower,
                          "median": med, "p5": lo, "p95": hi,
                          "ok": bool(hi >= value) if lower else bool(lo <= value <= hi)})
-        for year in (2025,):
-            curve = adoption_path(year - 2020, n0, particles[a.ceiling].to_numpy(), particles[a.rate].to_numpy())
-            lo, med, hi = np.percentile(curve, [5, 50, 95])
-            rows.append({"series": a.series, "period": f"{year}-12", "target": np.nan, "lower_bound": False,
-                         "median": med, "p5": lo, "p95": hi, "ok": None})
+        curve = adoption_path(5.0, n0, particles[a.ceiling].to_numpy(), particles[a.rate].to_numpy())
+        lo, med, hi = np.percentile(curve, [5, 50, 95])  # the curve alone in 2025
+        rows.append({"series": a.series, "period": "2025-12", "target": np.nan, "lower_bound": False,
+                     "median": med, "p5": lo, "p95": hi, "ok": None})
     return pd.DataFrame(rows)
 
 
@@ -248,11 +246,8 @@ def backtest_rows(history: pd.DataFrame, through: int = 2020, seed: int = FIT_SE
             if origin["lower"]:
                 continue
             known = pts.iloc[:k].assign(years=lambda f: f["years"] - origin["years"])
-            ceiling = rng.uniform(origin["value"], bounds[a.ceiling][1], PRIOR_DRAWS // 10)  # at least the count
-            rate = rng.uniform(*bounds[a.rate], PRIOR_DRAWS // 10)
-            w = np.exp((ll := log_likelihood(known, origin["value"], ceiling, rate)) - ll.max())
-            pick = rng.choice(len(w), PARTICLES, p=w / w.sum())
-            ceiling, rate = ceiling[pick], rate[pick]
+            ceiling, rate, _ = sample_curve(known, origin["value"], (origin["value"], bounds[a.ceiling][1]),  # >= count
+                                            bounds[a.rate], PRIOR_DRAWS // 10, rng)
             previous = pts.iloc[:k][~pts.iloc[:k]["lower"]]
             for _, target in pts.iloc[k + 1:].iterrows():
                 dt = float(target["years"] - origin["years"])
@@ -300,9 +295,6 @@ def backtest_lines(table: pd.DataFrame) -> list[str]:
                          f"{'s' if best[3] > 1 else ''}")
     model = table[table.method == "model"]
     lines += [f"- the diffusions' 90% bands cover {int(model['covered'].sum())} of {len(model)} later counts", ""]
-    shown = table.assign(forecast=table["forecast"].round(0), p05=table["p05"].round(0), p95=table["p95"].round(0),
-                         ape_pct=table["ape_pct"].round(1))
-    lines += ["| " + " | ".join(shown.columns) + " |", "|" + " --- |" * len(shown.columns)]
-    lines += ["| " + " | ".join("" if (isinstance(v, float) and np.isnan(v)) or v is None else str(v)
-                                for v in row) + " |" for row in shown.itertuples(index=False)]
-    return lines + [""]
+    from sim.calibration.backtest import markdown_table
+
+    return lines + markdown_table(table) + [""]
