@@ -458,6 +458,8 @@ def test_number_formats_for_chinese_and_english_readers():
     quality = by_id()["china_quality_award_nominations"]
     assert tx.fmt(35.5, quality, "zh") == "36个" and tx.fmt(34.5, quality, "zh") == "35个"  # a count's median, whole
     assert tx.fmt(9.0, quality, "en").startswith("9 ")
+    assert tx.fmt(62.5, by_id()[DR], "zh") == "62.5%"  # only counts are rounded: a share or a rate keeps its half
+    assert tx.fmt(4.5, by_id()["food_sampling_per_1000"], "en") == "4.50 batches per 1000 residents"
     assert tx.fmt_band(0.45, 3.0, quality, "zh") == "0–3个"  # a count's band: whole numbers, rounded outwards
     assert tx.fmt_band(1.2, 2.6, by_id()["high_value_patents_per_10k"], "zh") == "1.20–2.60件"  # a rate keeps them
     assert tx.fmt_target(entities, "zh") == "≥1100万户"

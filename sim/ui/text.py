@@ -506,6 +506,9 @@ def _short(unit: str, short: bool) -> str:
     return unit.split(" ")[0] if short and unit.startswith("million ") else unit
 
 
+COUNT_UNITS = ("个", "家", "项")  # indicators that count things (centres, firms, standards): whole numbers
+
+
 def fmt(value: float | None, ind: Indicator, lang: str, sign: bool = False, short: bool = False,
         digits: int | None = None) -> str:
     """A value with its unit: 1149.4万户, 11.49 million entities (11.49 million if ``short``), 65.0%, 12个."""
@@ -514,16 +517,13 @@ def fmt(value: float | None, ind: Indicator, lang: str, sign: bool = False, shor
     factor, unit = display_unit(ind, lang)
     unit = _short(unit, short)
     shown = value * factor
-    if digits is None and factor == 1.0 and abs(shown) >= 0.5 and abs(2 * shown - round(2 * shown)) < 1e-9:
+    if digits is None and ind.unit_zh in COUNT_UNITS and factor == 1.0 and abs(2 * shown - round(2 * shown)) < 1e-9:
         shown = math.copysign(math.floor(abs(shown) + 0.5), shown)  # a median of whole counts, 9.5: shown as 10
     d = _decimals(shown, factor) if digits is None else digits
     text = f"{shown:{'+' if sign else ''},.{d}f}"
     if lang == "zh":
         text = text.replace(",", "")
     return _join(text, unit, lang)
-
-
-COUNT_UNITS = ("个", "家", "项")  # indicators that count things (centres, firms, standards): whole numbers
 
 
 def fmt_band(low: float, high: float, ind: Indicator, lang: str, digits: int | None = None,
