@@ -11,18 +11,13 @@ from sim.calibration.history import load_history
 from sim.inputs import posterior as post
 from sim.inputs.parameters import InnovationParameters
 from sim.inputs.parameters.declare import priors
-from sim.submodels.innovation.rules import adoption_pace, adoption_path
+from sim.submodels.innovation.rules import adoption_path
 
 
 def test_the_curve_passes_through_the_2020_count_and_levels_off_at_the_ceiling():
     assert adoption_path(0.0, 1979.0, 7000.0, 0.7) == pytest.approx(1979.0)
     assert adoption_path(40.0, 1979.0, 7000.0, 0.7) == pytest.approx(7000.0, rel=1e-6)
     assert adoption_path(-1.0, 1979.0, 7000.0, 0.7) < 1979.0
-    # the pace is the curve's slope
-    h = 1e-5
-    slope = (adoption_path(h, 1979.0, 7000.0, 0.7) - adoption_path(-h, 1979.0, 7000.0, 0.7)) / (2 * h)
-    assert adoption_pace(1979.0, 7000.0, 0.7) == pytest.approx(slope, rel=1e-6)
-    assert adoption_pace(8000.0, 7000.0, 0.7) == 0.0
 
 
 def _synthetic(ceiling: float, rate: float, n0: float, lower_2018: bool = False) -> pd.DataFrame:

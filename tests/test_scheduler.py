@@ -56,7 +56,7 @@ def test_a_second_session_is_served_in_turn_not_after_the_first_sessions_ensembl
     time.sleep(0.01)  # a's first run is on the worker
     short = sched.submit("b", [("b", 0.02)] * 2)
     assert [i for i, _ in short.wait(timeout=10)] and len(list(long.wait(timeout=10))) == 20
-    order = sched.dispatched
+    order = list(sched.dispatched)
     first_b = order.index("b")
     assert first_b <= 2, order  # behind at most a's run on the worker and one more, not 19
     assert order[first_b:first_b + 3] == ["b", "a", "b"], order  # then one each in turn

@@ -73,7 +73,8 @@ class FairScheduler:
         self._queues: OrderedDict[str, deque[_Run]] = OrderedDict()
         self._tickets: dict[str, Ticket] = {}
         self._running = 0
-        self.dispatched: list[str] = []  # sessions in the order their runs went to the pool (for tests)
+        # the sessions of the last runs handed to the pool, in order (bounded: the server runs for weeks)
+        self.dispatched: deque[str] = deque(maxlen=1000)
 
     def submit(self, session: str, jobs: list, on_result: Callable[[int, Any], None] | None = None) -> Ticket:
         """Queue a session's runs, replacing what it still had queued; returns the ticket to wait on.

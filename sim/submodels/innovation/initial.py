@@ -156,7 +156,7 @@ class InitialState:
                                                     + float(np.sum(h_exit * n_hv))) / grants)
         r["nonfirm_grants_per_patent"] = q.patent_growth_2020 + q.high_value_lapse
         r["overseas_filings_per_hv"] = r["overseas_filings_2020"] / hv_total
-        r.update(self.adoption_rates())
+        # the Zhejiang Made rates are set each January from the simulated counts (adoption_rates)
 
     def adoption_rates(self) -> dict[str, float]:
         """Hazards of leading a standard, certifying and gaining an international certificate that give

@@ -164,15 +164,6 @@ def overseas_pipeline(grants: float, growth: float, stage_months: float, ratio: 
     return filings, stage1, stage2
 
 
-
-
-def adoption_pace(count, ceiling, rate):
-    """Yearly adoptions of a logistic diffusion at ``count`` adopters: ``rate x count x (1 - count /
-    ceiling)``, never negative (Zhejiang Made standards, Pinzi-brand firms, international
-    certificates; the ceiling and rate are fitted to the history by ``sim calibrate``)."""
-    return rate * count * np.maximum(0.0, 1.0 - count / ceiling)
-
-
 def adoption_path(years, count_2020, ceiling, rate):
     """The logistic diffusion through ``count_2020`` at the end of 2020, ``years`` after it (negative:
     before): ``ceiling / (1 + (ceiling / count_2020 - 1) exp(-rate x years))``."""
