@@ -74,15 +74,17 @@ PROVENANCE: dict[str, Provenance] = {
     "zhejiang_made_standards": Provenance(
         "counts of November 2016, October 2017, October 2018 (lower bound) and 2020: logistic diffusion, "
         "posterior in calibration/posterior_submodels.parquet",
-        "history fit: ceiling and rate; assumption: size elasticity, covered-category factor, withdrawal 1%",
+        "history fit: ceiling and rate; assumption: size elasticity, covered-category factor, withdrawal 1%, "
+        "capacity elasticity prior 0-1 (a programme raises the ceiling)",
         "assumption: standards_programme 1.3 (标准强省, no number in the plan)"),
     "zhejiang_made_intl_certs": Provenance(
         "counts of November 2016, October 2017 and 2020: logistic diffusion (ceiling hardly identified)",
-        "history fit: ceiling and rate; assumption: lapse 5%, size elasticity",
+        "history fit: ceiling and rate; assumption: lapse 5%, size elasticity, capacity elasticity prior 0-1",
         "assumption: brand_programme 1.3 (品字标, no number in the plan)"),
     "pinzi_brand_firms": Provenance(
         "counts of November 2016, October 2017, October 2018 (lower bound) and 2020: logistic diffusion",
-        "history fit: ceiling and rate; assumption: lapse 3%, leader factor; entity model: listing",
+        "history fit: ceiling and rate; assumption: lapse 3%, leader factor, capacity elasticity prior 0-1; "
+        "entity model: listing",
         "assumption: brand_programme 1.3; credit_penalty_severity quoted (失信惩戒)"),
     "large_commodity_markets": Provenance(
         "731 markets above 100M yuan in 2011 and 1200 in 2020 (the drift of turnover)",

@@ -145,6 +145,12 @@ class InnovationParameters:
                                         "a firm whose category already has a standard leads another less often")
     standards_abolish_rate: float = _p(0.01, "per year", "assumption", "standards withdrawn")
     zhejiang_made_elasticity: float = _p(1.0, "elasticity", "assumption", "standards programme effect on leading")
+    standards_capacity_elasticity: float = _p(0.5, "elasticity", "assumption",
+                                              "a standards programme above its 2020 level L raises the standards "
+                                              "diffusion's ceiling to ceiling x L^e (drafting capacity: technical "
+                                              "committees, standard-innovation platforms); no source gives e, so "
+                                              "each seed draws it from its prior",
+                                              low=0.0, high=2.0, prior=(0.0, 1.0))
     # --- certification (indicators 12, 13) ------------------------------------------------------------
     pinzi_2020: float = _p(1500.0, "firms", "source", "plan indicator 13, 2020 baseline")
     pinzi_ceiling: float = _p(2050.0, "firms", "calibrate",
@@ -171,6 +177,11 @@ class InnovationParameters:
     intl_size_elasticity: float = _p(0.5, "elasticity", "assumption", "larger certified firms export more")
     intl_lapse: float = _p(0.05, "per year", "assumption", "international certificates not renewed")
     brand_elasticity: float = _p(1.0, "elasticity", "assumption", "brand programme effect on certification")
+    brand_capacity_elasticity: float = _p(0.5, "elasticity", "assumption",
+                                          "a brand programme above its 2020 level L raises the ceilings of the Pinzi "
+                                          "and international-certificate diffusions to ceiling x L^e (certifiers' "
+                                          "capacity and the firms the programme reaches); no source gives e, so each "
+                                          "seed draws it from its prior", low=0.0, high=2.0, prior=(0.0, 1.0))
     # --- credit listing of the simulated firms ----------------------------------------------------------
     listing_abnormal_2020: float = _p(0.005, "per year", "assumption",
                                       "a simulated firm put on the abnormal-operation list (missed report, address)")

@@ -168,6 +168,8 @@ class InitialState:
         rows = slice(0, t.n_rows)
         listed = (t["credit"] != NORMAL).astype(float)
         h_exit = firm_exit_hazard(t["f_exit"], listed, 1.0, p.gdp_reference, 1.0, p)
+        # above its ceiling (a programme cut back lowers it) a diffusion's pace is negative: fewer new
+        # adopters than losses, until the count is back at the ceiling (no rate below zero)
         pace = {name: (adoption_path(1.0, count, ceiling, rate) - count) / self.firm_scale
                 for name, count, ceiling, rate in self.adoptions()}
         list_2020, _ = listing_hazard(1.0, 1.0, q, p)
@@ -175,7 +177,7 @@ class InitialState:
         losses = float(np.sum((h_exit + list_2020 + q.cert_lapse)[cert]))
         n_intl = t["n_intl"].astype(float)
         intl_losses = float(np.sum((n_intl * (q.intl_lapse + h_exit + list_2020 + q.cert_lapse))[cert]))
-        return {"standard_rate": pace["standards"] / max(float(self._standard_weight(rows).sum()), 1e-12),
+        return {"standard_rate": max(pace["standards"], 0.0) / max(float(self._standard_weight(rows).sum()), 1e-12),
                 "cert_rate": (pace["pinzi"] + losses) / max(float(self._certification_weight(rows).sum()), 1e-12),
                 "intl_rate": (pace["intl"] + intl_losses) / max(float(t["f_intl"][cert].sum()), 1e-12)}
 

@@ -166,9 +166,18 @@ class Innovation(Submodel, InitialState, MonthlyProcesses):
         standards, Pinzi-brand firms, international certificates."""
         q, t, scale = self.params, self.firms, self.firm_scale
         _, _, _, intl, certified = tally(t.n_rows, t.groups["ints"], t.groups["flags"])
-        return [("standards", scale * float(self.standards), q.standards_ceiling, q.standards_diffusion_rate),
-                ("pinzi", scale * float(certified), q.pinzi_ceiling, q.pinzi_diffusion_rate),
-                ("intl", scale * float(intl), q.intl_certs_ceiling, q.intl_certs_diffusion_rate)]
+        standards, brand = self.capacity_factors()
+        return [("standards", scale * float(self.standards), q.standards_ceiling * standards,
+                 q.standards_diffusion_rate),
+                ("pinzi", scale * float(certified), q.pinzi_ceiling * brand, q.pinzi_diffusion_rate),
+                ("intl", scale * float(intl), q.intl_certs_ceiling * brand, q.intl_certs_diffusion_rate)]
+
+    def capacity_factors(self) -> tuple[float, float]:
+        """How far this year's programmes move the fitted ceilings (standards, then the brand's two):
+        ``L^standards_capacity_elasticity`` and ``L^brand_capacity_elasticity``, 1 at 2020 practice."""
+        q, lever = self.params, self.levers.year(self.year_now).province
+        return (lever.standards_programme ** q.standards_capacity_elasticity,
+                lever.brand_programme ** q.brand_capacity_elasticity)
 
     # ------------------------------------------------------------------ factors, categories and eligibility
     def _refresh_factors(self, rows: slice | None = None) -> None:
