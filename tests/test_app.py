@@ -248,10 +248,10 @@ def test_indicator_selection_opens_its_chart_or_its_reason(app):
     assert at.subheader[-1].value == DR_ZH
     values = [data["value"].tolist() for data in chart_data(at.get("vega_lite_chart")[0]) if "label" in data]
     assert [by_id()[DR].target] in values and [by_id()[DR].baseline_2020] in values
-    # the regulators' indicator also draws the lever's path and the realised random share, and says why
-    # a lever at its target can still miss
+    # the regulators' indicator (the realised random share) also draws the lever's path and the
+    # regulators' own year-end share, and says why a lever at its target can still miss
     labels = {data["label"].iloc[0] for data in chart_data(at.get("vega_lite_chart")[0]) if "label" in data}
-    assert {"杠杆设定的目标路径", "年内实际“双随机”检查占全部检查的比例"} <= labels, labels
+    assert {"杠杆设定的目标路径", "各市监管部门年末设定的“双随机”比例"} <= labels, labels
     assert any("即使杠杆设在目标值" in c.value for c in at.caption)
     missing = [ind for ind in registry() if not ind.modelled and ind.id in at.selectbox(key="indicator").options]
     if missing:  # every indicator the plan states may be modelled one day
@@ -605,10 +605,13 @@ def test_regulator_references_follow_the_lever_and_the_years_inspections():
     refs = dict(views.regulator_references(tidy, by_id()[DR], PLAN, "en"))
     lever = refs["Lever: the province's target path"].set_index("year")["value"]
     assert lever[2020] == PLAN.lever(DR, 2020) and lever[2022] == PLAN.lever(DR, 2022)
-    realised = refs["Inspections of the year actually drawn at random, share of all"].set_index("year")["value"]
+    own = refs["Regulators' own double-random share at year end"].set_index("year")["value"]
     rows = tidy.set_index(["year", "indicator"])["value"]
-    assert realised[2022] == pytest.approx(100 * rows[(2022, "record.inspections_random")]
-                                           / rows[(2022, "record.inspections")])
+    assert own[2022] == rows[(2022, "record.dual_random_share")]
+    # the indicator is the year's realised share, which lags the regulators' year-end share
+    assert rows[(2022, DR)] == pytest.approx(100 * rows[(2022, "record.inspections_random")]
+                                             / rows[(2022, "record.inspections")])
+    assert rows[(2022, DR)] < own[2022]
     assert views.regulator_references(tidy, by_id()["market_entities"], PLAN, "en") == []
 
 

@@ -163,3 +163,19 @@ def test_the_entry_trend_is_whole_up_to_2020_and_damped_after():
     assert all(b > a for a, b in zip(damped, damped[1:]))  # still rising,
     assert damped[-1] < 1.08 ** (0.9 / 0.1)  # but never past the limit of the damped sum
     assert damped[-1] < rules.entry_multiplier(1.0, 0.3, 0.3, 6.0, 15, p.replace(entry_trend_damping=1.0))
+
+
+def test_inspection_plan_draws_at_random_only_what_key_area_work_and_complaints_leave():
+    """At a double-random share of 90% a regulator with 30% key-area work and complaints worth 10%
+    of its budget draws 60% at random; below that cap the share is the regulator's own."""
+    p = Parameters().replace(key_area_share=0.3, complaint_rate=0.1, lead_share_cap=1.0)
+    registered, capacity = 120000.0, 12.0
+    budget = capacity / 100 * registered / 12  # 1200 inspections a month
+    violating = 0.10 * budget / p.complaint_rate  # 120 complaints expected
+    mass = np.array([90000.0, 10000.0, 5000.0, 1000.0])
+    for share, expected in ((90.0, 0.60), (40.0, 0.40)):
+        by_class, _, coverage = rules.inspection_plan(capacity, registered, share, 0.0, mass, 1e5, violating, p)
+        assert float(by_class[0] * mass.sum()) == pytest.approx(expected * budget)
+        assert coverage == 1.0  # the complaints it had to keep room for are followed
+    assert rules.random_share_cap(budget, 0.0, p.replace(key_area_share=0.0)) == 1.0
+    assert rules.random_share_cap(budget, 2 * budget, p) == 0.0

@@ -38,10 +38,10 @@ HISTORY_POLICIES = CALIBRATION_DIR / "history_policies.toml"
 COMPANY_SHARE_2016 = 0.87  # assumption: below the 0.89 assumed for 2020
 
 # Uncertain parameters the history cannot inform: the damping acts only after 2020, and the
-# regulators' paces are not binding under the slow 2016-2020 lever paths. Neither the point fit
+# regulators' paces and the key-area share are not binding under the slow 2016-2020 lever paths. Neither the point fit
 # nor the posterior samples them (more dimensions only thin ABC's weights); runs draw them from
 # their priors (sim.inputs.posterior.draws).
-PROJECTION_ONLY = ("entry_trend_damping", "dual_random_pace", "credit_application_pace")
+PROJECTION_ONLY = ("entry_trend_damping", "dual_random_pace", "credit_application_pace", "key_area_share")
 # The point fit's search box: the entity model's priors (declared with each parameter).
 FIT_BOUNDS: dict[str, tuple[float, float]] = {name: bounds for name, bounds in priors(Parameters).items()
                                               if name not in PROJECTION_ONLY}

@@ -482,6 +482,14 @@ def in_random_pool(status, credit_status):
     return (status == ACTIVE) | ((status == DORMANT) & (credit_status == NORMAL))
 
 
+def random_share_cap(budget: float, expected_leads: float, p: Parameters) -> float:
+    """The largest share of a month's inspections a regulator can draw at random: what is left after
+    the key-area and risk-targeted work (``key_area_share``) and the complaints it expects to follow
+    (``expected_leads``, as far as its budget goes)."""
+    leads = min(1.0, expected_leads / budget) if budget > 0.0 else 0.0
+    return max(0.0, 1.0 - p.key_area_share - leads)
+
+
 def inspection_plan(capacity: float, registered: float, dual_random_share: float, credit_share: float,
                     risk_mass, visibility_mass: float, violating_mass: float, p: Parameters):
     """A city regulator's monthly selection probabilities from its capacity and register.
@@ -503,7 +511,8 @@ def inspection_plan(capacity: float, registered: float, dual_random_share: float
         of visibility, share of complaints followed up).
     """
     budget = capacity / 100.0 * registered / 12.0
-    random_budget = budget * dual_random_share / 100.0
+    expected_leads = p.complaint_rate * violating_mass
+    random_budget = budget * min(dual_random_share / 100.0, random_share_cap(budget, expected_leads, p))
     other_budget = budget - random_budget
     weights = risk_weights(p)
     mass = np.asarray(risk_mass, dtype=float)
@@ -513,7 +522,6 @@ def inspection_plan(capacity: float, registered: float, dual_random_share: float
     random_by_class = random_budget * (
         ((1.0 - credit) / uniform_mass if uniform_mass else 0.0)
         + (credit * weights / weighted_mass if weighted_mass else 0.0 * weights))
-    expected_leads = p.complaint_rate * violating_mass
     lead_coverage = min(1.0, other_budget * p.lead_share_cap / expected_leads) if expected_leads > 0.0 else 1.0
     routine_budget = other_budget - lead_coverage * expected_leads
     routine_unit = routine_budget / visibility_mass if visibility_mass else 0.0

@@ -32,8 +32,9 @@ PROVENANCE: dict[str, Provenance] = {
         "quoted: 企业开办一日办结, 证照分离 full coverage, 简易注销, 强制注销; the sizes (20% cost cut, timing) "
         "are assumptions the plan does not give"),
     "dual_random_share": Provenance(
-        "none beyond the 2020 baseline (the regulators' state)",
-        "assumption (prior 3-20 points a year): dual_random_pace; inspection capacity held",
+        "none beyond the 2020 baseline: the share of the year's inspections drawn at random",
+        "assumption (prior 3-20 points a year): dual_random_pace; assumption (prior 5-35%): key_area_share; "
+        "entity model: the complaints to follow; inspection capacity held",
         "quoted: the target itself (>60%) and 双随机全覆盖 - the lever is the plan's own target path"),
     "credit_application_rate": Provenance(
         "none beyond the 2020 baseline",

@@ -37,6 +37,8 @@ CITY_PREFIX = "city."
 CHART_FIELDS = ("registered_company", "registered_other", "registered_individual", "active",
                  "inspections", "inspections_random", "violations_detected", "dereg_simplified", "dereg_ordinary",
                  "dereg_compulsory")
+# Record fields the charts use as they are (shares in %): the regulators' year-end double-random share.
+CHART_SHARES = ("dual_random_share",)
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,7 @@ def run(job: Job) -> pd.DataFrame:
         for field in CHART_FIELDS:
             if field in record and not (initial and RECORD_FIELDS.get(field) == FLOW):
                 rows.append((name, seed, year, RECORD_PREFIX + field, record[field] / 1e4))
+        rows += [(name, seed, year, RECORD_PREFIX + field, record[field]) for field in CHART_SHARES if field in record]
         rows += [(name, seed, year, CITY_PREFIX + city, record[f"registered_{city}"] / 1e4) for city in CITIES]
     return pd.DataFrame(rows, columns=TIDY_COLUMNS)
 

@@ -141,10 +141,12 @@ TEXT: dict[str, dict[str, str]] = {
                              "灰色菱形：2020年基数；黑色圆点：历史统计数据。",
         "indicator_not_modelled": "该指标尚未建模：{reason}",
         "lever_path": "杠杆设定的目标路径",
-        "realised_random_share": "年内实际“双随机”检查占全部检查的比例",
-        "regulator_pace_caption": "灰色虚线：杠杆设定的全省目标路径；灰色点线：年内实际以“双随机”方式完成的检查占比。"
+        "regulators_random_share": "各市监管部门年末设定的“双随机”比例",
+        "regulator_pace_caption": "灰色虚线：杠杆设定的全省目标路径；灰色点线（仅指标2）：各市监管部门年末设定的“双随机”比例；"
+                                  "实线：全年实际以“双随机”方式完成的检查占比（指标2）或年末按信用风险分类抽查的比例（指标3）。"
                                   "各市监管部门以有限的速度向目标靠近（每个随机种子从先验抽取：双随机每年3–20个百分点，"
-                                  "信用应用每年2–10个百分点，并随检查能力、各市能力和数字化水平缩放），年末比例落后于杠杆；"
+                                  "信用应用每年2–10个百分点，并随检查能力、各市能力和数字化水平缩放），全年实际比例落后于年末比例；"
+                                  "重点领域监管（每个随机种子从先验抽取检查力量的5%–35%）和必须处理的投诉举报所需的检查不能用于随机抽查。"
                                   "因此即使杠杆设在目标值，指标仍可能未达标。",
         "mechanism": "模型机制",
         "levers_moving": "影响该指标的杠杆：{levers}",
@@ -338,13 +340,17 @@ TEXT: dict[str, dict[str, str]] = {
                              "grey diamond: 2020 baseline; black dots: published history.",
         "indicator_not_modelled": "This indicator is not modelled yet: {reason}",
         "lever_path": "Lever: the province's target path",
-        "realised_random_share": "Inspections of the year actually drawn at random, share of all",
-        "regulator_pace_caption": "Grey dashed line: the province's target path set by the lever; grey dotted line: "
-                                  "the share of the year's inspections actually drawn at random. City regulators "
-                                  "move towards the target at a limited pace (each seed draws it from a prior: "
-                                  "3-20 points a year for the double-random share, 2-10 for credit use, scaled by "
-                                  "inspection capacity, the city's capability and digital integration), so the "
-                                  "year-end share lags the lever: a lever set at the target can still miss it.",
+        "regulators_random_share": "Regulators' own double-random share at year end",
+        "regulator_pace_caption": "Grey dashed line: the province's target path set by the lever; grey dotted line "
+                                  "(indicator 2): the regulators' own double-random share at year end; solid line: "
+                                  "the share of the year's inspections actually drawn at random (indicator 2) or "
+                                  "the year-end share of random checks sampled by credit-risk class (indicator 3). "
+                                  "City regulators move towards the target at a limited pace (each seed draws it "
+                                  "from a prior: 3-20 points a year for the double-random share, 2-10 for credit "
+                                  "use, scaled by inspection capacity, the city's capability and digital "
+                                  "integration), so the year's realised share lags the year-end share; and the "
+                                  "key-area work (5-35% of capacity, drawn per seed) and the complaints they must "
+                                  "follow cannot be drawn at random. A lever set at the target can still miss it.",
         "mechanism": "How the model produces it",
         "levers_moving": "Levers that move it: {levers}",
         "no_levers": "No lever moves this indicator directly.",

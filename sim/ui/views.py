@@ -276,17 +276,17 @@ def indicator_chart(tidy: pd.DataFrame, ind: Indicator, lang: str, history: pd.D
 
 def regulator_references(tidy: pd.DataFrame, ind: Indicator, scenario, lang: str) -> list[tuple[str, pd.DataFrame]]:
     """For indicators 2 and 3: the lever's path (the province's target for the regulators) and, for
-    indicator 2, the share of the year's inspections actually drawn at random (median over seeds)."""
+    indicator 2 (the share of the year's inspections actually drawn at random), the regulators' own
+    double-random share at year end (median over seeds), which the realised share lags."""
     if ind.id not in ("dual_random_share", "credit_application_rate"):
         return []
     t = texts(lang)
     years = sorted(int(y) for y in tidy["year"].unique())
     out = [(t["lever_path"], pd.DataFrame({"year": years, "value": [scenario.lever(ind.id, y) for y in years]}))]
-    fields = tidy[tidy["indicator"].isin(["record.inspections_random", "record.inspections"]) & (tidy["year"] > 2020)]
-    if ind.id == "dual_random_share" and not fields.empty:
-        wide = fields.pivot_table(index=["seed", "year"], columns="indicator", values="value")
-        share = (100.0 * wide["record.inspections_random"] / wide["record.inspections"]).groupby("year").median()
-        out.append((t["realised_random_share"], pd.DataFrame({"year": share.index.astype(int), "value": share.values})))
+    planned = tidy[tidy["indicator"] == "record.dual_random_share"]
+    if ind.id == "dual_random_share" and not planned.empty:
+        share = planned.groupby("year")["value"].median()
+        out.append((t["regulators_random_share"], pd.DataFrame({"year": share.index.astype(int), "value": share.values})))
     return out
 
 

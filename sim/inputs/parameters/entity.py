@@ -161,6 +161,13 @@ class Parameters:
     detection_lead: float = _p(0.9, "probability", "assumption", "an inspection on a complaint finds the violation")
     complaint_rate: float = _p(0.02, "per violating entity-month", "assumption", "leads and complaints")
     lead_share_cap: float = _p(0.5, "share of non-random capacity", "assumption", "most inspections are routine")
+    key_area_share: float = _p(0.2, "share of inspection capacity", "assumption",
+                               "capacity kept for key-area and risk-targeted supervision (重点监管: special "
+                               "equipment, food, licensed industrial products) that no double-random draw "
+                               "replaces; with the complaints to follow it caps the share of inspections "
+                               "drawn at random. No source gives it; 2016-2020 shares (at most 10%) never "
+                               "reached the cap, so calibration cannot see it: prior 5-35%",
+                               low=0.0, high=0.9, prior=(0.05, 0.35))
     memory_bump: float = _p(0.3, "added perceived detection", "assumption",
                             "specific deterrence after inspection (Ko, Mendeloff, Gray 2010; Kleven et al. 2011)")
     memory_decay: float = _p(0.9, "per month", "assumption", "perceived risk decays after an inspection (Ko et al. 2010)")
