@@ -23,9 +23,11 @@ class InnovationParameters:
     trademark_term_years: float = _p(10.0, "years", "source", "PRC Trademark Law arts. 39-40: a registration is "
                                      "valid ten years and may be renewed for ten years at a time")
     trademark_renewal: float = _p(0.45, "probability at expiry", "assumption",
-                                  "share of marks renewed when their term ends (no Zhejiang figure)")
+                                  "share of marks renewed when their term ends (no Zhejiang figure): prior 30-60%",
+                                  low=0.0, high=1.0, prior=(0.3, 0.6))
     trademark_cancel_rate: float = _p(0.005, "per year", "assumption",
-                                      "marks cancelled before expiry (non-use, invalidation, surrender)")
+                                      "marks cancelled before expiry (non-use, invalidation, surrender); no "
+                                      "figure: prior 0.2-2% a year", low=0.0, high=0.2, prior=(0.002, 0.02))
     trademark_exam_months: float = _p(6.0, "months", "assumption", "filing to registration")
     trademark_share_company: float = _p(0.62, "share of 2020 registrations", "assumption",
                                         "companies file most marks")
@@ -40,8 +42,12 @@ class InnovationParameters:
                                                "non-industrial firms (consumer services, software) file more marks "
                                                "than industrial firms of the same size")
     trademark_filing_trend: float = _p(0.0, "per year", "assumption",
-                                       "filings per entity held at 2020: the 2017-2020 boom (registrations "
-                                       "+39% a year in the back-cast) is not extrapolated")
+                                       "change a year of filings per entity after 2020. Centred on holding the "
+                                       "2020 rate: the 2017-2020 boom (registrations +39% a year in the back-cast) "
+                                       "pushes up, the 2019 revision of the Trademark Law (art. 4: filings without "
+                                       "intent to use are rejected) pushes down; no source sizes either, so each "
+                                       "seed draws it from a prior of -10% to +10% a year",
+                                       low=-0.5, high=0.5, prior=(-0.10, 0.10))
     trademark_support_elasticity: float = _p(0.5, "elasticity", "assumption",
                                              "brand-service stations and filing support raise filings less than "
                                              "in proportion")
