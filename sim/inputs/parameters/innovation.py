@@ -50,7 +50,7 @@ class InnovationParameters:
                                        low=-0.5, high=0.5, prior=(-0.10, 0.10))
     trademark_support_elasticity: float = _p(0.5, "elasticity", "assumption",
                                              "brand-service stations and filing support raise filings less than "
-                                             "in proportion")
+                                             "in proportion", prior=(0.25, 1.0))
     trademark_gdp_elasticity: float = _p(0.03, "relative per GDP point", "assumption",
                                          "as gdp_entry_elasticity of the entity model")
     trademark_year_sigma: float = _p(0.08, "log sd of a year's filings", "assumption",
@@ -121,15 +121,15 @@ class InnovationParameters:
                                     "coverage in the data)")
     first_patent_size_elasticity: float = _p(0.3, "elasticity", "assumption", "larger firms patent sooner")
     ip_grant_elasticity: float = _p(0.5, "elasticity", "assumption",
-                                    "the IP programme raises holders' grants less than in proportion")
+                                    "the IP programme raises holders' grants less than in proportion", prior=(0.25, 1.0))
     ip_first_elasticity: float = _p(1.0, "elasticity", "assumption",
                                     "the IP programme (强企计划, patent navigation for clusters) reaches firms "
-                                    "without patents in proportion")
-    ip_overseas_elasticity: float = _p(0.5, "elasticity", "assumption", "support for overseas filing")
+                                    "without patents in proportion", prior=(0.5, 1.5))
+    ip_overseas_elasticity: float = _p(0.5, "elasticity", "assumption", "support for overseas filing", prior=(0.25, 1.0))
     overseas_grants_2020: float = _p(3000.0, "grants per year", "source", "plan indicator 7, 2020 baseline")
     overseas_stage_months: float = _p(15.0, "months per stage", "assumption",
                                       "two stages (search and national phase, examination), 30 months in all")
-    overseas_grant_ratio: float = _p(0.6, "share of filings granted", "assumption", "overseas examination outcome")
+    overseas_grant_ratio: float = _p(0.6, "share of filings granted", "assumption", "overseas examination outcome", prior=(0.4, 0.8))
     # --- Zhejiang Made standards (indicator 11) --------------------------------------------------------
     standards_2020: float = _p(1979.0, "standards", "source", "plan indicator 11, 2020 baseline")
     standards_ceiling: float = _p(7100.0, "standards", "calibrate",
@@ -150,7 +150,7 @@ class InnovationParameters:
     covered_category_factor: float = _p(0.3, "multiplier", "assumption",
                                         "a firm whose category already has a standard leads another less often")
     standards_abolish_rate: float = _p(0.01, "per year", "assumption", "standards withdrawn")
-    zhejiang_made_elasticity: float = _p(1.0, "elasticity", "assumption", "standards programme effect on leading")
+    zhejiang_made_elasticity: float = _p(1.0, "elasticity", "assumption", "standards programme effect on leading", prior=(0.5, 1.5))
     standards_capacity_elasticity: float = _p(0.5, "elasticity", "assumption",
                                               "a standards programme above its 2020 level L raises the standards "
                                               "diffusion's ceiling to ceiling x L^e (drafting capacity: technical "
@@ -179,10 +179,10 @@ class InnovationParameters:
     cert_size_elasticity: float = _p(0.5, "elasticity", "assumption", "larger firms certify first")
     cert_leader_factor: float = _p(3.0, "multiplier", "assumption",
                                    "firms that led their category's standard certify more readily")
-    cert_lapse: float = _p(0.03, "per year", "assumption", "certificates not renewed (three-year cycle)")
+    cert_lapse: float = _p(0.03, "per year", "assumption", "certificates not renewed (three-year cycle)", prior=(0.01, 0.06))
     intl_size_elasticity: float = _p(0.5, "elasticity", "assumption", "larger certified firms export more")
-    intl_lapse: float = _p(0.05, "per year", "assumption", "international certificates not renewed")
-    brand_elasticity: float = _p(1.0, "elasticity", "assumption", "brand programme effect on certification")
+    intl_lapse: float = _p(0.05, "per year", "assumption", "international certificates not renewed", prior=(0.02, 0.1))
+    brand_elasticity: float = _p(1.0, "elasticity", "assumption", "brand programme effect on certification", prior=(0.5, 1.5))
     brand_capacity_elasticity: float = _p(0.5, "elasticity", "assumption",
                                           "a brand programme above its 2020 level L raises the ceilings of the Pinzi "
                                           "and international-certificate diffusions to ceiling x L^e (certifiers' "

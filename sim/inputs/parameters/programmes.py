@@ -27,7 +27,7 @@ class ProgrammeParameters:
     ip_centers_2020: float = _p(5.0, "centres", "source", "plan indicator 8, 2020 baseline")
     ip_center_rate: float = _p(1.0, "new centres per year at support 1", "assumption",
                                "no yearly history in the data: the 5 centres of 2020 built up over about "
-                               "five years of the national protection-centre programme (from 2016)")
+                               "five years of the national protection-centre programme (from 2016)", prior=(0.5, 1.5))
     # --- China Quality Award (indicators 9, 10) -------------------------------------------------------
     awards_2020: float = _p(0.0, "awards", "source", "plan indicator 9, 2020 baseline")
     nominations_2020: float = _p(16.0, "nomination awards", "source", "plan indicator 10, 2020 baseline")
@@ -46,14 +46,14 @@ class ProgrammeParameters:
                                       "(taken at the quota of 90): 16 / 226")
     award_winner_factor: float = _p(0.5, "winner share / nomination share", "assumption",
                                     "no Zhejiang winner in three rounds to 2020 (plan baseline 0; the 2016 "
-                                    "quality plan still aimed at a first one) against 16 nominations")
+                                    "quality plan still aimed at a first one) against 16 nominations", prior=(0.25, 1.0))
     national_pool_growth: float = _p(0.10, "per year", "assumption",
                                      "the rest of China's pool of candidate firms grows like the national "
-                                     "enterprise stock, about 10% a year in the late 2010s")
+                                     "enterprise stock, about 10% a year in the late 2010s", prior=(0.0, 0.2))
     leader_pool_elasticity: float = _p(1.0, "elasticity", "assumption",
                                        "Zhejiang's pool of quality leaders grows with its registered companies")
     quality_programme_elasticity: float = _p(1.0, "elasticity", "assumption",
-                                             "the quality programme multiplies the leaders ready to compete")
+                                             "the quality programme multiplies the leaders ready to compete", prior=(0.5, 1.5))
     # --- standards (indicators 20-22) ----------------------------------------------------------------
     measurement_standards_2020: float = _p(3472.0, "standards", "source", "plan indicator 20, 2020 baseline")
     measurement_net_growth: float = _p(0.0225, "per year", "derived",
@@ -63,13 +63,13 @@ class ProgrammeParameters:
                                         "standards retired or lapsed; only the net growth is known")
     intl_standards_rate: float = _p(8.0, "new standards per year at programme 1", "assumption",
                                     "no history in the data; above the 2016 quality plan's aim of 15 in "
-                                    "2016-2020, below the 14th plan's 50 in 2021-2025")
+                                    "2016-2020, below the 14th plan's 50 in 2021-2025", prior=(4.0, 12.0))
     national_standards_rate: float = _p(100.0, "new standards per year at programme 1", "assumption",
                                         "no history in the data; above the 2016 quality plan's aim of 300 in "
-                                        "2016-2020, below the 14th plan's 600 in 2021-2025")
+                                        "2016-2020, below the 14th plan's 600 in 2021-2025", prior=(50.0, 150.0))
     standards_year_sigma: float = _p(0.25, "log sd of a year's rate", "assumption",
                                      "standards are approved in batches: some years bring more than others")
-    led_standards_elasticity: float = _p(1.0, "elasticity", "assumption", "new standards in proportion to the programme")
+    led_standards_elasticity: float = _p(1.0, "elasticity", "assumption", "new standards in proportion to the programme", prior=(0.5, 1.5))
     standards_pool_elasticity: float = _p(0.5, "elasticity", "assumption",
                                           "more registered companies, more firms drafting standards (less than "
                                           "in proportion: few firms lead standards)")
@@ -80,7 +80,7 @@ class ProgrammeParameters:
     metrology_centers_2020: float = _p(3.0, "centres", "source", "plan indicator 24, 2020 baseline")
     metrology_center_rate: float = _p(0.5, "new centres per year at investment 1", "assumption",
                                       "no history in the data: 3 centres since the national programme's first "
-                                      "approvals around 2015 (Metrology Development Plan 2013-2020)")
+                                      "approvals around 2015 (Metrology Development Plan 2013-2020)", prior=(0.25, 1.0))
     # --- city regulators (indicators 15, 17, 18, 19) ---------------------------------------------------
     city_capability_spread: float = _p(0.3, "half-width of a city's lasting pace factor", "assumption",
                                        "cities differ in staff, labs and systems (as regulator_capability_spread)")
@@ -90,7 +90,7 @@ class ProgrammeParameters:
     food_sampling_city_spread: float = _p(0.15, "half-width, relative", "assumption",
                                           "cities' 2020 sampling per 1000 residents around the provincial value")
     food_sampling_pace: float = _p(0.15, "share of 2020 batches per year", "assumption",
-                                   "labs and purchased testing can grow a city's batches this much a year")
+                                   "labs and purchased testing can grow a city's batches this much a year", prior=(0.05, 0.3))
     food_sampling_cut_pace: float = _p(0.3, "share of 2020 batches per year", "assumption",
                                        "how fast a city can cut sampling when the budget falls")
     sampling_month_noise: float = _p(0.15, "half-width, relative", "assumption",
@@ -98,7 +98,7 @@ class ProgrammeParameters:
     spot_checks_2020: float = _p(7000.0, "batches per year", "source", "plan indicator 18, 2020 baseline")
     spot_check_pace: float = _p(0.30, "relative growth per year", "assumption",
                                 "how fast a city can expand product spot checks (procurement of testing, "
-                                "抽检分离 reform), relative to its current level")
+                                "抽检分离 reform), relative to its current level", prior=(0.1, 0.5))
     spot_check_cut_pace: float = _p(0.3, "share of 2020 batches per year", "assumption",
                                     "how fast a city can cut spot checks when the budget falls")
     digital_2020: float = _p(0.70, "share", "source", "plan indicator 19, 2020 baseline (70%)")
@@ -107,10 +107,10 @@ class ProgrammeParameters:
     digital_city_spread: float = _p(0.10, "half-width of the 2020 share", "assumption",
                                     "cities' 2020 integration around the provincial 70%")
     digital_innovation: float = _p(0.05, "per year", "assumption",
-                                   "Bass p: integration hazard of a line independent of the city's progress")
+                                   "Bass p: integration hazard of a line independent of the city's progress", prior=(0.02, 0.1))
     digital_imitation: float = _p(0.25, "per year per unit share integrated", "assumption",
                                   "Bass q: integrated lines make the next easier (shared platform); with p "
-                                  "gives about 90% by 2025 at 2020 investment (no history in the data)")
+                                  "gives about 90% by 2025 at 2020 investment (no history in the data)", prior=(0.1, 0.5))
     digital_effect_gain: float = _p(0.5, "effectiveness per unit share integrated", "assumption",
                                     "digital_effectiveness = 1 + gain x (integration - 2020 integration)")
     demo_first_round_year: float = _p(2021.0, "year", "assumption",
@@ -119,12 +119,12 @@ class ProgrammeParameters:
     demo_round_month: float = _p(12.0, "month", "assumption", "a round's decisions at year end")
     demo_sampling_threshold: float = _p(4.5, "batches per 1000 residents per year", "assumption",
                                         "a qualifying food-safety record: sampling clearly above the national "
-                                        "requirement of 4 per 1000 (2019 food-safety opinions)")
+                                        "requirement of 4 per 1000 (2019 food-safety opinions)", prior=(4.0, 5.0))
     demo_years_required: float = _p(3.0, "consecutive years", "assumption",
                                     "years of adequate sampling before a city applies (a creation cycle of "
                                     "about three years; 2020 counts as the first)")
     demo_accept_probability: float = _p(0.5, "probability per round at support 1", "assumption",
-                                        "national evaluation passes half of qualifying applicants")
+                                        "national evaluation passes half of qualifying applicants", prior=(0.25, 0.75))
     # --- commodity markets (indicator 14) --------------------------------------------------------------
     markets_2020: float = _p(4000.0, "markets", "assumption",
                              "near the 4212 commodity markets of 2011-12 (provincial AIC via lygaw.com); at most "
@@ -142,7 +142,7 @@ class ProgrammeParameters:
                                       "wholesale trade moves more than GDP")
     market_gdp_reference: float = _p(6.0, "% per year", "assumption", "growth at which market_turnover_drift applies")
     market_upgrading_effect: float = _p(0.03, "log turnover per year per unit of the lever above 1", "assumption",
-                                        "upgraded markets (五化改造) trade more")
+                                        "upgraded markets (五化改造) trade more", prior=(0.0, 0.06))
     market_exit_small: float = _p(0.03, "per year", "assumption", "markets below 100M yuan close")
     market_exit_large: float = _p(0.01, "per year", "assumption", "large markets rarely close")
     market_entry_rate: float = _p(0.024, "new markets per year per 2020 market", "assumption",
