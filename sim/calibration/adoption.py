@@ -272,6 +272,18 @@ def backtest_rows(history: pd.DataFrame, through: int = 2020, seed: int = FIT_SE
     return pd.DataFrame(rows)
 
 
+def best_naive(part: pd.DataFrame) -> tuple[str, float, float, int] | None:
+    """One series' scored rows of the diffusions' backtest: the naive forecaster with the least mean
+    absolute % error, that error, the diffusion's on the same points, and their number (None if none)."""
+    model = part[part.method == "model"].set_index(["origin", "target"])["ape_pct"]
+    best = None
+    for method in NAIVE_GROWTH:
+        naive = part[part.method == method].set_index(["origin", "target"])["ape_pct"]
+        if len(naive) and (best is None or naive.mean() < best[1]):
+            best = (method, float(naive.mean()), float(model[naive.index].mean()), len(naive))
+    return best
+
+
 def backtest_lines(table: pd.DataFrame) -> list[str]:
     """The diffusions' backtest as Markdown: a verdict per series and every scored point."""
     lines = ["## Sub-model series: the Zhejiang Made diffusions", "",
@@ -282,12 +294,7 @@ def backtest_lines(table: pd.DataFrame) -> list[str]:
              "(three or four counts, 2016-2020), so each verdict rests on one or two points.", ""]
     scored = table.dropna(subset=["ape_pct"])
     for series, part in scored.groupby("series"):
-        model = part[part.method == "model"].set_index(["origin", "target"])["ape_pct"]
-        best = None
-        for method in NAIVE_GROWTH:
-            naive = part[part.method == method].set_index(["origin", "target"])["ape_pct"]
-            if len(naive) and (best is None or naive.mean() < best[1]):
-                best = (method, float(naive.mean()), float(model[naive.index].mean()), len(naive))
+        best = best_naive(part)
         if best is not None:
             word = "beats" if best[2] < best[1] else "loses to"
             lines.append(f"- {series}: the diffusion ({best[2]:.0f}%) {word} the best naive forecaster, {best[0]} "

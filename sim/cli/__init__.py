@@ -175,9 +175,9 @@ def build_parser() -> argparse.ArgumentParser:
     docs.add_argument("--check", action="store_true",
                       help="write nothing; exit 1 naming the stale tables if the file differs from the code")
     docs.add_argument("--file", default=None, help="the ODD file (default docs/ODD.md)")
-    from sim.cli import attribute, sweeps  # commands kept in their own modules (each sets `handler`)
+    from sim.cli import attribute, brief, sweeps  # commands kept in their own modules (each sets `handler`)
 
-    for module in (sweeps, attribute):
+    for module in (sweeps, attribute, brief):
         module.register(sub)
     return parser
 

@@ -394,3 +394,26 @@ def indicator_values(record: Record, initial: bool = False) -> dict[str, float]:
     """
     return {ind.id: float(ind.compute(record)) for ind in registry()
             if ind.modelled and not (initial and ind.flow)}
+
+
+# ---------------------------------------------------------------- display (the app, the console and the brief)
+
+TENK = "10k "  # English units counted in ten thousands ("10k entities", "10k marks"): shown in millions
+
+
+def display_unit(ind: Indicator, lang: str) -> tuple[float, str]:
+    """(factor, unit) to show an indicator's values: 万户 in Chinese; millions in English."""
+    if lang == "zh":
+        return 1.0, ind.unit_zh.replace("％", "%").replace("／", "/")
+    if ind.unit_en.startswith(TENK):
+        return 0.01, "million " + ind.unit_en[len(TENK):]
+    return 1.0, ind.unit_en
+
+
+def display_decimals(shown: float, factor: float) -> int:
+    """Decimals for a value shown with ``factor``: none for whole numbers, two for small or rescaled values."""
+    if factor == 1.0 and abs(shown - round(shown)) < 1e-9:
+        return 0
+    if factor != 1.0 or abs(shown) < 10:
+        return 2
+    return 1 if abs(shown) < 10000 else 0

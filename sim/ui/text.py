@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
-from sim.outputs.indicators import Indicator
+from sim.outputs.indicators import TENK, Indicator, display_decimals as _decimals, display_unit  # noqa: F401 (re-exported)
 from sim.inputs.levers import Lever
 
 LANGS = ("zh", "en")
@@ -429,7 +429,6 @@ GROUPS: dict[str, tuple[str, str]] = {
 OPEN_GROUPS = ("registration", "dual_random", "credit")  # expanded in the sidebar at first
 
 OP_SYMBOL = {">=": "≥", ">": ">", "<=": "≤", "<": "<"}
-TENK = "10k "  # English units counted in ten thousands ("10k entities", "10k marks")
 
 
 def texts(lang: str) -> dict[str, str]:
@@ -479,24 +478,6 @@ def num(value: float) -> str:
 
 
 # ---------------------------------------------------------------- indicator values
-
-
-def display_unit(ind: Indicator, lang: str) -> tuple[float, str]:
-    """(factor, unit) to show an indicator's values: 万户 in Chinese; millions in English."""
-    if lang == "zh":
-        unit = ind.unit_zh.replace("％", "%").replace("／", "/")
-        return 1.0, unit
-    if ind.unit_en.startswith(TENK):
-        return 0.01, "million " + ind.unit_en[len(TENK):]
-    return 1.0, ind.unit_en
-
-
-def _decimals(shown: float, factor: float) -> int:
-    if factor == 1.0 and abs(shown - round(shown)) < 1e-9:
-        return 0
-    if factor != 1.0 or abs(shown) < 10:
-        return 2
-    return 1 if abs(shown) < 10000 else 0
 
 
 def _join(text: str, unit: str, lang: str) -> str:
