@@ -185,7 +185,8 @@ def test_new_user_plan_double_random_compare_english_download(server, page, tmp_
     assert page.get_by_text("Deploy", exact=True).count() == 0
     assert "missing ScriptRunContext" not in SERVER_LOG["path"].read_text(errors="replace")
     before = row_cells(page, dr_zh)[MEDIAN]
-    assert before == "10%"
+    # 2020 policies: a 10% lever; the share actually drawn at random (indicator 2) stays near it
+    assert before.endswith("%") and 5 < float(before.rstrip("%")) < 20
 
     # Pick the plan preset.
     page.locator(".st-key-preset [role='combobox']").click()
