@@ -216,3 +216,36 @@ def test_a_value_that_rounds_to_zero_has_no_sign():
     assert brief._number(-0.04, 1, "en", sign=True) == "+0.0"
     assert brief._number(-0.4, 0, "zh") == "0"
     assert brief._number(-0.06, 1, "en", sign=True) == "-0.1"
+
+
+def test_expost_counterfactual_is_the_scenario_set_against_and_actual_minus_it_what_the_measures_added(
+        runs, history_file):
+    context = _context(runs, "zh", history_file)
+    tidy_against = runs[3]
+    ind = by_id()["market_entities"]
+    row = next(r for r in context["expost"]["rows"] if r["year"] == 2021 and r["name"].startswith("1."))
+    values = tidy_against.loc[(tidy_against["year"] == 2021) & (tidy_against["indicator"] == ind.id), "value"]
+    median = float(values.median())
+    assert row["counterfactual"].startswith(brief.fmt_value(median, ind, "zh") + " [")
+    assert float(row["added"].split(" ")[0]) == pytest.approx(868.5 - median, abs=0.05)  # shown to 0.1
+    assert "2020年及以前" in context["expost"]["intro"]  # the committed posterior: an ex-ante counterfactual
+
+
+def test_a_refitted_posterior_is_named_as_the_counterfactuals_basis(runs, history_file):
+    scenario, against, tidy, tidy_against = runs
+    context = brief.build_context(scenario, against, tidy, tidy_against, lang="en",
+                                  run={"seeds": [0, 1], "scale": 200000, "parameters": "refit/posterior_2023.parquet"},
+                                  points=brief_cli.chart_points(load_history(history_file)),
+                                  history_file=str(history_file))
+    assert "refit/posterior_2023.parquet" in context["expost"]["intro"]
+    assert "refitted on the actual figures" in context["expost"]["intro"]
+
+
+def test_an_unreadable_posterior_file_gives_one_error_line_and_writes_nothing(tmp_path, capsys):
+    bad = tmp_path / "posterior.parquet"
+    bad.write_text("not parquet", encoding="utf-8")
+    for given in (str(bad), str(tmp_path / "posterior.csv")):
+        assert main(["brief", "--posterior", given, "--out", str(tmp_path / "o"), "--quiet"]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("error: ") and err.count("\n") == 1 and "Traceback" not in err
+    assert not (tmp_path / "o").exists()

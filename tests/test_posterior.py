@@ -144,3 +144,14 @@ def test_programme_delivery_scales_each_programme_levers_change_from_2020_practi
                     engine="vector", parameters="point")
     pick = lambda t: t[(t.indicator == "product_quality_spot_checks") & (t.year == 2023)].value.item()  # noqa: E731
     assert pick(low) < pick(high)
+
+
+def test_a_posterior_file_given_as_the_parameters_draws_as_the_committed_one_does():
+    from sim.inputs.posterior import POSTERIOR_FILE, for_seed, is_mode
+    from sim.inputs.scenario import baseline
+
+    assert is_mode("posterior") and is_mode("point") and is_mode("refit.parquet") and not is_mode("refit.csv")
+    for seed in (0, 7):
+        assert for_seed(baseline(), seed, str(POSTERIOR_FILE)).parameters == for_seed(baseline(), seed).parameters
+    with pytest.raises(ValueError, match="not allowed"):
+        for_seed(baseline(), 0, "refit.csv")

@@ -38,7 +38,7 @@ import pandas as pd
 from sim.core.calendar import DEFAULT_SCALE
 from sim.inputs.levers import (CITIES, FIRST_YEAR, LAST_YEAR, LEVERS, LEVERS_BY_ID, UNCERTAINTIES, Path,
                                ScenarioError)
-from sim.inputs.posterior import MODES
+from sim.inputs.posterior import MODES, is_mode
 from sim.inputs.scenario import Scenario, with_values
 from sim.outputs.indicators import registry
 from sim.runs.ensemble import ENGINES, run_ensemble
@@ -402,8 +402,9 @@ def _check(seeds: list[int], year: int, horizon: int, engine: str, parameters: s
         raise AttributionError(f"year {year} is after the horizon {horizon}; give a year up to the horizon")
     if engine not in ENGINES:
         raise AttributionError(f"engine '{engine}' is not allowed; allowed: {', '.join(ENGINES)}")
-    if parameters not in MODES:
-        raise AttributionError(f"parameters '{parameters}' is not allowed; allowed: {', '.join(MODES)}")
+    if not is_mode(parameters):
+        raise AttributionError(f"parameters '{parameters}' is not allowed; allowed: {', '.join(MODES)} "
+                               "or a posterior .parquet file")
     if max_exact_groups < 0 or permutations < 1:
         raise AttributionError("max_exact_groups must be at least 0 and permutations at least 1")
 

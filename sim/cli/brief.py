@@ -17,6 +17,8 @@ import shlex
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from pathlib import Path
 
 import pandas as pd
@@ -51,6 +53,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--workers", type=cli._positive_int, default=None, help="processes (default: CPU count)")
     parser.add_argument("--parameters", choices=MODES, default="posterior",
                         help="posterior (default): each seed draws the uncertain parameters; point: the point fit")
+    parser.add_argument("--posterior", default=None, metavar="FILE",
+                        help="posterior file every seed draws from instead of calibration/posterior.parquet, e.g. "
+                             "one written by calibrate --through YEAR on actual figures (the ex-post counterfactual)")
     parser.add_argument("--no-attribution", action="store_true",
                         help="skip the attribution to lever groups (it costs about 64 runs per seed)")
     parser.add_argument("--quiet", action="store_true", help="no progress output")
@@ -83,6 +88,8 @@ def reproduce_command(args: argparse.Namespace) -> str:
               "--scale", f"{args.scale:g}", "--parameters", args.parameters]
     if args.history:
         parts += ["--history", args.history]
+    if args.posterior:
+        parts += ["--posterior", args.posterior]
     if args.no_attribution:
         parts.append("--no-attribution")
     return " ".join(shlex.quote(p) for p in parts)
@@ -146,23 +153,59 @@ def _submodel_skill(table: pd.DataFrame) -> dict[str, object]:
             "submodel_total": len(model)}
 
 
-def _attribution(args: argparse.Namespace, scenario: Scenario, against: Scenario, seeds: list[int],
-                 backend) -> tuple[pd.DataFrame | None, str]:
-    """The attribution table, or None and why not (skipped, or the function is not there)."""
-    t = brief.strings(args.lang)
-    if args.no_attribution:
-        return None, t["attribution_skipped"]
-    try:
-        from sim.analysis.attribution import attribute
-    except (ImportError, AttributeError) as err:
-        return None, t["attribution_unavailable"].format(detail=f"sim.analysis.attribution.attribute ({err})")
-    try:
-        table = attribute(against, scenario, seeds, year=DEFAULT_HORIZON, scale=args.scale, engine="vector",
-                          workers=args.workers, backend=backend, parameters=args.parameters,
-                          progress=_progress("attribution (runs)", args.quiet))
-    except NotImplementedError as err:
-        return None, t["attribution_unavailable"].format(detail=f"not implemented yet ({err})")
-    return table, ""
+def _attribution(against: Scenario, scenario: Scenario, lang: str, run: dict, skip: bool,
+                 progress) -> tuple[pd.DataFrame | None, str]:
+    """The attribution table, or None and why not (skipped)."""
+    from sim.analysis.attribution import attribute
+
+    if skip:
+        return None, brief.strings(lang)["attribution_skipped"]
+    return attribute(against, scenario, year=DEFAULT_HORIZON, engine="vector", progress=progress, **run), ""
+
+
+def produce(scenario: Scenario, against: Scenario, out: str | Path, *, lang: str = "zh", seeds: Sequence[int] = range(10),
+            scale: float = DEFAULT_SCALE, parameters: str = "posterior", history: pd.DataFrame | None = None,
+            history_file: str | None = None, attribution: bool = True, command: str = "", backend=None,
+            workers: int | None = None, progress: Callable[[str], Callable[[int, int], None] | None] | None = None
+            ) -> tuple[Path, Path]:
+    """Run both scenarios on the same seeds (and the attribution), and write brief.html and brief.pdf.
+
+    Args:
+        scenario: The scenario the brief is about.
+        against: The scenario it is set against (the 2020-policy baseline for the counterfactual).
+        out: Folder written (made if missing).
+        lang: ``zh`` or ``en``.
+        seeds: Seeds of both ensembles (common random numbers).
+        scale: Real entities per simulated entity.
+        parameters: ``posterior``, ``point`` or the path of a posterior file (e.g. one refitted on
+            actual figures by ``calibrate --through``).
+        history: Loaded history with any actual figures (:func:`sim.calibration.history.load_history`).
+        history_file: Its name, shown in the ex-post section.
+        attribution: Compute the attribution waterfalls (64 runs per seed for six differing groups).
+        command: The command that reproduces the brief, printed in it.
+        backend: A backend of :mod:`sim.runs.pools` to run on (else a local pool of ``workers``).
+        workers: Processes when no backend is given.
+        progress: ``progress(what)`` gives a ``(done, total)`` callback for each stage, or None.
+
+    Returns:
+        The paths of brief.html and brief.pdf.
+    """
+    from sim.runs.ensemble import run_ensemble
+    from sim.runs.pools import backend_for
+
+    seeds = list(seeds)
+    stage = progress or (lambda what: None)
+    with (backend_for(workers) if backend is None else nullcontext(backend)) as pool:
+        run = {"seeds": seeds, "scale": scale, "backend": pool, "parameters": parameters}
+        common = {**run, "horizon": DEFAULT_HORIZON, "engine": "vector"}
+        tidy = run_ensemble(scenario, progress=stage(f"{scenario.name} seeds"), **common)
+        tidy_against = run_ensemble(against, progress=stage(f"{against.name} seeds"), **common)
+        table, note = _attribution(against, scenario, lang, run, not attribution, stage("attribution (runs)"))
+    context = brief.build_context(
+        scenario, against, tidy, tidy_against, lang=lang, command=command, version=model_version(),
+        run={"seeds": seeds, "scale": scale, "parameters": parameters}, points=chart_points(history),
+        history_file=history_file, attribution=table, attribution_note=note, backtest=backtest_skill())
+    return brief.write_brief(out, brief.render_html(context))
 
 
 def _progress(name: str, quiet: bool):
@@ -180,34 +223,25 @@ def cmd_brief(args: argparse.Namespace) -> int:
     """Run both scenarios on the same seeds and write brief.html and brief.pdf to --out."""
     from sim import cli
     from sim.inputs.posterior import describe as describe_parameters
-    from sim.runs.ensemble import run_ensemble
-    from sim.runs.pools import backend_for
 
     started = time.perf_counter()
     scenario = load_scenario(args.scenario)
     against = load_scenario(args.against) if args.against else baseline()
     history = cli._history(args.history) if args.history else None  # a malformed file: one line, exit 2
     seeds = cli._seeds(args)
-    describe_parameters(args.parameters, [])  # a damaged posterior file stops here, before any run
+    if args.posterior and args.parameters == "point":
+        raise cli.UsageError("--posterior with --parameters point: give one (a posterior file is drawn from per seed)")
+    parameters = args.posterior or args.parameters
+    describe_parameters(parameters, [])  # a damaged posterior file stops here, before any run
     out = Path(args.out)  # checked now, made only once the brief is ready
     if out.exists() and not out.is_dir():
         raise cli.UsageError(f"--out {out}: exists and is not a folder; give a folder path")
     if not os.access(out if out.exists() else cli._existing_parent(out), os.W_OK | os.X_OK):
         raise cli.UsageError(f"--out {out}: the folder is not writable; give a folder you can write to")
-    with backend_for(args.workers) as backend:
-        common = {"seeds": seeds, "scale": args.scale, "horizon": DEFAULT_HORIZON, "engine": "vector",
-                  "backend": backend, "parameters": args.parameters}
-        tidy = run_ensemble(scenario, progress=_progress(f"{scenario.name} seeds", args.quiet), **common)
-        tidy_against = run_ensemble(against, progress=_progress(f"{against.name} seeds", args.quiet), **common)
-        attribution, note = _attribution(args, scenario, against, seeds, backend)
-    context = brief.build_context(
-        scenario, against, tidy, tidy_against, lang=args.lang, command=reproduce_command(args),
-        version=model_version(), run={"seeds": seeds, "scale": args.scale, "parameters": args.parameters},
-        points=chart_points(history), history_file=args.history, attribution=attribution, attribution_note=note,
-        backtest=backtest_skill())
-    out = cli._output_folder(args.out)
-    html_path, pdf_path = brief.write_brief(out, brief.render_html(context))
+    html_path, pdf_path = produce(
+        scenario, against, out, lang=args.lang, seeds=seeds, scale=args.scale, parameters=parameters,
+        history=history, history_file=args.history, attribution=not args.no_attribution,
+        command=reproduce_command(args), workers=args.workers, progress=lambda what: _progress(what, args.quiet))
     if not args.quiet:
         print(f"wrote {html_path}, {pdf_path} ({time.perf_counter() - started:.1f}s)", file=sys.stderr)
     return 0
-

@@ -142,21 +142,43 @@ def default_submodel_posterior() -> Posterior | None:
     return read_posterior(SUBMODEL_POSTERIOR_FILE, SUBMODEL_STREAM) if SUBMODEL_POSTERIOR_FILE.exists() else None
 
 
+def is_mode(mode: str) -> bool:
+    """A run's ``parameters``: ``posterior``, ``point``, or the path of a posterior file (``.parquet``,
+    e.g. one refitted on actual figures by ``calibrate --through``) drawn from as ``posterior`` draws."""
+    return mode in MODES or str(mode).endswith(".parquet")
+
+
+@cache
+def posterior_file(path: str) -> Posterior:
+    """A posterior file named as a run's ``parameters``, read once per process."""
+    return read_posterior(path)
+
+
+def _posterior_of(mode: str) -> Posterior | None:
+    return default_posterior() if mode == "posterior" else posterior_file(mode)
+
+
 def for_seed(scenario: Scenario, seed: int, mode: str = "posterior") -> Scenario:
     """The scenario a seed runs: with its draws (``posterior``: the posterior's particle, and the
-    priors of the uncertain parameters it does not hold) or as it is (``point``: the committed fit,
-    the declared values and the scenario's own)."""
-    if mode not in MODES:
-        raise ValueError(f"parameters '{mode}' is not allowed; allowed: {', '.join(MODES)}")
-    return apply_draws(scenario, seed, default_posterior(), default_submodel_posterior()) \
-        if mode == "posterior" else scenario
+    priors of the uncertain parameters it does not hold; a posterior file's path: its particle
+    instead) or as it is (``point``: the committed fit, the declared values and the scenario's own)."""
+    if not is_mode(mode):
+        raise ValueError(f"parameters '{mode}' is not allowed; allowed: {', '.join(MODES)} or a posterior .parquet file")
+    return scenario if mode == "point" else \
+        apply_draws(scenario, seed, _posterior_of(mode), default_submodel_posterior())
 
 
 def describe(mode: str, seeds) -> dict[str, object]:
-    """What run.json records about a run's parameters: the mode, the file and each seed's particle."""
+    """What run.json records about a run's parameters: the mode, the file and each seed's particle.
+
+    Raises:
+        PosteriorError: if ``mode`` is neither a mode nor a readable posterior file.
+    """
+    if not is_mode(mode):
+        raise PosteriorError(f"{mode}: not a posterior file; give a .parquet file written by `python -m sim calibrate`")
     if mode == "point":
         return {"mode": "point", "source": "calibration/fitted.toml and the scenario's own values"}
-    posterior, submodels = default_posterior(), default_submodel_posterior()
+    posterior, submodels = _posterior_of(mode), default_submodel_posterior()
     held = [n for p in (posterior, submodels) if p is not None for n in p.names]
     out = {"mode": "posterior", "from_priors": [n for n in uncertain_priors() if n not in held]}
     if submodels is not None:

@@ -368,9 +368,16 @@ def _backtest(skill: Mapping[str, object] | None, lang: str) -> dict[str, object
             if subs else "", "model_loses": any(r["loses"] for r in rows)}
 
 
-def _expost(points: Mapping[str, pd.DataFrame], history_file: str | None, tidy: pd.DataFrame, year: int,
-            lang: str) -> dict[str, object]:
-    """Actual year-end (or whole-year) figures after 2020 against the target path and the projection."""
+def _projection(tidy: pd.DataFrame, ind: Indicator, year: int, lang: str) -> dict[str, float] | None:
+    values = tidy.loc[(tidy["year"] == year) & (tidy["indicator"] == ind.id), "value"].to_numpy(dtype=float)
+    s = _stats(values, ind)
+    return None if math.isnan(s["median"]) else s
+
+
+def _expost(points: Mapping[str, pd.DataFrame], history_file: str | None, tidy: pd.DataFrame,
+            tidy_against: pd.DataFrame, year: int, lang: str, parameters: str = "posterior") -> dict[str, object]:
+    """Actual year-end (or whole-year) figures after 2020 against the target path, the projection and
+    the counterfactual (the scenario set against, 2020 policies by default): what the measures added."""
     t = strings(lang)
     if history_file is None:
         return {"intro": "", "note": t["expost_none_file"], "rows": []}
@@ -385,20 +392,27 @@ def _expost(points: Mapping[str, pd.DataFrame], history_file: str | None, tidy: 
             y, actual = int(p.year), float(p.value)
             row = {"name": _title(ind, lang), "unit": display_unit(ind, lang)[1], "year": y,
                    "actual": fmt_value(actual, ind, lang), "source": str(getattr(p, "source", "")),
-                   "path": "—", "vs_path": "", "projection": "—", "vs_band": t["beyond"], "behind": False}
+                   "path": "—", "vs_path": "", "projection": "—", "vs_band": t["beyond"], "behind": False,
+                   "counterfactual": "—", "added": "—"}
             if ind.target is not None and ind.baseline_2020 is not None:
                 path = ind.baseline_2020 + (ind.target - ind.baseline_2020) * (y - 2020) / (ind.target_year - 2020)
                 ahead = actual >= path if ind.target_op in (">=", ">") else actual <= path
                 row.update(path=fmt_value(path, ind, lang), vs_path=t["on_path" if ahead else "behind_path"],
                            behind=not ahead)
-            if y <= last:
-                values = tidy.loc[(tidy["year"] == y) & (tidy["indicator"] == ind.id), "value"].to_numpy(dtype=float)
-                s = _stats(values, ind)
-                if not math.isnan(s["median"]):
-                    row["projection"] = f"{fmt_value(s['median'], ind, lang)} [{fmt_band(s['low'], s['high'], ind, lang)}]"
-                    row["vs_band"] = t["below" if actual < s["low"] else "above" if actual > s["high"] else "within"]
+            if y <= last and (s := _projection(tidy, ind, y, lang)) is not None:
+                row["projection"] = f"{fmt_value(s['median'], ind, lang)} [{fmt_band(s['low'], s['high'], ind, lang)}]"
+                row["vs_band"] = t["below" if actual < s["low"] else "above" if actual > s["high"] else "within"]
+            if y <= last and (c := _projection(tidy_against, ind, y, lang)) is not None:
+                row["counterfactual"] = f"{fmt_value(c['median'], ind, lang)} [{fmt_band(c['low'], c['high'], ind, lang)}]"
+                factor, _ = display_unit(ind, lang)
+                added = [(actual - v) * factor for v in (c["median"], c["high"], c["low"])]
+                d = max(_decimals(abs(v), factor) for v in added)
+                row["added"] = (f"{_number(added[0], d, lang, sign=True)} "
+                                f"[{_number(added[1], d, lang, sign=True)}, {_number(added[2], d, lang, sign=True)}]")
             rows.append(row)
-    return {"intro": t["expost_intro"].format(file=history_file, year=year),
+    parameters = str(parameters)
+    basis = t["expost_refit"].format(posterior=parameters) if parameters.endswith(".parquet") else t["expost_exante"]
+    return {"intro": t["expost_intro"].format(file=history_file, year=year) + " " + basis,
             "note": "" if rows else t["expost_none_rows"].format(file=history_file), "rows": rows}
 
 
@@ -466,7 +480,8 @@ def build_context(scenario: Scenario, against: Scenario, tidy: pd.DataFrame, tid
         "city_notes": [t["city_overrides"].format(name=label(s) or s.name, n=sum(len(d) for d in s.city_levers.values()))
                        for s in (scenario, against) if s.city_levers],
         "provenance": _provenance_rows(lang), "backtest": backtest_ctx,
-        "expost": _expost(points, history_file, tidy, year, lang),
+        "expost": _expost(points, history_file, tidy, tidy_against, year, lang, run.get("parameters", "posterior")),
+        "col_counterfactual": t["col_counterfactual"].format(against=name_b),
     }
 
 
