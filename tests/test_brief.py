@@ -249,3 +249,17 @@ def test_an_unreadable_posterior_file_gives_one_error_line_and_writes_nothing(tm
         err = capsys.readouterr().err
         assert err.startswith("error: ") and err.count("\n") == 1 and "Traceback" not in err
     assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.slow
+def test_a_refit_through_2021_on_actual_figures_feeds_the_brief_counterfactual(tmp_path, history_file):
+    fitted, posterior = tmp_path / "refit" / "fitted.toml", tmp_path / "refit" / "posterior.parquet"
+    assert main(["calibrate", "--history", str(history_file), "--through", "2021", "--policies", "scenarios/plan.toml",
+                 "--out", str(fitted), "--posterior", str(posterior), "--population", "20", "--generations", "1",
+                 "--seeds", "1", "--scale", "40000", "--workers", "1"]) == 0
+    assert posterior.is_file() and posterior.with_name("posterior_submodels.parquet").is_file()
+    out = tmp_path / "brief"
+    assert main(["brief", "--history", str(history_file), "--posterior", str(posterior), "--out", str(out), "--lang",
+                 "en", "--seeds", "2", "--scale", "200000", "--workers", "1", "--no-attribution", "--quiet"]) == 0
+    html = (out / "brief.html").read_text(encoding="utf-8")
+    assert f"Parameters are drawn from {posterior}" in html and f"--posterior {posterior}" in html

@@ -286,3 +286,42 @@ def test_reform_events_are_dated_sourced_and_name_a_lever_the_history_runs_move(
         if event["date"] >= "2016-01-01":  # within the history runs: the lever moves over 2016-2020
             path = [policies.lever(event["lever"], year) for year in range(2016, 2021)]
             assert len(set(path)) > 1, (event["lever"], path)
+
+
+# ---------------------------------------------------------------- policies after 2020 (fits through later years)
+
+
+def test_history_policies_follow_the_measures_taken_after_2020_and_nothing_before():
+    from sim.calibration.fit import history_policies
+    from sim.inputs.levers import LEVERS, UNCERTAINTIES
+
+    held, plan = history_policies(), load_scenario("scenarios/plan.toml")
+    joined = history_policies(plan)
+    for spec in LEVERS:
+        for year in range(2015, 2021):
+            assert joined.lever(spec.id, year) == pytest.approx(held.lever(spec.id, year)), (spec.id, year)
+        for year in (2021, 2023, 2025, 2035):
+            assert joined.lever(spec.id, year) == pytest.approx(plan.lever(spec.id, year)), (spec.id, year)
+    for spec in UNCERTAINTIES:
+        assert joined.uncertainty(spec.id, 2018) == pytest.approx(held.uncertainty(spec.id, 2018))
+        assert joined.uncertainty(spec.id, 2024) == pytest.approx(plan.uncertainty(spec.id, 2024))
+    assert held.lever("dual_random_share", 2023) == 10  # without them: 2020 held
+
+
+def test_a_fit_through_2020_does_not_see_the_policies_after_it(history):
+    from sim.calibration.fit import history_policies
+
+    start = start_2016(history)
+    plain = simulate(fitted_parameters(), start, 2020, [3], 20000.0)
+    joined = simulate(fitted_parameters(), start, 2020, [3], 20000.0, history_policies(load_scenario("scenarios/plan.toml")))
+    assert plain == joined
+
+
+def test_calibrate_refuses_policies_for_a_fit_through_2020(capsys, tmp_path):
+    from sim.cli import main
+
+    assert main(["calibrate", "--policies", "scenarios/plan.toml", "--out", str(tmp_path / "f.toml"),
+                 "--posterior", str(tmp_path / "p.parquet")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "--through" in err and err.count("\n") == 1
+    assert not list(tmp_path.iterdir())

@@ -26,11 +26,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.calibration.fit import FIT_BOUNDS, HISTORY_POLICIES, apply_by_set, history_patterns, simulate
+from sim.calibration.fit import FIT_BOUNDS, apply_by_set, history_patterns, history_policies, simulate
 from sim.calibration.patterns import fit_table
 from sim.inputs.parameters import Parameters
 from sim.inputs.posterior import WEIGHT, Posterior
-from sim.inputs.scenario import load_scenario
+from sim.inputs.scenario import Scenario
 
 
 UNMEASURED = 100.0  # tolerances off, for a pattern a run cannot measure
@@ -112,8 +112,10 @@ class _Progress(logging.Handler):
 
 
 def abc_fit(history: pd.DataFrame, through: int = 2020, settings: AbcSettings = AbcSettings(),
-            progress: Callable[[str], None] | None = None, seed: int = 0) -> AbcResult:
-    """Sample the posterior of the uncertain parameters given the history through ``through``.
+            progress: Callable[[str], None] | None = None, seed: int = 0,
+            after_2020: Scenario | None = None) -> AbcResult:
+    """Sample the posterior of the uncertain parameters given the history through ``through``; after
+    2020 the runs follow ``after_2020``'s policies (:func:`sim.calibration.fit.history_policies`).
 
     Raises:
         HistoryError: if the history has no usable patterns in the period.
@@ -122,7 +124,7 @@ def abc_fit(history: pd.DataFrame, through: int = 2020, settings: AbcSettings = 
 
     start, used, skipped = history_patterns(history, through)
     bounds = dict(FIT_BOUNDS)
-    policies = load_scenario(HISTORY_POLICIES)
+    policies = history_policies(after_2020)
     seeds = list(range(settings.seeds))
     scale = np.sqrt([p.weight for p in used])
 

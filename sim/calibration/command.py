@@ -18,18 +18,21 @@ import pandas as pd
 from sim.calibration import adoption, fit as cal_fit, posterior_report, report as cal_report
 from sim.calibration.abc import AbcSettings, abc_fit, write_posterior
 from sim.inputs.files import atomic_write_text
+from sim.inputs.scenario import Scenario
 
 CHECK_DRAWS = 40  # posterior draws in the predictive checks
 MIN_EFFECTIVE = 50  # fewer effective particles than this: the command warns
 
 
 def calibrate(history: pd.DataFrame, history_name: str, through: int, fitted_out: Path, posterior_out: Path,
-              settings: AbcSettings, progress: Callable[[str], None]) -> tuple[cal_fit.FitResult, list[Path]]:
+              settings: AbcSettings, progress: Callable[[str], None],
+              after_2020: Scenario | None = None) -> tuple[cal_fit.FitResult, list[Path]]:
     """Sample the posterior and write it, the submodels' fitted diffusions, the point fit and the
-    reports; the files written."""
+    reports; the files written. Runs through years after 2020 follow ``after_2020``'s policies
+    (:func:`sim.calibration.fit.history_policies`)."""
     adoptions, effective = adoption.fit_adoptions(history, through)
     progress("submodel diffusions: " + ", ".join(f"{k} effective sample {v:.0f}" for k, v in effective.items()))
-    result = abc_fit(history, through, settings, progress)
+    result = abc_fit(history, through, settings, progress, after_2020=after_2020)
     progress(f"posterior: {len(result.particles)} particles (effective sample size "
              f"{result.effective_sample_size:.0f}) after {result.simulations} simulations ({result.minutes:.1f} min); "
              f"predictive checks on {CHECK_DRAWS} draws ...")
@@ -37,8 +40,10 @@ def calibrate(history: pd.DataFrame, history_name: str, through: int, fitted_out
         progress(f"warning: the posterior rests on about {result.effective_sample_size:.0f} effective particles "
                  f"(fewer than {MIN_EFFECTIVE}); runs would draw the same few parameter sets - sample again with a "
                  "larger --population")
-    checks = posterior_report.predictive_checks(history, result.posterior(), through, CHECK_DRAWS, settings.scale)
-    point = cal_fit.fit_result(history, result.point(), through, range(4), settings.scale, result.simulations)
+    checks = posterior_report.predictive_checks(history, result.posterior(), through, CHECK_DRAWS, settings.scale,
+                                                after_2020)
+    point = cal_fit.fit_result(history, result.point(), through, range(4), settings.scale, result.simulations,
+                               after_2020=after_2020)
     settings_text = ", ".join(f"{k} {v:g}" for k, v in dataclasses.asdict(settings).items())
     write_posterior(posterior_out, result)
     submodels_out = posterior_out.with_name(posterior_out.stem + "_submodels.parquet")

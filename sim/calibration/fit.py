@@ -29,6 +29,7 @@ from sim.calibration.patterns import Demography, Pattern, enterprises_now, fit_t
 from sim.core.population import InitialStock
 from sim.inputs.parameters.declare import priors
 from sim.inputs.parameters import FITTED_FILE, PARAMETER_SETS, SET_OF, Parameters, read_fitted, split_by_set
+from sim.inputs.levers import LAST_YEAR, Path as LeverPath
 from sim.inputs.scenario import Scenario, load_scenario
 from sim.runs.bench import BenchResult
 
@@ -60,6 +61,24 @@ def start_2016(history: pd.DataFrame) -> InitialStock:
     return InitialStock(2016, total, total * share, COMPANY_SHARE_2016)
 
 
+def history_policies(after_2020: Scenario | None = None) -> Scenario:
+    """The policies of calibration runs: 2016-2020 from ``calibration/history_policies.toml``, then,
+    for fits through years after 2020, the levers and uncertainties of ``after_2020`` (the measures
+    actually taken and the world as it was, written as a scenario file; ``calibrate --policies``),
+    or the 2020 values held if it is None. Its city overrides and parameters are not used."""
+    policies = load_scenario(HISTORY_POLICIES)
+    if after_2020 is None:
+        return policies
+
+    def joined(before: LeverPath, after: LeverPath) -> LeverPath:
+        points = [(y, v) for y, v in before.points if y < 2020] + [(2020, before.at(2020))]
+        return LeverPath(tuple(points + [(y, after.at(y)) for y in range(2021, LAST_YEAR + 1)]))
+
+    return dataclasses.replace(
+        policies, levers={k: joined(p, after_2020.levers[k]) for k, p in policies.levers.items()},
+        uncertainties={k: joined(p, after_2020.uncertainties[k]) for k, p in policies.uncertainties.items()})
+
+
 def simulate(parameters: Parameters, start: InitialStock, through: int, seeds: Sequence[int], scale: float,
              policies: Scenario | None = None,
              submodel_values: Mapping[str, float] | None = None) -> list[dict[int, dict[str, float]]]:
@@ -71,7 +90,7 @@ def simulate(parameters: Parameters, start: InitialStock, through: int, seeds: S
     """
     from sim.engines.vector import VectorMarketModel
 
-    scenario = dataclasses.replace(policies or load_scenario(HISTORY_POLICIES), parameters=parameters)
+    scenario = dataclasses.replace(policies or history_policies(), parameters=parameters)
     if submodel_values:
         scenario = scenario.with_parameters(submodel_values)
     out = []
@@ -132,8 +151,9 @@ class FitResult:
 
 def fit(history: pd.DataFrame, through: int = 2020, seeds: Sequence[int] = (0, 1, 2, 3), scale: float = 2000.0,
         max_evaluations: int = 160, base: Parameters | None = None,
-        progress: Callable[[int, float], None] | None = None) -> FitResult:
-    """Fit FIT_BOUNDS' parameters to the history through ``through`` (bounded Nelder-Mead).
+        progress: Callable[[int, float], None] | None = None, after_2020: Scenario | None = None) -> FitResult:
+    """Fit FIT_BOUNDS' parameters to the history through ``through`` (bounded Nelder-Mead); after
+    2020 the runs follow ``after_2020``'s policies (:func:`history_policies`).
 
     A parameter of any set may be fitted (``sim.inputs.parameters.PARAMETER_SETS``): the entity
     model's change ``base``, the submodels' change their sets in the runs' scenario.
@@ -143,7 +163,7 @@ def fit(history: pd.DataFrame, through: int = 2020, seeds: Sequence[int] = (0, 1
     names = list(FIT_BOUNDS)
     low = np.array([FIT_BOUNDS[n][0] for n in names])
     high = np.array([FIT_BOUNDS[n][1] for n in names])
-    policies = load_scenario(HISTORY_POLICIES)
+    policies = history_policies(after_2020)
     evaluations = 0
 
     def to_values(x: np.ndarray) -> dict[str, float]:
@@ -184,12 +204,13 @@ def history_patterns(history: pd.DataFrame, through: int) -> tuple[InitialStock,
 
 
 def fit_result(history: pd.DataFrame, values: Mapping[str, float], through: int, seeds: Sequence[int],
-               scale: float, evaluations: int, base: Parameters | None = None) -> FitResult:
+               scale: float, evaluations: int, base: Parameters | None = None,
+               after_2020: Scenario | None = None) -> FitResult:
     """How a parameter set reproduces the history over ``seeds``: its table, objective and hazards
     by age, as the fit reports show them."""
     start, used, skipped = history_patterns(history, through)
     entity, submodels = apply_by_set(base or Parameters(), values)
-    runs = simulate(entity, start, through, seeds, scale, None, submodels)
+    runs = simulate(entity, start, through, seeds, scale, history_policies(after_2020), submodels)
     table = fit_table(runs, used)
     return FitResult(dict(values), table, objective_value(table, used), evaluations, through, skipped,
                      hazard_by_age(runs, through))

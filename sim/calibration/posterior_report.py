@@ -14,17 +14,18 @@ import numpy as np
 import pandas as pd
 
 from sim.calibration.abc import AbcResult
-from sim.calibration.fit import HISTORY_POLICIES, apply_by_set, history_patterns, simulate
+from sim.calibration.fit import apply_by_set, history_patterns, history_policies, simulate
 from sim.inputs.parameters import Parameters
 from sim.inputs.posterior import WEIGHT, Posterior
-from sim.inputs.scenario import load_scenario
+from sim.inputs.scenario import Scenario
 
 
 def predictive_checks(history: pd.DataFrame, posterior: Posterior, through: int, draws: int = 40,
-                      scale: float = 2000.0) -> pd.DataFrame:
-    """Per pattern: observed, and the 5%, median and 95% of the history runs over posterior draws."""
+                      scale: float = 2000.0, after_2020: Scenario | None = None) -> pd.DataFrame:
+    """Per pattern: observed, and the 5%, median and 95% of the history runs over posterior draws
+    (after 2020 under ``after_2020``'s policies, :func:`sim.calibration.fit.history_policies`)."""
     start, used, _ = history_patterns(history, through)
-    policies = load_scenario(HISTORY_POLICIES)
+    policies = history_policies(after_2020)
     values = []
     for seed in range(draws):
         entity, submodels = apply_by_set(Parameters(), posterior.draw(seed))

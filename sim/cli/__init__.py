@@ -146,6 +146,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="point-fit file written, its report beside it (default calibration/fitted.toml)")
     cal.add_argument("--posterior", default="calibration/posterior.parquet",
                      help="posterior particles written, its report beside it (default calibration/posterior.parquet)")
+    cal.add_argument("--policies", default=None, metavar="FILE",
+                     help="scenario file of the measures actually taken after 2020 (levers and uncertainties), "
+                          "followed by the runs of a fit --through a year after 2020 (default: 2020 policies held)")
     cal.add_argument("--check", action="store_true",
                      help="print the committed point fit's table against the history; fit nothing")
     cal.add_argument("--seeds", type=_positive_int, default=2, help="seeds per simulation (default 2)")
@@ -317,8 +320,14 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
                 raise UsageError(f"calibrate: {out} must name a file in a folder you can write to")
         if not args.max_minutes > 0:
             raise UsageError(f"calibrate: --max-minutes {args.max_minutes} must be above 0")
+        if args.policies and args.through <= 2020:
+            raise UsageError(f"--policies {args.policies}: the policies after 2020 matter only to a fit "
+                             f"--through a year after 2020 (given {args.through})")
+        after_2020 = load_scenario(args.policies) if args.policies else None
         if args.through > 2020:
-            print("note: fitting on figures after 2020; the committed default fit uses data up to 2020 only",
+            print("note: fitting on figures after 2020; the committed default fit uses data up to 2020 only; "
+                  + (f"runs follow {args.policies} after 2020" if args.policies else
+                     "runs hold the 2020 policies after 2020 (--policies FILE gives the measures actually taken)"),
                   file=sys.stderr)
         for out in outs:
             out.parent.mkdir(parents=True, exist_ok=True)
@@ -331,7 +340,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
                 if text.startswith("generation"):
                     bar.update(1)
                 bar.write(text, file=sys.stderr)
-            point, paths = calibrate(history, history_name, args.through, outs[0], outs[1], settings, progress)
+            point, paths = calibrate(history, history_name, args.through, outs[0], outs[1], settings, progress,
+                                     after_2020)
         from sim.calibration import report as cal_report
         print(cal_report.format_fit_table(point.table, f"Point fit through {args.through} (objective "
                                                        f"{point.objective:.3g})"))

@@ -154,8 +154,20 @@ def posterior_file(path: str) -> Posterior:
     return read_posterior(path)
 
 
+@cache
+def submodel_file(path: str) -> Posterior | None:
+    """The submodels' posterior written beside a posterior file by ``calibrate`` (``<stem>_submodels.parquet``),
+    or the committed one if there is none beside it."""
+    beside = Path(path).with_name(Path(path).stem + "_submodels.parquet")
+    return read_posterior(beside, SUBMODEL_STREAM) if beside.is_file() else default_submodel_posterior()
+
+
 def _posterior_of(mode: str) -> Posterior | None:
     return default_posterior() if mode == "posterior" else posterior_file(mode)
+
+
+def _submodels_of(mode: str) -> Posterior | None:
+    return default_submodel_posterior() if mode == "posterior" else submodel_file(mode)
 
 
 def for_seed(scenario: Scenario, seed: int, mode: str = "posterior") -> Scenario:
@@ -165,7 +177,7 @@ def for_seed(scenario: Scenario, seed: int, mode: str = "posterior") -> Scenario
     if not is_mode(mode):
         raise ValueError(f"parameters '{mode}' is not allowed; allowed: {', '.join(MODES)} or a posterior .parquet file")
     return scenario if mode == "point" else \
-        apply_draws(scenario, seed, _posterior_of(mode), default_submodel_posterior())
+        apply_draws(scenario, seed, _posterior_of(mode), _submodels_of(mode))
 
 
 def describe(mode: str, seeds) -> dict[str, object]:
@@ -178,7 +190,7 @@ def describe(mode: str, seeds) -> dict[str, object]:
         raise PosteriorError(f"{mode}: not a posterior file; give a .parquet file written by `python -m sim calibrate`")
     if mode == "point":
         return {"mode": "point", "source": "calibration/fitted.toml and the scenario's own values"}
-    posterior, submodels = _posterior_of(mode), default_submodel_posterior()
+    posterior, submodels = _posterior_of(mode), _submodels_of(mode)
     held = [n for p in (posterior, submodels) if p is not None for n in p.names]
     out = {"mode": "posterior", "from_priors": [n for n in uncertain_priors() if n not in held]}
     if submodels is not None:
