@@ -263,3 +263,31 @@ def test_a_refit_through_2021_on_actual_figures_feeds_the_brief_counterfactual(t
                  "en", "--seeds", "2", "--scale", "200000", "--workers", "1", "--no-attribution", "--quiet"]) == 0
     html = (out / "brief.html").read_text(encoding="utf-8")
     assert f"Parameters are drawn from {posterior}" in html and f"--posterior {posterior}" in html
+
+
+def test_the_attribution_table_covers_every_indicator_attributed_and_adds_up(runs):
+    frame = _attribution()
+    frame.loc[frame["indicator"] == frame["indicator"].iloc[0], "contribution"] = [12.5, -0.25]
+    context = _context(runs, "en", attribution=frame)
+    table = context["attribution"]
+    assert table["groups"] == ["Double-random", "Credit"]
+    assert len(table["rows"]) == frame["indicator"].nunique() == len(brief.binding_indicators())
+    first, other = table["rows"][0], table["rows"][1]
+    assert first["cells"] == ["+12.5 ±0.5", "-0.2 ±0.2"] and first["total"] == "+12.2"  # one precision per row
+    assert other["cells"] == ["+3.00 ±0.50", "-1.00 ±0.25"] and other["total"] == "+2.00"
+    html = brief.render_html(context)
+    assert html.count('<td class="num total">') == len(table["rows"])
+
+
+def test_a_group_that_moves_nothing_shows_zero_in_the_table(runs):
+    row = {"label_zh": "", "label_en": ""}
+    frame = pd.DataFrame([{**row, "indicator": "market_entities", "group": "dual_random", "contribution": 0.0, "se": 0.0},
+                          {**row, "indicator": "market_entities", "group": "credit", "contribution": 0.0, "se": 0.0},
+                          {**row, "indicator": "dual_random_share", "group": "dual_random", "contribution": 2.0,
+                           "se": 0.5},
+                          {**row, "indicator": "dual_random_share", "group": "credit", "contribution": 0.0, "se": 0.0}])
+    table = _context(runs, "en", attribution=frame)["attribution"]
+    assert len(table["groups"]) == 1  # credit moves nothing anywhere: no column
+    rows = {r["name"].split(". ")[0]: r for r in table["rows"]}
+    assert rows["1"]["cells"] == ["0"] and rows["1"]["total"] == "0"
+    assert rows["2"]["cells"] == ["+2.00 ±0.50"]

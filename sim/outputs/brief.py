@@ -294,7 +294,7 @@ def _attribution(attribution: pd.DataFrame | None, note: str, lang: str) -> dict
     """Waterfalls per binding indicator, or the note saying why there are none."""
     t = strings(lang)
     if attribution is None:
-        return {"note": note or t["attribution_skipped"], "charts": []}
+        return {"note": note or t["attribution_skipped"], "charts": [], "groups": [], "rows": []}
     missing = [c for c in ATTRIBUTION_COLUMNS if c not in attribution.columns]
     if missing:
         raise ValueError(f"attribution table: missing columns {', '.join(missing)}; "
@@ -304,7 +304,33 @@ def _attribution(attribution: pd.DataFrame | None, note: str, lang: str) -> dict
         rows = attribution[attribution["indicator"] == ind.id]
         if not rows.empty:
             charts.append({"id": ind.id, "title": _title(ind, lang), "svg": waterfall_chart(ind, rows, lang)})
-    return {"note": "" if charts else t["attribution_none"], "charts": charts}
+    return {"note": "" if charts else t["attribution_none"], "charts": charts,
+            **_attribution_table(attribution, lang)}
+
+
+def _attribution_table(attribution: pd.DataFrame, lang: str) -> dict[str, object]:
+    """Every scorecard indicator's attribution as a table: a column per lever group that contributes
+    anything to some indicator (contribution ±standard error, display units), then the total."""
+    moving = attribution[(attribution["contribution"] != 0) | (attribution["se"] != 0)]
+    groups = list(dict.fromkeys(moving["group"]))
+    labels = {g: str(lab) for g, lab in zip(attribution["group"], attribution["label_zh" if lang == "zh" else "label_en"])}
+    rows = []
+    for ind in scorecard_indicators():
+        part = attribution[attribution["indicator"] == ind.id].set_index("group")
+        if part.empty:
+            continue
+        factor, unit = display_unit(ind, lang)
+        total = float(part["contribution"].sum())
+        se = float(part["total_se"].iloc[0]) if "total_se" in part else math.nan
+        largest = max([abs(total), *part["contribution"].abs()]) * factor
+        d = 2 if largest < 10 else 1 if largest < 1000 else 0  # by the largest value: one precision per row
+        cell = (lambda c, e: "0" if c == 0 and (e == 0 or _missing(e)) else _number(c * factor, d, lang, sign=True)
+                + ("" if _missing(e) else f" ±{_number(e * factor, d, lang)}"))
+        rows.append({"name": _title(ind, lang), "unit": unit,
+                     "cells": [cell(float(part.at[g, "contribution"]), float(part.at[g, "se"])) if g in part.index
+                               else "—" for g in groups],
+                     "total": cell(total, se)})
+    return {"groups": [labels[g] for g in groups], "rows": rows}
 
 
 def _title(ind: Indicator, lang: str) -> str:
