@@ -28,7 +28,7 @@ from sim.outputs.indicators import Indicator, by_id, registry
 from sim.inputs.levers import CITIES, CITY_NAMES_ZH, LEVERS, LEVERS_BY_ID, UNCERTAINTIES, Lever, Path
 from sim.inputs.scenario import Scenario, \
     ScenarioError, baseline
-from sim.ui import link, runner, session, shared, views
+from sim.ui import link, reports, runner, session, shared, views
 from sim.ui.session import ADJUSTED, choose, preset_chosen, reset_to_preset, select, sync_sliders, widget_key
 from sim.ui import scenario as sc
 from sim.ui import text as tx
@@ -547,6 +547,7 @@ def compare_view(tidy: pd.DataFrame, settings: Settings, lang: str, t: dict[str,
     st.markdown(f"**{t['compare_chart']}: {tx.indicator_name(by_id()[iid], lang)}**")
     st.altair_chart(views.compare_chart([ref_tidy] + tidies, [ref_name] + names, by_id()[iid], lang),
                     width="stretch")
+    reports.attribution_panel(ref, key, settings, lang, t, HEADLINE)  # on request: 2^groups runs per seed
 
 
 def downloads_view(tidy: pd.DataFrame, summary: pd.DataFrame, settings: Settings, lang: str,
@@ -567,6 +568,7 @@ def downloads_view(tidy: pd.DataFrame, summary: pd.DataFrame, settings: Settings
     st.markdown(t["reproduce"])
     st.code(f"python -m sim run --scenario {s.name}.toml --seeds {settings.seeds} --scale {settings.scale} "
             f"--horizon {settings.horizon} --engine vector --out out/", language="bash")
+    reports.brief_panel(settings, lang, t)  # on request: brief.pdf and brief.html of these settings
     with st.expander(t["toml_preview"], expanded=True):
         st.code(s.to_toml(), language="toml")
 

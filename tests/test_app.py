@@ -742,3 +742,149 @@ def test_choosing_the_preset_a_setting_was_moved_from_loads_it_as_it_is(app):
     at.button(key="reset").click().run()  # the reset button does the same
     assert at.slider(key=f"lever_{DR}").value == sc.slider_value(LEVERS_BY_ID[DR], PLAN.lever(DR, 2025))
     assert at.selectbox(key="preset").value == "plan"
+
+
+# ---------------------------------------------------------------- the attribution waterfall and the brief
+
+
+def test_the_attribution_waterfall_splits_the_difference_from_the_reference_on_request(app, monkeypatch):
+    """The comparison's waterfall: nothing runs until the button; then each differing lever group's
+    contribution and the total, which the contributions add up to and which is the seed-paired mean
+    difference from the reference; another indicator is drawn from the same attribution, not run again."""
+    import inspect
+
+    from sim.analysis import attribution
+
+    calls = []
+
+    def counted(*args, **kwargs):
+        calls.append(inspect.signature(real).bind(*args, **kwargs).arguments)
+        return real(*args, **kwargs)
+
+    real = attribution.attribute
+    monkeypatch.setattr(attribution, "attribute", counted)
+    at = app()
+    at.slider(key=f"lever_{DR}").set_value(60).run()  # the baseline preset, two lever groups moved
+    at.slider(key="lever_fine_level").set_value(2.0).run()
+    at.button_group(key="view").set_value("compare").run()
+    ok(at)
+    assert len(at.get("vega_lite_chart")) == 1 and not calls  # only the comparison chart: nothing run yet
+    at.selectbox(key="attribution_indicator").select(DR).run()
+    at.button(key="attribution_run").click().run()
+    ok(at)
+    assert len(calls) == 1 and calls[0]["year"] == 2025 and list(calls[0]["seeds"]) == [0, 1]
+    assert calls[0]["scale"] == 100000 and calls[0]["parameters"] == "posterior" and calls[0]["backend"] is not None
+    charts = at.get("vega_lite_chart")
+    assert len(charts) == 2
+    steps = next(d for d in chart_data(charts[1]) if "contribution" in d.columns)
+    groups, total = steps[steps["kind"] != "total"], steps[steps["kind"] == "total"]
+    assert list(groups["step"]) == ["“双随机”监管", "信用监管"]  # the two groups moved, in Chinese
+    assert list(total["step"]) == ["总差值"] and len(total) == 1
+    assert groups["contribution"].sum() == pytest.approx(total["contribution"].iloc[0], abs=1e-9)
+    assert groups["end"].iloc[-1] == pytest.approx(total["end"].iloc[0], abs=1e-9)  # the steps reach the total
+    assert (steps["high"] - steps["end"]).to_numpy() == pytest.approx(steps["se"].to_numpy())  # ±1 se whiskers
+    # the total is the mean over seeds of the paired difference, as the CLI's runs give it
+    current = sc.resolve(baseline(), {DR: 60, "fine_level": 2.0})
+    diff = [run_seed(current, s, 100000, 2025, "vector").query(f"indicator == '{DR}' and year == 2025")["value"].iloc[0]
+            - run_seed(baseline(), s, 100000, 2025, "vector").query(f"indicator == '{DR}' and year == 2025")["value"]
+            .iloc[0] for s in range(2)]
+    assert total["contribution"].iloc[0] == pytest.approx(sum(diff) / 2, rel=1e-9, abs=1e-9)
+    assert groups.set_index("step").loc["“双随机”监管", "contribution"] > 30  # the share's own lever moves it
+    at.selectbox(key="attribution_indicator").select("market_entities").run()
+    ok(at)
+    steps = next(d for d in chart_data(at.get("vega_lite_chart")[1]) if "contribution" in d.columns)
+    assert steps.iloc[:-1]["contribution"].sum() == pytest.approx(steps.iloc[-1]["contribution"])
+    assert len(calls) == 1  # the same attribution, kept in the session
+    at.slider(key="lever_fine_level").set_value(3.0).run()  # other settings: no stale waterfall
+    ok(at)
+    assert len(at.get("vega_lite_chart")) == 1 and len(calls) == 1
+
+
+def test_the_waterfall_leaves_out_groups_contributing_nothing_and_speaks_english():
+    ind = by_id()[DR]
+    frame = pd.DataFrame([
+        {"indicator": DR, "group": "registration", "label_zh": "登记注册改革", "label_en": "Registration reform",
+         "contribution": 0.0, "se": 0.0, "total": 5.0, "total_se": 0.5},
+        {"indicator": DR, "group": "dual_random", "label_zh": "“双随机”监管", "label_en": "Double-random supervision",
+         "contribution": 7.0, "se": 0.4, "total": 5.0, "total_se": 0.5},
+        {"indicator": DR, "group": "credit", "label_zh": "信用监管", "label_en": "Credit supervision",
+         "contribution": -2.0, "se": 0.3, "total": 5.0, "total_se": 0.5},
+        {"indicator": "market_entities", "group": "credit", "label_zh": "信用监管", "label_en": "Credit supervision",
+         "contribution": 1.0, "se": 0.1, "total": 1.0, "total_se": 0.1}])
+    from sim.ui.waterfall import waterfall_chart, waterfall_table
+
+    table = waterfall_table(frame, ind, "en")
+    assert list(table["step"]) == ["Double-random supervision", "Credit supervision", "Total difference"]
+    assert list(table["kind"]) == ["up", "down", "total"]
+    assert list(table["start"]) == [0.0, 7.0, 0.0] and list(table["end"]) == [7.0, 5.0, 5.0]
+    assert list(table["low"]) == pytest.approx([6.6, 4.7, 4.5])
+    spec = waterfall_chart(table, ind, "en").to_dict()
+    assert spec["layer"][0]["encoding"]["y"]["axis"]["title"] == "Contribution to the difference (%)"
+    entities = by_id()["market_entities"]  # 10k entities in Chinese, millions in English
+    assert waterfall_table(frame, entities, "en")["contribution"].tolist() == pytest.approx([0.01, 0.01])
+
+
+@pytest.fixture
+def media(monkeypatch):
+    """What the page hands Streamlit's media store (download buttons' bytes), by file id."""
+    from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+
+    stored: dict[str, bytes] = {}
+    real = MemoryMediaFileStorage.load_and_get_id
+
+    def spy(self, path_or_data, mimetype, kind, filename=None):
+        file_id = real(self, path_or_data, mimetype, kind, filename)
+        stored[file_id] = path_or_data
+        return file_id
+
+    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", spy)
+    return stored
+
+
+def test_the_downloads_view_prepares_the_brief_as_pdf_and_html(app, media):
+    at = app()
+    at.selectbox(key="preset").select("plan").run()
+    at.button_group(key="view").set_value("downloads").run()
+    ok(at)
+    assert at.checkbox(key="brief_attribution").value is True  # on by default
+    assert not [b for b in at.get("download_button") if b.proto.label == tx.texts("zh")["brief_pdf"]]
+    command = next(c.value for c in at.code if "sim brief" in c.value)
+    assert command.startswith("python -m sim brief --scenario scenarios/plan.toml ")  # the preset's own file
+    assert "--seeds 2 --scale 100000 --parameters posterior" in command and "--lang zh" in command
+    at.checkbox(key="brief_attribution").uncheck().run()
+    at.button(key="brief_prepare").click().run()
+    ok(at)
+    buttons = {b.proto.label: b for b in at.get("download_button")}
+    pdf, html = buttons[tx.texts("zh")["brief_pdf"]], buttons[tx.texts("zh")["brief_html"]]
+
+    def data(button) -> bytes:
+        return media[button.proto.url.rsplit("/", 1)[-1].split(".")[0]]
+
+    assert data(pdf).startswith(b"%PDF") and len(data(pdf)) > 10_000
+    page = data(html).decode("utf-8")
+    assert "<html" in page.lower() and "--no-attribution" in page  # the command that reproduces it
+    assert "--no-attribution" in next(c.value for c in at.code if "sim brief" in c.value)
+    at.slider(key=f"lever_{DR}").set_value(90).run()  # moved settings: the brief of other settings is gone
+    ok(at)
+    assert tx.texts("zh")["brief_pdf"] not in [b.proto.label for b in at.get("download_button")]
+    assert "--scenario <your saved scenario file> " in next(c.value for c in at.code if "sim brief" in c.value)
+
+
+def test_library_runs_of_a_session_go_through_the_fair_scheduler_with_the_same_numbers():
+    """The attribution and the brief take the app's pool as ``backend=``: their seeds queue as the session's
+    ticket on the fair scheduler (nothing in the server's own process) and give the numbers of a plain run."""
+    from sim.analysis.attribution import attribute
+    from sim.runs.runner import run
+    from sim.ui.scheduler import FairScheduler
+    from sim.ui.session_runs import SessionRuns
+
+    moved = sc.resolve(baseline(), {DR: 60, "fine_level": 2.0})
+    here = attribute(baseline(), moved, range(2), year=2021, scale=200000, workers=1)
+    pool = warm_pool(2)
+    try:
+        scheduler = FairScheduler(pool, run)
+        pooled = attribute(baseline(), moved, range(2), year=2021, scale=200000, backend=SessionRuns(scheduler))
+    finally:
+        pool.shutdown()
+    assert len(scheduler.dispatched) == 4 * 2 and not scheduler.queued()  # 2^2 hybrids x 2 seeds, all served
+    pd.testing.assert_frame_equal(pooled, here)

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 
 from sim.outputs.indicators import TENK, Indicator, display_decimals as _decimals, display_unit  # noqa: F401 (re-exported)
 from sim.inputs.levers import Lever
+from sim.ui.text_reports import REPORT_TEXT
 
 LANGS = ("zh", "en")
 LANG_NAMES = {"zh": "中文", "en": "English"}
@@ -412,6 +413,9 @@ TEXT: dict[str, dict[str, str]] = {
         "missed": "missed",
     },
 }
+
+for _lang, _words in REPORT_TEXT.items():  # the attribution waterfall's and the brief's words
+    TEXT[_lang].update(_words)
 
 # The plan's groups of levers (Lever.group), in the plan's order; unknown groups follow by id.
 GROUPS: dict[str, tuple[str, str]] = {
