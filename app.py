@@ -44,6 +44,7 @@ MAX_SEEDS = 100
 MAX_PINNED = 4
 HEADLINE = "market_entities"
 VIEWS = ("scorecard", "charts", "compare", "downloads")
+TABLE_ROW_HEIGHT = {"zh": 35, "en": 66}  # px; Streamlit wraps text only in rows taller than 4rem (64 px)
 
 
 seed_cache = shared.seed_cache  # seed runs shared by every session of this server
@@ -375,9 +376,10 @@ def scorecard_view(tidy: pd.DataFrame, summary: pd.DataFrame, settings: Settings
     st.caption(t["scorecard_caption"])
     final = summarise(tidy, settings.horizon) if settings.horizon > TARGET_YEAR else None
     table, ids = views.scorecard(summary, lang, TARGET_YEAR, final, settings.horizon if final is not None else None)
+    row_height = TABLE_ROW_HEIGHT[lang]  # two lines in English: long names and units wrap instead of being cut
     event = st.dataframe(
-        views.status_colours(table, lang), hide_index=True, width="stretch", height=36 * (len(table) + 1) + 4,
-        key="scorecard", on_select="rerun", selection_mode="single-row",
+        views.status_colours(table, lang), hide_index=True, width="stretch", height=(row_height + 1) * len(table) + 40,
+        row_height=row_height, key="scorecard", on_select="rerun", selection_mode="single-row",
         column_order=views.scorecard_order(table, lang, TARGET_YEAR),  # the verdict's columns first: they fit at 1366 px
         column_config={
             t["col_no"]: st.column_config.TextColumn(t["col_no"], width=40, pinned=True),
@@ -537,10 +539,13 @@ def compare_view(tidy: pd.DataFrame, settings: Settings, lang: str, t: dict[str,
     ref_name = ref.name + (" " if ref.name in names else "")
     st.markdown(f"**{t['compare_side'].format(year=year)}**")
     side = views.side_by_side([ref_tidy] + tidies, [ref_name] + names, lang, year)
-    st.dataframe(side, hide_index=True, width="stretch", key="compare_side", height=36 * (len(side) + 1) + 4)
+    rh = TABLE_ROW_HEIGHT[lang]
+    st.dataframe(side, hide_index=True, width="stretch", key="compare_side", height=(rh + 1) * len(side) + 40,
+                 row_height=rh)
     st.markdown(f"**{t['compare_diff'].format(ref=ref.name, year=year)}**")
     diff = views.differences(ref_tidy, tidies, names, lang, year)
-    st.dataframe(diff, hide_index=True, width="stretch", key="compare_diff", height=36 * (len(diff) + 1) + 4)
+    st.dataframe(diff, hide_index=True, width="stretch", key="compare_diff", height=(rh + 1) * len(diff) + 40,
+                 row_height=rh)
     options = [ind.id for ind in views.compare_indicators()]
     iid = select(right, t["compare_indicator"], options, "compare_indicator", lang, default=HEADLINE,
                           format_func=lambda i: indicator_option_label(i, lang))

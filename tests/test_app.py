@@ -220,9 +220,12 @@ def test_language_switch_changes_labels_and_keeps_values(app):
     at.slider(key=f"lever_{DR}").set_value(50).run()
     assert at.slider(key=f"lever_{DR}").label == "“双随机”监管事项占比目标（%）"
     assert at.sidebar.expander[0].label == "登记注册改革"
+    assert at.dataframe(key="scorecard").proto.row_height == 35  # one line: Chinese names fit
     at.radio(key="lang").set_value("en").run()
     ok(at)
     assert at.title[0].value == "Zhejiang market-entity policy simulator"
+    # long English names and units wrap instead of being cut: Streamlit wraps only rows taller than 64 px
+    assert at.dataframe(key="scorecard").proto.row_height > 64
     assert at.slider(key=f"lever_{DR}").label == "Double-random share target (%)"
     assert at.slider(key=f"lever_{DR}").value == 50
     assert at.selectbox(key="preset__en").label == "Preset scenario"
