@@ -137,12 +137,14 @@ def record(folder: Path, name: str, data: dict) -> Path:
     return path
 
 
-def row_cells(page: Page, name: str, table: int = 0, timeout: float = 30) -> list[str]:
-    """The cells of the row whose first text column is ``name`` in the ``table``-th data frame, read
-    from the grid's accessible table (waiting for the grid to draw it)."""
+def row_cells(page: Page, name: str, table: int = 0, timeout: float = 30, key: str | None = None) -> list[str]:
+    """The cells of the row whose first text column is ``name`` in the ``table``-th data frame (-1: the
+    last), or in the selectable one drawn with ``key`` (Streamlit marks only widgets with their key),
+    read from the grid's accessible table (waiting for the grid to draw it)."""
     deadline = time.monotonic() + timeout
+    frames = f".st-key-{key} [data-testid='stDataFrame']" if key else "[data-testid='stDataFrame']"
     while True:
-        grid = page.locator("[data-testid='stDataFrame']").nth(table)
+        grid = page.locator(frames).nth(0 if key else table)
         for row in grid.locator("[role='row']").all():
             cells = [c.inner_text() for c in row.locator("[role='gridcell']").all()]
             if name in cells:
@@ -157,7 +159,7 @@ def wait_for_cell_change(page: Page, name: str, before: str, column: int = MEDIA
     """Wait until the scorecard cell of ``name`` differs from ``before``; return the new text."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        cells = row_cells(page, name, timeout=timeout)
+        cells = row_cells(page, name, timeout=timeout, key="scorecard")
         if len(cells) > column and cells[column] not in (before, ""):
             return cells[column]
         page.wait_for_timeout(200)
@@ -184,7 +186,7 @@ def test_new_user_plan_double_random_compare_english_download(server, page, tmp_
     # a quiet local server (.streamlit settings via sim.ui.serve): no Deploy button, no warning flood
     assert page.get_by_text("Deploy", exact=True).count() == 0
     assert "missing ScriptRunContext" not in SERVER_LOG["path"].read_text(errors="replace")
-    before = row_cells(page, dr_zh)[MEDIAN]
+    before = row_cells(page, dr_zh, key="scorecard")[MEDIAN]
     # 2020 policies: a 10% lever; the share actually drawn at random (indicator 2) stays near it
     assert before.endswith("%") and 5 < float(before.rstrip("%")) < 20
 
@@ -212,7 +214,7 @@ def test_new_user_plan_double_random_compare_english_download(server, page, tmp_
             return false;
         }""", arg=[dr_zh, plan_value, MEDIAN], polling="raf", timeout=UPDATE_SECONDS * 1000)
     seconds = time.monotonic() - started
-    raised = row_cells(page, dr_zh)[MEDIAN]
+    raised = row_cells(page, dr_zh, key="scorecard")[MEDIAN]
     print(f"scorecard updated {seconds:.1f} s after the slider moved ({plan_value} -> {raised})")
     record(tmp_path, "slider_response.json", {
         "seconds": round(seconds, 2), "what": "slider moved to the scorecard cell changing, warm server",
@@ -233,7 +235,7 @@ def test_new_user_plan_double_random_compare_english_download(server, page, tmp_
     view_button(page, "情景比较").click()
     page.get_by_text("与参照情景“基准情景（保持2020年政策）”的差值").wait_for()
     wait_idle(page)
-    diff = row_cells(page, dr_zh, table=1)
+    diff = row_cells(page, dr_zh, table=-1)  # the last table: a view's tables before it may still be redrawing
     assert diff[1].startswith("+") and float(diff[1].split()[0]) > 0, diff  # current minus baseline
     shot(page, tmp_path, "2_compare_zh.png")
 
@@ -247,7 +249,7 @@ def test_new_user_plan_double_random_compare_english_download(server, page, tmp_
     view_button(page, "Scorecard").click()
     page.get_by_text("Plan indicator scorecard (2025)").wait_for()
     wait_idle(page)
-    assert row_cells(page, dr_en)[MEDIAN] == raised
+    assert row_cells(page, dr_en, key="scorecard")[MEDIAN] == raised
     shot(page, tmp_path, "4_scorecard_en.png")
 
     # Download the scenario: python -m sim run accepts it, with the raised share.
