@@ -165,6 +165,16 @@ def test_pdf_text_holds_the_indicator_names(written):
     assert re.search(r"2025", text)
 
 
+@needs_pdftotext
+def test_the_pdf_embeds_its_chinese_font(written):
+    lang, _, _, (_, pdf_path) = written
+    fonts = subprocess.run([shutil.which("pdffonts") or "pdffonts", str(pdf_path)], capture_output=True, text=True,
+                           check=True).stdout.splitlines()[2:]
+    assert fonts and all(line.split()[-5] == "yes" for line in fonts)  # every font embedded (the "emb" column)
+    if lang == "zh":
+        assert any("WenQuanYi" in line for line in fonts)
+
+
 def test_malformed_history_gives_one_error_line_and_writes_nothing(tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_text("series,period,value,unit,kind,source\nmarket_entities_total,2021-13,868,10k,published,x\n",
