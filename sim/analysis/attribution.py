@@ -254,6 +254,17 @@ def group_differs(a: Scenario, b: Scenario, group: LeverGroup) -> bool:
     return False
 
 
+def hybrid_subsets(players: Sequence[str], max_exact_groups: int = 6, permutations: int = 20,
+                   permutation_seed: int = 0) -> tuple[list[frozenset], list[tuple[str, ...]]]:
+    """The sets of groups switched to B that :func:`attribute` runs (each a hybrid scenario, on every
+    seed), and the sampled orders they come from (none when exact: every subset, up to
+    ``max_exact_groups`` players)."""
+    if len(players) <= max_exact_groups:
+        return [frozenset(c) for size in range(len(players) + 1) for c in itertools.combinations(players, size)], []
+    orders = permutation_orders(players, permutations, permutation_seed)
+    return order_subsets(orders), orders
+
+
 def differing_groups(a: Scenario, b: Scenario) -> list[str]:
     """Ids of the groups in which B differs from A, in :data:`GROUPS` order."""
     return [g.id for g in GROUPS if group_differs(a, b, g)]
@@ -359,13 +370,8 @@ def attribute(scenario_a: Scenario, scenario_b: Scenario, seeds: Sequence[int], 
     horizon = year if horizon is None else horizon
     _check(seeds, year, horizon, engine, parameters, max_exact_groups, permutations)
     players = differing_groups(scenario_a, scenario_b)
-    exact = len(players) <= max_exact_groups
-    if exact:
-        subsets = [frozenset(c) for size in range(len(players) + 1) for c in itertools.combinations(players, size)]
-        orders = []
-    else:
-        orders = permutation_orders(players, permutations, permutation_seed)
-        subsets = order_subsets(orders)
+    subsets, orders = hybrid_subsets(players, max_exact_groups, permutations, permutation_seed)
+    exact = not orders
     ids = [ind.id for ind in _indicators()]
     run = {"scale": scale, "horizon": horizon, "engine": engine, "parameters": parameters}
     if not players:

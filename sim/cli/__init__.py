@@ -14,7 +14,7 @@ import math
 import platform
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -85,15 +85,17 @@ def _horizon(text: str) -> int:
     return value
 
 
-def _add_ensemble_options(parser: argparse.ArgumentParser) -> None:
+def _add_ensemble_options(parser: argparse.ArgumentParser, horizon_and_engine: bool = True) -> None:
+    """Seeds, scale, workers, parameters and --quiet; the horizon and engine unless a command fixes them."""
     parser.add_argument("--seeds", type=_positive_int, default=10, help="number of seeds (default 10)")
     parser.add_argument("--first-seed", type=_seed, default=0, help="first seed (default 0; up to 2**64 - 1)")
     parser.add_argument("--scale", type=_scale, default=DEFAULT_SCALE,
                         help=f"real entities per simulated entity (default {DEFAULT_SCALE:g})")
-    parser.add_argument("--horizon", type=_horizon, default=DEFAULT_HORIZON, help="last year (2021-2035)")
-    parser.add_argument("--engine", choices=sorted(ensemble.ENGINES), default="vector",
-                        help="vector (default): entities in arrays, fast enough for the whole province; "
-                             "mesa: the per-agent reference engine (same numbers, much slower)")
+    if horizon_and_engine:
+        parser.add_argument("--horizon", type=_horizon, default=DEFAULT_HORIZON, help="last year (2021-2035)")
+        parser.add_argument("--engine", choices=sorted(ensemble.ENGINES), default="vector",
+                            help="vector (default): entities in arrays, fast enough for the whole province; "
+                                 "mesa: the per-agent reference engine (same numbers, much slower)")
     parser.add_argument("--workers", type=_positive_int, default=None, help="processes (default: CPU count)")
     parser.add_argument("--parameters", choices=MODES, default="posterior",
                         help="posterior (default): each seed draws the uncertain parameters from "
@@ -195,18 +197,22 @@ def _seeds(args: argparse.Namespace) -> list[int]:
 def _run(scenario, args: argparse.Namespace) -> pd.DataFrame:
     """Run a scenario's ensemble with the command's options, showing progress on stderr."""
     describe_parameters(args.parameters, [])  # a damaged posterior file stops here, before any run
+    return ensemble.run_ensemble(scenario, _seeds(args), scale=args.scale, horizon=args.horizon,
+                                 engine=args.engine, workers=args.workers,
+                                 progress=_progress(scenario.name, "seeds", args.quiet), parameters=args.parameters)
+
+
+def _progress(name: str, unit: str, quiet: bool) -> Callable[[int, int], None]:
+    """A ``progress(done, total)`` that prints one updating line on stderr (nothing if ``quiet``)."""
     started = time.perf_counter()
 
     def progress(done: int, total: int) -> None:
-        if not args.quiet:
+        if not quiet:
             elapsed = time.perf_counter() - started
-            left = elapsed / done * (total - done)
-            print(f"\r{scenario.name}: {done}/{total} seeds, {elapsed:.0f}s elapsed, ~{left:.0f}s left",
+            left = elapsed / max(done, 1) * (total - done)
+            print(f"\r{name}: {done}/{total} {unit}, {elapsed:.0f}s elapsed, ~{left:.0f}s left",
                   end="" if done < total else "\n", file=sys.stderr, flush=True)
-
-    return ensemble.run_ensemble(scenario, _seeds(args), scale=args.scale, horizon=args.horizon,
-                                 engine=args.engine, workers=args.workers, progress=progress,
-                                 parameters=args.parameters)
+    return progress
 
 
 def _output_folder(path: str) -> Path:

@@ -55,16 +55,10 @@ def cmd_attribute(args: argparse.Namespace) -> int:
     out = cli._output_folder(args.out) if args.out else None
     describe_parameters(args.parameters, [])  # a damaged posterior file stops here, before any run
     started = time.perf_counter()
-
-    def progress(done: int, total: int) -> None:
-        if not args.quiet:
-            elapsed = time.perf_counter() - started
-            print(f"\rattribution: {done}/{total} runs, {elapsed:.0f}s elapsed, ~{elapsed / done * (total - done):.0f}s left",
-                  end="" if done < total else "\n", file=sys.stderr, flush=True)
-
     frame = attribute(scenario_a, scenario_b, seeds, year=args.year, scale=args.scale, engine=args.engine,
                       workers=args.workers, parameters=args.parameters, max_exact_groups=args.max_exact_groups,
-                      permutations=args.permutations, progress=progress, horizon=args.horizon)
+                      permutations=args.permutations, progress=cli._progress("attribution", "runs", args.quiet),
+                      horizon=args.horizon)
     if out is not None:
         atomic_write_text(out / "attribution.csv", frame.to_csv(index=False, float_format="%.10g"))
     print(format_attribution(frame, scenario_a.name, scenario_b.name, args.lang))

@@ -25,11 +25,11 @@ import pandas as pd
 
 import sim
 from sim.core.calendar import DEFAULT_HORIZON, DEFAULT_SCALE
-from sim.inputs.posterior import MODES
 from sim.inputs.scenario import Scenario, baseline, load_scenario
 from sim.outputs import brief
 
 DEFAULT_SCENARIO = "scenarios/plan.toml"
+ATTRIBUTION_STAGE = "attribution"  # produce()'s stages: each scenario's name (seeds), then this (runs)
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -46,19 +46,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--history", default=None,
                         help="history CSV with actual figures (the format of calibration/data/history_zhejiang.csv): "
                              "drawn on the charts and set against target and projection")
-    parser.add_argument("--seeds", type=cli._positive_int, default=10, help="number of seeds (default 10)")
-    parser.add_argument("--first-seed", type=cli._seed, default=0, help="first seed (default 0)")
-    parser.add_argument("--scale", type=cli._scale, default=DEFAULT_SCALE,
-                        help=f"real entities per simulated entity (default {DEFAULT_SCALE:g})")
-    parser.add_argument("--workers", type=cli._positive_int, default=None, help="processes (default: CPU count)")
-    parser.add_argument("--parameters", choices=MODES, default="posterior",
-                        help="posterior (default): each seed draws the uncertain parameters; point: the point fit")
+    cli._add_ensemble_options(parser, horizon_and_engine=False)  # the brief runs the vector engine to 2025
     parser.add_argument("--posterior", default=None, metavar="FILE",
                         help="posterior file every seed draws from instead of calibration/posterior.parquet, e.g. "
                              "one written by calibrate --through YEAR on actual figures (the ex-post counterfactual)")
     parser.add_argument("--no-attribution", action="store_true",
                         help="skip the attribution to lever groups (it costs about 64 runs per seed)")
-    parser.add_argument("--quiet", action="store_true", help="no progress output")
     parser.set_defaults(handler=cmd_brief)
 
 
@@ -79,8 +72,9 @@ def model_version() -> str:
     return f"{sim.__version__}, git {commit}"
 
 
-def reproduce_command(args: argparse.Namespace) -> str:
-    """The command that writes the same brief, every setting that changes a number spelled out."""
+def reproduce_command(args: argparse.Namespace, placeholder: str | None = None) -> str:
+    """The command that writes the same brief, every setting that changes a number spelled out
+    (``placeholder``, a part for the reader to replace, is left unquoted)."""
     parts = ["python", "-m", "sim", "brief", "--scenario", args.scenario]
     if args.against:
         parts += ["--against", args.against]
@@ -92,7 +86,7 @@ def reproduce_command(args: argparse.Namespace) -> str:
         parts += ["--posterior", args.posterior]
     if args.no_attribution:
         parts.append("--no-attribution")
-    return " ".join(shlex.quote(p) for p in parts)
+    return " ".join(p if p == placeholder else shlex.quote(p) for p in parts)
 
 
 def chart_points(history: pd.DataFrame | None) -> dict[str, pd.DataFrame]:
@@ -185,7 +179,8 @@ def produce(scenario: Scenario, against: Scenario, out: str | Path, *, lang: str
         command: The command that reproduces the brief, printed in it.
         backend: A backend of :mod:`sim.runs.pools` to run on (else a local pool of ``workers``).
         workers: Processes when no backend is given.
-        progress: ``progress(what)`` gives a ``(done, total)`` callback for each stage, or None.
+        progress: ``progress(what)`` gives a ``(done, total)`` callback for each stage (each scenario's
+            name, its seeds; then :data:`ATTRIBUTION_STAGE`, its runs), or None.
 
     Returns:
         The paths of brief.html and brief.pdf.
@@ -198,25 +193,14 @@ def produce(scenario: Scenario, against: Scenario, out: str | Path, *, lang: str
     with (backend_for(workers) if backend is None else nullcontext(backend)) as pool:
         run = {"seeds": seeds, "scale": scale, "backend": pool, "parameters": parameters}
         common = {**run, "horizon": DEFAULT_HORIZON, "engine": "vector"}
-        tidy = run_ensemble(scenario, progress=stage(f"{scenario.name} seeds"), **common)
-        tidy_against = run_ensemble(against, progress=stage(f"{against.name} seeds"), **common)
-        table, note = _attribution(against, scenario, lang, run, not attribution, stage("attribution (runs)"))
+        tidy = run_ensemble(scenario, progress=stage(scenario.name), **common)
+        tidy_against = run_ensemble(against, progress=stage(against.name), **common)
+        table, note = _attribution(against, scenario, lang, run, not attribution, stage(ATTRIBUTION_STAGE))
     context = brief.build_context(
         scenario, against, tidy, tidy_against, lang=lang, command=command, version=model_version(),
         run={"seeds": seeds, "scale": scale, "parameters": parameters}, points=chart_points(history),
         history_file=history_file, attribution=table, attribution_note=note, backtest=backtest_skill())
     return brief.write_brief(out, brief.render_html(context))
-
-
-def _progress(name: str, quiet: bool):
-    started = time.perf_counter()
-
-    def progress(done: int, total: int) -> None:
-        if not quiet:
-            elapsed = time.perf_counter() - started
-            print(f"\r{name}: {done}/{total}, {elapsed:.0f}s elapsed", end="" if done < total else "\n",
-                  file=sys.stderr, flush=True)
-    return progress
 
 
 def cmd_brief(args: argparse.Namespace) -> int:
@@ -241,7 +225,8 @@ def cmd_brief(args: argparse.Namespace) -> int:
     html_path, pdf_path = produce(
         scenario, against, out, lang=args.lang, seeds=seeds, scale=args.scale, parameters=parameters,
         history=history, history_file=args.history, attribution=not args.no_attribution,
-        command=reproduce_command(args), workers=args.workers, progress=lambda what: _progress(what, args.quiet))
+        command=reproduce_command(args), workers=args.workers,
+        progress=lambda what: cli._progress(what, "runs" if what == ATTRIBUTION_STAGE else "seeds", args.quiet))
     if not args.quiet:
         print(f"wrote {html_path}, {pdf_path} ({time.perf_counter() - started:.1f}s)", file=sys.stderr)
     return 0

@@ -225,6 +225,18 @@ def indicator_chart(ind: Indicator, bands: pd.DataFrame, bands_against: pd.DataF
     return _svg(draw, f"brief-{ind.id}", (2.45, 1.75))
 
 
+def waterfall_steps(rows: pd.DataFrame, factor: float = 1.0) -> pd.DataFrame:
+    """One indicator's attribution rows as waterfall steps, times ``factor`` (the display unit): each
+    group's ``contribution`` and ``se`` from ``start`` (where the previous step ended) to ``end``;
+    groups contributing exactly nothing with no error (set alike in both scenarios) are left out."""
+    steps = rows[(rows["contribution"] != 0) | (rows["se"] != 0)].copy()
+    steps["contribution"] = steps["contribution"].astype(float) * factor
+    steps["se"] = steps["se"].astype(float) * factor
+    steps["end"] = steps["contribution"].cumsum()
+    steps["start"] = steps["end"] - steps["contribution"]
+    return steps.reset_index(drop=True)
+
+
 def waterfall_chart(ind: Indicator, rows: pd.DataFrame, lang: str) -> str:
     """A horizontal waterfall of one indicator's attribution as SVG: each lever group's contribution
     (with +-1 standard error) from zero, then the total (with ``total_se`` if the table has it); groups
@@ -232,11 +244,9 @@ def waterfall_chart(ind: Indicator, rows: pd.DataFrame, lang: str) -> str:
     t = strings(lang)
     factor, unit = display_unit(ind, lang)
     total_se = float(rows["total_se"].iloc[0]) * factor if "total_se" in rows else math.nan
-    rows = rows[(rows["contribution"] != 0) | (rows["se"] != 0)]  # a group the scenarios set alike
-    labels = list(rows["label_zh" if lang == "zh" else "label_en"].astype(str)) + [t["total"]]
-    contrib = rows["contribution"].to_numpy(dtype=float) * factor
-    se = rows["se"].to_numpy(dtype=float) * factor
-    starts = np.cumsum(contrib) - contrib
+    steps = waterfall_steps(rows, factor)
+    labels = list(steps["label_zh" if lang == "zh" else "label_en"].astype(str)) + [t["total"]]
+    contrib, se, starts = (steps[c].to_numpy(dtype=float) for c in ("contribution", "se", "start"))
     total = float(contrib.sum())
     n = len(contrib)
 

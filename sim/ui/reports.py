@@ -11,7 +11,7 @@ Both run on the app's pool through the fair scheduler (:mod:`sim.ui.session_runs
 
 from __future__ import annotations
 
-import shlex
+import argparse
 import tempfile
 import time
 from collections.abc import Callable
@@ -20,7 +20,7 @@ from pathlib import Path as FilePath
 import pandas as pd
 import streamlit as st
 
-from sim.analysis.attribution import differing_groups, order_subsets, permutation_orders
+from sim.analysis.attribution import differing_groups, hybrid_subsets
 from sim.inputs.scenario import Scenario, baseline
 from sim.outputs.indicators import by_id
 from sim.ui import runner, views
@@ -51,9 +51,7 @@ def throttled(bar, text: Callable[[int, int], str]) -> Callable[[int, int], None
 def attribution_runs(a: Scenario, b: Scenario) -> int:
     """Hybrid scenarios :func:`sim.analysis.attribution.attribute` runs per seed (its defaults)."""
     players = differing_groups(a, b)
-    if not players:
-        return 0
-    return 2 ** len(players) if len(players) <= 6 else len(order_subsets(permutation_orders(players, 20)))
+    return len(hybrid_subsets(players)[0]) if players else 0
 
 
 def too_costly(name: str, runs: int, scenario: Scenario, seeds: int, scale: float, t: dict[str, str]) -> str | None:
@@ -148,14 +146,12 @@ def scenario_argument(settings) -> str:
 def brief_command(scenario: str, seeds: int, scale: float, parameters: str, lang: str, attribution: bool,
                   history: str | None) -> str:
     """The ``python -m sim brief`` command that writes the same brief (against the 2020-policy baseline)."""
-    quote = lambda part: part if part == UNSAVED else shlex.quote(part)  # noqa: E731 - a placeholder, not a path
-    parts = ["python", "-m", "sim", "brief", "--scenario", scenario, "--out", "brief/", "--lang", lang,
-             "--seeds", str(seeds), "--scale", f"{scale:g}", "--parameters", parameters]
-    if history:
-        parts += ["--history", history]
-    if not attribution:
-        parts.append("--no-attribution")
-    return " ".join(quote(p) for p in parts)
+    from sim.cli.brief import reproduce_command
+
+    args = argparse.Namespace(scenario=scenario, against=None, out="brief/", lang=lang, seeds=seeds, first_seed=0,
+                              scale=scale, parameters=parameters, history=history, posterior=None,
+                              no_attribution=not attribution)
+    return reproduce_command(args, placeholder=UNSAVED)
 
 
 def brief_panel(settings, lang: str, t: dict[str, str]) -> None:

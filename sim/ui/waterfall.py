@@ -7,8 +7,10 @@ Pure functions of the attribution frame, without Streamlit, so they are tested d
 from __future__ import annotations
 
 import altair as alt
+import numpy as np
 import pandas as pd
 
+from sim.outputs.brief import waterfall_steps
 from sim.outputs.indicators import Indicator
 from sim.ui.text import display_unit, texts
 from sim.ui.views import BLUE, GREY, RED, y_axis
@@ -32,22 +34,14 @@ def waterfall_table(frame: pd.DataFrame, ind: Indicator, lang: str) -> pd.DataFr
     rows = frame[frame["indicator"] == ind.id]
     if rows.empty:
         return pd.DataFrame(columns=STEP_COLUMNS)
-    label = "label_zh" if lang == "zh" else "label_en"
-    steps, level = [], 0.0
-    for r in rows.itertuples(index=False):
-        if r.contribution == 0 and r.se == 0:
-            continue
-        value, se = r.contribution * factor, r.se * factor
-        steps.append({"step": getattr(r, label), "kind": "up" if value >= 0 else "down", "group": r.group,
-                      "contribution": value, "se": se, "start": level, "end": level + value,
-                      "low": level + value - se, "high": level + value + se})
-        level += value
+    steps = waterfall_steps(rows, factor).rename(columns={"label_zh" if lang == "zh" else "label_en": "step"})
+    steps["kind"] = np.where(steps["contribution"] >= 0, "up", "down")
     first = rows.iloc[0]
     total, total_se = first["total"] * factor, first["total_se"] * factor
-    steps.append({"step": texts(lang)["attribution_total"], "kind": "total", "group": "total",
-                  "contribution": total, "se": total_se, "start": 0.0, "end": total,
-                  "low": total - total_se, "high": total + total_se})
-    return pd.DataFrame(steps, columns=STEP_COLUMNS)
+    steps.loc[len(steps), ["step", "kind", "group", "contribution", "se", "start", "end"]] = \
+        [texts(lang)["attribution_total"], "total", "total", total, total_se, 0.0, total]
+    steps["low"], steps["high"] = steps["end"] - steps["se"], steps["end"] + steps["se"]
+    return steps[STEP_COLUMNS].reset_index(drop=True)
 
 
 def waterfall_chart(table: pd.DataFrame, ind: Indicator, lang: str) -> alt.LayerChart:
