@@ -18,6 +18,7 @@ import pandas as pd
 from sim.calibration import adoption, fit as cal_fit, posterior_report, report as cal_report
 from sim.calibration.abc import AbcSettings, abc_fit, write_posterior
 from sim.inputs.files import atomic_write_text
+from sim.inputs.posterior import submodels_beside
 from sim.inputs.scenario import Scenario
 
 CHECK_DRAWS = 40  # posterior draws in the predictive checks
@@ -46,7 +47,7 @@ def calibrate(history: pd.DataFrame, history_name: str, through: int, fitted_out
                                after_2020=after_2020)
     settings_text = ", ".join(f"{k} {v:g}" for k, v in dataclasses.asdict(settings).items())
     write_posterior(posterior_out, result)
-    submodels_out = posterior_out.with_name(posterior_out.stem + "_submodels.parquet")
+    submodels_out = submodels_beside(posterior_out)
     adoption.write_particles(submodels_out, adoptions)
     how = (f"the best-fitting particle of the ABC-SMC posterior ({posterior_out.name}), "
            f"objective {point.objective:.4g} over 4 seeds")

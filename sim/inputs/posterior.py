@@ -25,8 +25,15 @@ from sim.inputs.parameters.declare import priors
 from sim.inputs.scenario import Scenario
 
 POSTERIOR_FILE = Path(__file__).resolve().parents[2] / "calibration" / "posterior.parquet"
+
+
+def submodels_beside(path: str | Path) -> Path:
+    """Where ``calibrate`` writes the submodels' posterior beside a posterior file (``<stem>_submodels.parquet``)."""
+    return Path(path).with_name(Path(path).stem + "_submodels.parquet")
+
+
 # the submodels' fitted diffusions (sim.calibration.adoption): fitted on their own series, drawn on their own stream
-SUBMODEL_POSTERIOR_FILE = POSTERIOR_FILE.with_name("posterior_submodels.parquet")
+SUBMODEL_POSTERIOR_FILE = submodels_beside(POSTERIOR_FILE)
 WEIGHT = "weight"
 MODES = ("posterior", "point")  # a run's parameters: one posterior draw per seed, or the committed fit
 DRAW_STREAM = 0x504F5354  # "POST": the draws' own random stream, apart from the model's
@@ -158,7 +165,7 @@ def posterior_file(path: str) -> Posterior:
 def submodel_file(path: str) -> Posterior | None:
     """The submodels' posterior written beside a posterior file by ``calibrate`` (``<stem>_submodels.parquet``),
     or the committed one if there is none beside it."""
-    beside = Path(path).with_name(Path(path).stem + "_submodels.parquet")
+    beside = submodels_beside(path)
     return read_posterior(beside, SUBMODEL_STREAM) if beside.is_file() else default_submodel_posterior()
 
 
