@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 
 import numpy as np
@@ -212,6 +212,29 @@ def build_population(p: Parameters, scale: float, seed: int, start: InitialStock
     return Population(arrays=arrays, kind_weights=kind_weights)
 
 
+# Entry is drawn by kind and city: the pairs in the order of the draws, and each pair's key.
+_ENTRY_KINDS, _ENTRY_CITIES = (a.ravel() for a in np.meshgrid(np.arange(3), np.arange(len(CITIES)), indexing="ij"))
+_ENTRY_KEYS = ((_ENTRY_KINDS << 8) | _ENTRY_CITIES).astype(np.uint64)
+
+
+@lru_cache(maxsize=256)
+def _entry_year(p: Parameters, cost: tuple[float, ...], licence: tuple[float, ...], gdp: float,
+                year: int) -> tuple[np.ndarray, np.ndarray]:
+    """What entry depends on that changes only with the year: each (kind, city) pair's expected
+    monthly entrants before the room left and the kind's weight, and each city's marginal share."""
+    licence_2020 = LEVERS_BY_ID["licence_reform_coverage"].value_2020
+    base = np.array([p.entries_enterprise_2020 * p.company_share_of_new_enterprises,
+                     p.entries_enterprise_2020 * (1.0 - p.company_share_of_new_enterprises),
+                     p.entries_individual_2020]) * 1e4 / 12.0
+    cost, licence = np.array(cost), np.array(licence)
+    multiplier = rules.entry_multiplier(cost, licence, licence_2020, gdp, year - 2020, p)
+    marginal_share = rules.marginal_entrant_share(rules.entry_multiplier(cost, licence, licence_2020,
+                                                                         p.gdp_reference, 0, p))
+    year_mean = base[_ENTRY_KINDS] * city_shares()[_ENTRY_CITIES] * multiplier[_ENTRY_CITIES]
+    year_mean.flags.writeable = marginal_share.flags.writeable = False  # shared by every run with these values
+    return year_mean, marginal_share
+
+
 def draw_entrants(p: Parameters, values: YearValues, kind_weights: np.ndarray, seed: int,
                   step: int, registered: float) -> dict[str, np.ndarray]:
     """New registrations in one month, by kind and city, as entity arrays.
@@ -223,22 +246,11 @@ def draw_entrants(p: Parameters, values: YearValues, kind_weights: np.ndarray, s
     key, so scenarios with the same seed share their entrants (common random numbers).
     Entrants that come only because entry got cheaper are marked marginal.
     """
-    year = values.year
-    licence_2020 = LEVERS_BY_ID["licence_reform_coverage"].value_2020
-    gdp = values.world.gdp_growth
-    base = np.array([p.entries_enterprise_2020 * p.company_share_of_new_enterprises,
-                     p.entries_enterprise_2020 * (1.0 - p.company_share_of_new_enterprises),
-                     p.entries_individual_2020]) * 1e4 / 12.0
-    cost = np.array(values.city.entry_cost_index)
-    licence = np.array(values.city.licence_reform_coverage)
-    multiplier = rules.entry_multiplier(cost, licence, licence_2020, gdp, year - 2020, p)
-    marginal_share = rules.marginal_entrant_share(rules.entry_multiplier(cost, licence, licence_2020,
-                                                                         p.gdp_reference, 0, p))
-    kinds, cities = np.meshgrid(np.arange(3), np.arange(len(CITIES)), indexing="ij")
-    kinds, cities = kinds.ravel(), cities.ravel()
-    mean = base[kinds] * city_shares()[cities] * multiplier[cities] * rules.entry_room(registered, p) \
-        / kind_weights[kinds]
-    u = rules.crn_uniform(seed, rules.STREAMS["entry"], ((kinds << 8) | cities).astype(np.uint64), step)
+    kinds, cities = _ENTRY_KINDS, _ENTRY_CITIES
+    year_mean, marginal_share = _entry_year(p, values.city.entry_cost_index, values.city.licence_reform_coverage,
+                                            values.world.gdp_growth, values.year)
+    mean = year_mean * rules.entry_room(registered, p) / kind_weights[kinds]
+    u = rules.crn_uniform(seed, rules.STREAMS["entry"], _ENTRY_KEYS, step)
     counts = rules.poisson_count(u, mean)
     kind = np.repeat(kinds, counts)
     city = np.repeat(cities, counts)

@@ -486,13 +486,24 @@ def random_share_cap(budget: float, expected_leads: float, p: Parameters) -> flo
     """The largest share of a month's inspections a regulator can draw at random: what is left after
     the key-area and risk-targeted work (``key_area_share``) and the complaints it expects to follow
     (``expected_leads``, as far as its budget goes)."""
-    leads = min(1.0, expected_leads / budget) if budget > 0.0 else 0.0
-    return max(0.0, 1.0 - p.key_area_share - leads)
+    leads = where(budget > 0.0, minimum(1.0, expected_leads / _nonzero(budget)), 0.0)
+    return maximum(0.0, 1.0 - p.key_area_share - leads)
 
 
-def inspection_plan(capacity: float, registered: float, dual_random_share: float, credit_share: float,
-                    risk_mass, visibility_mass: float, violating_mass: float, p: Parameters):
-    """A city regulator's monthly selection probabilities from its capacity and register.
+def _nonzero(x):
+    """x with zeros replaced by ones: a denominator for ``where(x != 0, a / x, b)`` on arrays."""
+    return where(x != 0.0, x, 1.0)
+
+
+def _column(x):
+    """A per-city array as a column (to broadcast over risk classes); a scalar as it is."""
+    return x[..., None] if _is_array(x) else x
+
+
+def inspection_plan(capacity, registered, dual_random_share, credit_share, risk_mass, visibility_mass, violating_mass,
+                    p: Parameters):
+    """A city regulator's monthly selection probabilities from its capacity and register (scalars for
+    one city; or arrays over the cities, ``risk_mass`` then by city and class, for every city at once).
 
     Args:
         capacity: Inspections per 100 registered entities per year.
@@ -512,19 +523,21 @@ def inspection_plan(capacity: float, registered: float, dual_random_share: float
     """
     budget = capacity / 100.0 * registered / 12.0
     expected_leads = p.complaint_rate * violating_mass
-    random_budget = budget * min(dual_random_share / 100.0, random_share_cap(budget, expected_leads, p))
+    random_budget = budget * minimum(dual_random_share / 100.0, random_share_cap(budget, expected_leads, p))
     other_budget = budget - random_budget
     weights = risk_weights(p)
     mass = np.asarray(risk_mass, dtype=float)
-    uniform_mass = mass.sum()
-    weighted_mass = float((mass * weights).sum())
+    uniform_mass = mass.sum(axis=-1)
+    weighted_mass = (mass * weights).sum(axis=-1)
     credit = credit_share / 100.0
-    random_by_class = random_budget * (
-        ((1.0 - credit) / uniform_mass if uniform_mass else 0.0)
-        + (credit * weights / weighted_mass if weighted_mass else 0.0 * weights))
-    lead_coverage = min(1.0, other_budget * p.lead_share_cap / expected_leads) if expected_leads > 0.0 else 1.0
+    uniform_part = where(uniform_mass != 0.0, (1.0 - credit) / _nonzero(uniform_mass), 0.0)
+    weighted_part = where(_column(weighted_mass) != 0.0, _column(credit) * weights / _column(_nonzero(weighted_mass)),
+                          0.0 * weights)
+    random_by_class = _column(random_budget) * (_column(uniform_part) + weighted_part)
+    lead_coverage = where(expected_leads > 0.0,
+                          minimum(1.0, other_budget * p.lead_share_cap / _nonzero(expected_leads)), 1.0)
     routine_budget = other_budget - lead_coverage * expected_leads
-    routine_unit = routine_budget / visibility_mass if visibility_mass else 0.0
+    routine_unit = where(visibility_mass != 0.0, routine_budget / _nonzero(visibility_mass), 0.0)
     return random_by_class, routine_unit, lead_coverage
 
 

@@ -222,12 +222,10 @@ class VectorMarketModel(BaseMarketModel):
         m = self.masses
         # Digital integration (indicator 19) lets the same staff do more inspections.
         effective_capacity = self.capacity * self.regulator_effectiveness
-        for c in range(N_CITIES):
-            self.random_prob_by_class[c], self.routine_prob_per_visibility[c], self.lead_coverage[c] = \
-                rules.inspection_plan(effective_capacity[c], m[c, passes.MASS_REGISTERED], self.dual_random_share[c],
-                                      self.credit_application_share[c],
-                                      m[c, passes.MASS_RISK:passes.MASS_RISK + 4], m[c, passes.MASS_VISIBILITY],
-                                      m[c, passes.MASS_VIOLATING], self.p)
+        self.random_prob_by_class, self.routine_prob_per_visibility, self.lead_coverage = rules.inspection_plan(
+            effective_capacity, m[:, passes.MASS_REGISTERED], self.dual_random_share, self.credit_application_share,
+            m[:, passes.MASS_RISK:passes.MASS_RISK + 4], m[:, passes.MASS_VISIBILITY], m[:, passes.MASS_VIOLATING],
+            self.p)
 
     def _supervise(self, ctx: MonthContext) -> None:
         """Processes 6-8 and the month-end stocks in one pass (:func:`sim.engines.passes.supervise`)."""

@@ -35,6 +35,12 @@ class YearValues:
     world: World
 
 
+# Years already resolved in this process, by the paths they were resolved from: the seeds of an
+# ensemble run the same levers with different parameters, so each year is resolved once per process.
+_RESOLVED: dict[tuple, YearValues] = {}
+_RESOLVED_LIMIT = 4096
+
+
 class ResolvedLevers:
     """A scenario's levers and uncertainties resolved by year (each year computed once, on first use).
 
@@ -45,15 +51,28 @@ class ResolvedLevers:
     def __init__(self, scenario: Scenario) -> None:
         self.scenario = scenario
         self._years: dict[int, YearValues] = {}
+        # what the values depend on (paths are frozen, so this is a key by content)
+        self._paths = (tuple(scenario.levers.items()),
+                       tuple((city, tuple(over.items())) for city, over in scenario.city_levers.items()),
+                       tuple(scenario.uncertainties.items()))
 
     def year(self, year: int) -> YearValues:
         """The values in a calendar year."""
         values = self._years.get(year)
         if values is None:
-            s = self.scenario
-            values = self._years[year] = YearValues(
-                year=year,
-                city=CityLevers(**{lv.id: tuple(s.lever(lv.id, year, c) for c in CITIES) for lv in LEVERS}),
-                province=ProvinceLevers(**{lv.id: s.lever(lv.id, year) for lv in LEVERS}),
-                world=World(**{u.id: s.uncertainty(u.id, year) for u in UNCERTAINTIES}))
+            key = (self._paths, year)
+            values = _RESOLVED.get(key)
+            if values is None:
+                if len(_RESOLVED) >= _RESOLVED_LIMIT:
+                    _RESOLVED.clear()
+                values = _RESOLVED[key] = _resolve(self.scenario, year)
+            self._years[year] = values
         return values
+
+
+def _resolve(s: Scenario, year: int) -> YearValues:
+    return YearValues(
+        year=year,
+        city=CityLevers(**{lv.id: tuple(s.lever(lv.id, year, c) for c in CITIES) for lv in LEVERS}),
+        province=ProvinceLevers(**{lv.id: s.lever(lv.id, year) for lv in LEVERS}),
+        world=World(**{u.id: s.uncertainty(u.id, year) for u in UNCERTAINTIES}))
