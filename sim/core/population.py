@@ -72,10 +72,15 @@ def sector_cdf(p: Parameters) -> np.ndarray:
 
 def draw_sector(kind, u, p: Parameters):
     """Sector of an entity from its kind and a uniform."""
-    cdf = sector_cdf(p)[kind]
-    result = (np.asarray(u)[..., None] > cdf).sum(axis=-1)
-    result = np.minimum(result, len(rules.SECTORS) - 1)
-    return int(result) if np.ndim(result) == 0 else result
+    cdf = sector_cdf(p)
+    if np.ndim(u) == 0:
+        return min(int((u > cdf[kind]).sum()), len(rules.SECTORS) - 1)
+    u, kind = np.asarray(u), np.asarray(kind)
+    result = np.empty(u.shape, dtype=np.int64)
+    for k in range(len(cdf)):  # the sectors whose cumulative share is below u: a sorted search per kind
+        mask = kind == k
+        result[mask] = np.searchsorted(cdf[k], u[mask], side="left")
+    return np.minimum(result, len(rules.SECTORS) - 1)
 
 
 def draw_log_size(kind, u, p: Parameters):

@@ -213,14 +213,19 @@ def binomial_inverse(u, n, prob):
     return x
 
 
+def _shaped(x, dtype, shape) -> np.ndarray:
+    """``x`` as a contiguous array of ``dtype`` broadcast to ``shape`` (no copy if it already is one)."""
+    x = np.asarray(x, dtype=dtype)
+    return np.ascontiguousarray(x if x.shape == shape else np.broadcast_to(x, shape))
+
+
 def binomial_count(u, n, prob):
     """Binomial(n, prob) counts by inversion of uniforms: scalars, or arrays (``n`` and ``prob`` may
     be scalars) in one compiled pass of :func:`binomial_inverse` when :mod:`sim.core.compiled` is loaded."""
     if not _is_array(u) and not _is_array(n) and not _is_array(prob):
         return binomial_inverse(u, int(n), prob)
     u = np.asarray(u, dtype=np.float64)
-    n = np.ascontiguousarray(np.broadcast_to(np.asarray(n, dtype=np.int64), u.shape))
-    prob = np.ascontiguousarray(np.broadcast_to(np.asarray(prob, dtype=np.float64), u.shape))
+    n, prob = _shaped(n, np.int64, u.shape), _shaped(prob, np.float64, u.shape)
     out = np.empty(u.shape, dtype=np.int64)
     if u.size:
         if _compiled_binomial is not None:

@@ -263,8 +263,10 @@ class Innovation(Submodel, InitialState, MonthlyProcesses):
                           g["flags"], self.category_has_standard, self._clock_scalars(), self.listed_exit_effect)
         if m:
             new_rows, new_clocks = new_rows[:m], new_clocks[:m]
-            for c in np.unique(new_clocks):
-                self.candidates[c] = np.concatenate((self.candidates[c], new_rows[new_clocks == c]))
+            for c in ids.tolist():
+                added = new_rows[new_clocks == c]
+                if added.size:
+                    self.candidates[c] = np.concatenate((self.candidates[c], added))
 
     def _start_clocks(self, rows: slice) -> None:
         """Fresh thresholds (each firm's first on every clock) and factors for new rows."""
