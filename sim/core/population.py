@@ -198,13 +198,13 @@ def build_population(p: Parameters, scale: float, seed: int, start: InitialStock
     months_in_status[active_listed] = (u_credit[active_listed] * 300).astype(np.int64) % 12
     arrays = {
         "key": key,
-        "kind": kind.astype(np.int64),
-        "city": city.astype(np.int64),
+        "kind": np.asarray(kind, dtype=np.int64),  # (no copy where already of that type)
+        "city": np.asarray(city, dtype=np.int64),
         "sector": np.asarray(sector, dtype=np.int64),
         "age_months": age_months,
         "log_size": np.asarray(log_size, dtype=np.float64),
-        "status": np.where(dormant, rules.DORMANT, rules.ACTIVE).astype(np.int64),
-        "months_dormant": months_dormant.astype(np.int64),
+        "status": np.where(dormant, np.int64(rules.DORMANT), np.int64(rules.ACTIVE)),
+        "months_dormant": np.asarray(months_dormant, dtype=np.int64),
         "honesty": np.asarray(honesty, dtype=np.float64),
         "credit_status": credit,
         "months_in_status": months_in_status,
@@ -212,7 +212,7 @@ def build_population(p: Parameters, scale: float, seed: int, start: InitialStock
         "memory": np.zeros(n),
         "marginal": np.zeros(n, dtype=bool),
         "violating": np.zeros(n, dtype=bool),
-        "weight": w.astype(np.float64),
+        "weight": np.asarray(w, dtype=np.float64),
     }
     return Population(arrays=arrays, kind_weights=kind_weights)
 

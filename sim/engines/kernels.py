@@ -24,6 +24,7 @@ from sim.inputs.parameters import Parameters
 
 register_jitable(outcomes.annual_rates)  # the same annualisation as the Mesa engine's regulators
 register_jitable(outcomes.after_sanction)
+register_jitable(outcomes.steady_memory)
 
 # ---------------------------------------------------------------- kernels
 # Rows from which a kernel runs on every core (numba ``prange``); below, the compiled serial loop,
@@ -154,6 +155,26 @@ def _conversions(lo, hi, status, kind, city, credit, weight, keys, u_base, conve
             sums[4] += weight[i]
         if event != rules.NO_EVENT:
             kind[i] = rules.COMPANY
+
+
+@_jit
+def initial_memory(city, risk, visibility, random_by_class, routine_unit, complaint_rate, memory_decay, out, block):
+    """Each row's specific deterrence at its steady state (``outcomes.steady_memory``) at the annual
+    inspection rates its regulator's plan gives its risk class and visibility, as the Mesa engine sets it."""
+    n = city.size
+    for b in numba.prange(_blocks(n, block)):
+        _initial_memory_rows(b * block, min(n, (b + 1) * block), city, risk, visibility, random_by_class,
+                             routine_unit, complaint_rate, memory_decay, out)
+
+
+@_rows
+def _initial_memory_rows(lo, hi, city, risk, visibility, random_by_class, routine_unit, complaint_rate, memory_decay,
+                         out):
+    for i in range(lo, hi):
+        c = city[i]
+        rate_random, rate_routine_unit, _ = outcomes.annual_rates(random_by_class[c, risk[i]], routine_unit[c], 0.0,
+                                                                  complaint_rate)
+        out[i] = outcomes.steady_memory(rate_random, rate_routine_unit * visibility[i], memory_decay)
 
 
 NO_BOUNDS = np.zeros((0, 0, 0, 0, 0))

@@ -139,12 +139,11 @@ class VectorMarketModel(BaseMarketModel):
         self._behave(age=False, grow=False, comply=False)
         self._plan_inspections()
         e = self.e
-        rate_random, rate_routine_unit, _ = outcomes.annual_rates(
-            self.random_prob_by_class[e["city"], self.risk], self.routine_prob_per_visibility[e["city"]], 0.0,
-            self.p.complaint_rate)
         # Every registered entity, dormant ones too, as the reference engine (MarketModel) does: a
         # dormant entity that resumes business brings this decayed memory with it.
-        e["memory"][:] = outcomes.steady_memory(rate_random, rate_routine_unit * self.visibility, self.p.memory_decay)
+        kernels.initial_memory(e["city"], self.risk, self.visibility, self.random_prob_by_class,
+                               self.routine_prob_per_visibility, self.p.complaint_rate, self.p.memory_decay, e["memory"],
+                               kernels.BLOCK)
         for _ in range(6):
             self._behave(age=False, grow=False, comply=True, step=-1)
             self._tally()
