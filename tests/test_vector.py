@@ -144,7 +144,7 @@ def test_the_same_numbers_on_any_number_of_threads(monkeypatch):
         numba.set_num_threads(threads)
     assert runs["parallel, 1 thread"] == runs["serial"]
     from sim.engines import passes
-    for kernel in (passes.behave, passes.supervise, kernels.convert, kernels.tally):
+    for kernel in (passes.behave, passes.supervise, kernels.individual_size_sums, kernels.tally):
         assert kernel.parallel.targetoptions.get("parallel") and kernel.parallel.signatures
         # its own cache file: numba names them after the function, and would load the serial code
         assert kernel.parallel.py_func.__qualname__ != kernel.serial.py_func.__qualname__

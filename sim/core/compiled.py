@@ -61,6 +61,7 @@ def _sign(x):
 
 
 for _rule in (rules._mix, rules.uniform_from_key, rules.poisson_inverse, rules.binomial_inverse, rules.economy_factor, rules.conversion_probability,
+              rules.conversion_size_factor,
               rules.conversion_event, rules.monthly_probability, rules.laplace_quantile,
               rules.exit_hazard, rules.deregister_at_exit_probability, rules.dormant_deregistration_probability,
               rules.compulsory_deregistration_due, rules.growth_sigma, rules.grow, rules.expected_sanction_cost,

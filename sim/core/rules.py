@@ -415,6 +415,12 @@ def serious_listing_probability(severity, p: Parameters):
     return minimum(1.0, p.serious_violation_share * severity)
 
 
+def conversion_size_factor(log_size, exponent):
+    """An individual business's propensity to convert by its size, before it is divided by the mean
+    over the active individual businesses: ``(size / 1M yuan) ** exponent``."""
+    return exp((log_size - LOG_100) * exponent)
+
+
 def conversion_probability(rate_percent, size_factor):
     """Monthly probability that an individual business converts to a company (个转企).
 

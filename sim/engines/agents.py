@@ -6,7 +6,6 @@ each agent's uniforms (common random numbers) and the context of the month.
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING
 
 import mesa
@@ -47,7 +46,7 @@ class MarketEntity(mesa.Agent):
         self.risk = rules.risk_class(self.credit_status, self.months_since_penalty, self.age_months, p)
         self.visibility = rules.routine_visibility(self.log_size, self.sector, p)
 
-    def convert(self, u: float, rate_percent: float, size_norm: float) -> int:
+    def convert(self, u: float, rate_percent: float) -> int:
         """Individual-to-company conversion (个转企) or corporatisation of another enterprise.
 
         Returns:
@@ -55,7 +54,7 @@ class MarketEntity(mesa.Agent):
         """
         p = self.model.p
         eligible = self.status == rules.ACTIVE and self.credit_status == rules.NORMAL
-        size_factor = math.exp((self.log_size - size_norm) * p.conversion_size_exponent) \
+        size_factor = rules.conversion_size_factor(self.log_size, p.conversion_size_exponent) \
             / self.model.ctx.size_factor_mean
         event = rules.conversion_event(self.kind, eligible, u,
                                        rules.conversion_probability(rate_percent, size_factor), p)

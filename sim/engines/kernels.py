@@ -10,7 +10,6 @@ engines keep giving the same numbers (tests/test_vector.py).
 
 from __future__ import annotations
 
-import math
 import types
 
 import numba
@@ -93,68 +92,24 @@ _rows = numba.njit(cache=True, nogil=True)
 
 
 @_jit
-def convert(status, kind, city, credit, log_size, weight, keys, u_base, conversion_rate, exponent, p, factor_tmp,
-            block):
-    """Process 2: individual businesses convert to companies, other enterprises corporatise (kind
-    changes in place). The size factor is relative to the active individual businesses' mean
-    log size and normalised to mean one over them, as the Mesa engine does. Returns the size
-    factors' mean and the weights converted and corporatised."""
+def individual_size_sums(status, kind, log_size, exponent, out, block):
+    """``out`` = the active individual businesses' summed size factors (``rules.conversion_size_factor``)
+    and their number: what the month's conversions are normalised by (:func:`sim.engines.passes.supervise`
+    keeps them up to date from the month's end; this gives them for a population as it is)."""
     n = status.size
     nb = _blocks(n, block)
-    sums = np.zeros((nb, 5))  # active individuals' log sizes, count and size factors; the weights converted, corporatised
+    parts = np.zeros((nb, 2))
     for b in numba.prange(nb):
-        _individual_sizes(b * block, min(n, (b + 1) * block), status, kind, log_size, sums[b])
-    total, count = 0.0, 0.0
-    for b in range(nb):
-        total += sums[b, 0]
-        count += sums[b, 1]
-    norm = total / count if count else 0.0
-    for b in numba.prange(nb):
-        _size_factors(b * block, min(n, (b + 1) * block), status, kind, log_size, norm, exponent, factor_tmp, sums[b])
-    mass = 0.0
-    for b in range(nb):
-        mass += sums[b, 2]
-    mean = mass / count if count else 1.0
-    for b in numba.prange(nb):
-        _conversions(b * block, min(n, (b + 1) * block), status, kind, city, credit, weight, keys, u_base,
-                     conversion_rate, mean, p, factor_tmp, sums[b])
-    converted = corporatised = 0.0
-    for b in range(nb):
-        converted += sums[b, 3]
-        corporatised += sums[b, 4]
-    return mean, converted, corporatised
+        _individual_size_rows(b * block, min(n, (b + 1) * block), status, kind, log_size, exponent, parts[b])
+    _sum_blocks(parts, out)
 
 
 @_rows
-def _individual_sizes(lo, hi, status, kind, log_size, sums):
+def _individual_size_rows(lo, hi, status, kind, log_size, exponent, sums):
     for i in range(lo, hi):
         if status[i] == rules.ACTIVE and kind[i] == rules.INDIVIDUAL:
-            sums[0] += log_size[i]
+            sums[0] += rules.conversion_size_factor(log_size[i], exponent)
             sums[1] += 1.0
-
-
-@_rows
-def _size_factors(lo, hi, status, kind, log_size, norm, exponent, factor_tmp, sums):
-    for i in range(lo, hi):
-        if status[i] == rules.ACTIVE and kind[i] != rules.COMPANY:
-            factor_tmp[i] = math.exp((log_size[i] - norm) * exponent)
-            if kind[i] == rules.INDIVIDUAL:
-                sums[2] += factor_tmp[i]
-
-
-@_rows
-def _conversions(lo, hi, status, kind, city, credit, weight, keys, u_base, conversion_rate, mean, p, factor_tmp, sums):
-    for i in range(lo, hi):
-        if status[i] != rules.ACTIVE or credit[i] != rules.NORMAL or kind[i] == rules.COMPANY:
-            continue
-        prob = rules.conversion_probability(conversion_rate[city[i]], factor_tmp[i] / mean)
-        event = rules.conversion_event(kind[i], True, rules.uniform_from_key(u_base, keys[i]), prob, p)
-        if event == rules.CONVERSION:
-            sums[3] += weight[i]
-        elif event == rules.CORPORATISATION:
-            sums[4] += weight[i]
-        if event != rules.NO_EVENT:
-            kind[i] = rules.COMPANY
 
 
 @_jit

@@ -169,13 +169,12 @@ class MarketModel(BaseMarketModel):
 
     def convert(self, entities: list[MarketEntity], ctx: MonthContext) -> None:
         """Process 2, conversion: individual businesses to companies, and corporatisation."""
-        individuals = [e.log_size for e in entities if e.kind == rules.INDIVIDUAL and e.status == rules.ACTIVE]
-        size_norm = float(np.mean(individuals)) if individuals else 0.0
-        factors = np.exp((np.array(individuals) - size_norm) * self.p.conversion_size_exponent)
-        ctx.size_factor_mean = float(factors.mean()) if individuals else 1.0
+        individuals = np.array([e.log_size for e in entities if e.kind == rules.INDIVIDUAL and e.status == rules.ACTIVE])
+        factors = rules.conversion_size_factor(individuals, self.p.conversion_size_exponent)
+        ctx.size_factor_mean = float(factors.mean()) if individuals.size else 1.0
         for e, u in zip(entities, self._uniforms("conversion", entities)):
             weight_before = e.weight
-            event = e.convert(u, ctx.levers.individual_to_company_rate[e.city], size_norm)
+            event = e.convert(u, ctx.levers.individual_to_company_rate[e.city])
             if event == rules.CONVERSION:
                 self.record["conversions"] += weight_before
             elif event == rules.CORPORATISATION:

@@ -5,10 +5,11 @@ regulators' plan (which needs every entity's risk class and compliance) and the 
 violation shares (which need the month's end), what happens to one entity depends on its
 own row only. So the month takes two passes over the rows instead of one per process:
 
-1. :func:`behave` - ageing, growth (process 3), risk class and visibility, compliance
-   (process 5), and the per-city sums the regulators plan from;
+1. :func:`behave` - conversion (process 2), ageing, growth (process 3), risk class and visibility,
+   compliance (process 5), and the per-city sums the regulators plan from;
 2. :func:`supervise` - complaints and inspections (process 6), sanctions and credit (process
-   7), exit (process 8) and the month-end stocks and peer sums.
+   7), exit (process 8) and the month-end stocks, peer sums and the individual businesses' size
+   factors that next month's conversions are normalised by.
 
 Each pass calls the rules of :mod:`sim.core.rules` for one row at a time, as the Mesa engine
 calls them for one agent, and runs on every core above ``PARALLEL_FROM`` rows; sums go
@@ -26,8 +27,10 @@ from sim.core import rules
 from sim.engines import outcomes
 from sim.engines.kernels import _blocks, _jit, _rows, _sum_blocks, _sum_tally, _tally_parts, _tally_rows
 
-# Columns of behave's per-city sums: registered, the random pool by risk class A-D, visibility, violating.
-MASS_REGISTERED, MASS_RISK, MASS_VISIBILITY, MASS_VIOLATING, N_MASSES = 0, 1, 5, 6, 7
+# Columns of behave's per-city sums: registered, the random pool by risk class A-D, visibility, violating,
+# and the weights converted (individual businesses to companies) and corporatised (other enterprises).
+MASS_REGISTERED, MASS_RISK, MASS_VISIBILITY, MASS_VIOLATING, MASS_CONVERTED, MASS_CORPORATISED, N_MASSES = \
+    0, 1, 5, 6, 7, 8, 9
 # Columns of supervise's counts, in the order of the record fields they add to.
 COUNT_FIELDS = (*outcomes.INSPECTION_FIELDS, "annual_reports_due", "annual_reports_filed", *outcomes.EXIT_FIELDS)
 _INSPECTED, _DUE, _FILED = 0, len(outcomes.INSPECTION_FIELDS), len(outcomes.INSPECTION_FIELDS) + 1
@@ -38,11 +41,14 @@ N_COUNTS = len(COUNT_FIELDS) + 1  # and the rows deregistered
 
 
 @_jit
-def behave(status, city, sector, credit, age, months_in_status, months_since_penalty, memory, log_size, honesty,
-           honesty_exp, weight, violating, keys, n_aged, memory_decay, grow, growth_base, severity, floor, comply,
+def behave(status, kind, city, sector, credit, age, months_in_status, months_since_penalty, memory, log_size, honesty,
+           honesty_exp, weight, violating, keys, convert, conversion_base, conversion_rate, conversion_exponent,
+           size_factor_mean, n_aged, memory_decay, grow, growth_base, severity, floor, comply,
            compliance_base, random_by_class, routine_unit, lead_coverage, fine, peer, odds_at_no_cost, p,
            risk_out, visibility_out, masses_out, block):
-    """Pass 1 over the rows: the month's ageing (rows below ``n_aged``, not this month's entrants),
+    """Pass 1 over the rows: conversions (if ``convert``: individual businesses to companies at
+    ``conversion_rate`` % a year in their city times their size factor over ``size_factor_mean``, other
+    enterprises corporatising), the month's ageing (rows below ``n_aged``, not this month's entrants),
     growth (if ``grow``), risk class and visibility, compliance (if ``comply``; see
     :func:`sim.engines.kernels.violation_odds_at_no_cost` for the screen by ``odds_at_no_cost``),
     then the regulators' per-city sums into ``masses_out`` (columns ``MASS_*``).
@@ -54,9 +60,10 @@ def behave(status, city, sector, credit, age, months_in_status, months_since_pen
     smallest = np.full(nb, np.inf)
     screen = odds_at_no_cost.size > 0
     for b in numba.prange(nb):
-        smallest[b] = _behave_rows(b * block, min(n, (b + 1) * block), status, city, sector, credit, age,
+        smallest[b] = _behave_rows(b * block, min(n, (b + 1) * block), status, kind, city, sector, credit, age,
                                    months_in_status, months_since_penalty, memory, log_size, honesty, honesty_exp,
-                                   weight, violating, keys, n_aged, memory_decay, grow, growth_base, severity, floor,
+                                   weight, violating, keys, convert, conversion_base, conversion_rate,
+                                   conversion_exponent, size_factor_mean, n_aged, memory_decay, grow, growth_base, severity, floor,
                                    comply, compliance_base, random_by_class, routine_unit, lead_coverage, fine, peer,
                                    screen, odds_at_no_cost, p, risk_out, visibility_out, part[b])
     _sum_blocks(part, masses_out)
@@ -64,13 +71,28 @@ def behave(status, city, sector, credit, age, months_in_status, months_since_pen
 
 
 @_rows
-def _behave_rows(lo, hi, status, city, sector, credit, age, months_in_status, months_since_penalty, memory, log_size,
-                 honesty, honesty_exp, weight, violating, keys, n_aged, memory_decay, grow, growth_base, severity, floor,
+def _behave_rows(lo, hi, status, kind, city, sector, credit, age, months_in_status, months_since_penalty, memory,
+                 log_size, honesty, honesty_exp, weight, violating, keys, convert, conversion_base, conversion_rate,
+                 conversion_exponent, size_factor_mean, n_aged, memory_decay, grow, growth_base, severity, floor,
                  comply, compliance_base, random_by_class, routine_unit, lead_coverage, fine, peer, screen,
                  odds_at_no_cost, p, risk_out, visibility_out, part):
     """:func:`behave` on rows lo to hi, adding to this block's sums ``part``; returns their smallest log size."""
     smallest = np.inf
     for i in range(lo, hi):
+        if convert and status[i] == rules.ACTIVE and credit[i] == rules.NORMAL and kind[i] != rules.COMPANY:
+            k = kind[i]
+            c = city[i]
+            prob = 0.0  # (another enterprise's corporatisation does not depend on its size)
+            if k == rules.INDIVIDUAL:
+                prob = rules.conversion_probability(
+                    conversion_rate[c], rules.conversion_size_factor(log_size[i], conversion_exponent) / size_factor_mean)
+            event = rules.conversion_event(k, True, rules.uniform_from_key(conversion_base, keys[i]), prob, p)
+            if event == rules.CONVERSION:
+                part[c, MASS_CONVERTED] += weight[i]
+            elif event == rules.CORPORATISATION:
+                part[c, MASS_CORPORATISED] += weight[i]
+            if event != rules.NO_EVENT:
+                kind[i] = rules.COMPANY
         if i < n_aged:
             age[i] += 1
             months_in_status[i] += 1
@@ -117,18 +139,20 @@ def _behave_rows(lo, hi, status, city, sector, credit, age, months_in_status, mo
 def supervise(status, kind, city, sector, credit, age, months_in_status, months_since_penalty, months_dormant, memory,
               log_size, marginal, violating, weight, keys, risk, visibility, bases, random_by_class, routine_unit,
               lead_coverage, detection, fine, severity, june, hazard_table, log_size_min, simplified, compulsory_on,
-              compulsory_months, gdp_growth, shock, exit_bounds, p, counts_out, totals_out, by_city_out,
-              peer_active_out, peer_violating_out, block):
+              compulsory_months, gdp_growth, shock, exit_bounds, conversion_exponent, p, counts_out, totals_out,
+              by_city_out, peer_active_out, peer_violating_out, sizes_out, block):
     """Pass 2 over the rows: complaints and inspections, sanctions of the detected, annual reports
     (in ``june``), credit lists, exit (screened by ``exit_bounds``, see
     :func:`sim.engines.kernels.exit_hazard_bounds`) and the month-end stocks and peer sums
     (as :func:`sim.engines.kernels.tally`). ``bases`` are the month's stream bases in the order
     complaint, inspection, detection, sanction, annual report, repair, exit, deregistration,
-    dormancy. ``counts_out`` gets the weights of ``COUNT_FIELDS`` and the rows deregistered."""
+    dormancy. ``counts_out`` gets the weights of ``COUNT_FIELDS`` and the rows deregistered, ``sizes_out``
+    the month-end :func:`sim.engines.kernels.individual_size_sums`."""
     n = status.size
     nb = _blocks(n, block)
     n_cities, n_sectors = peer_active_out.shape
     counts = np.zeros((nb, N_COUNTS))
+    sizes = np.zeros((nb, 2))
     totals, by_city, peer = _tally_parts(nb, n_cities, n_sectors)
     last_age = hazard_table.size - 1
     screen = exit_bounds.size > 0
@@ -137,9 +161,10 @@ def supervise(status, kind, city, sector, credit, age, months_in_status, months_
                         months_since_penalty, months_dormant, memory, log_size, marginal, violating, weight, keys, risk,
                         visibility, bases, random_by_class, routine_unit, lead_coverage, detection, fine, severity,
                         june, hazard_table, last_age, log_size_min, simplified, compulsory_on, compulsory_months,
-                        gdp_growth, shock, screen, exit_bounds, p, counts[b], totals[b], by_city[b], peer[b, 0],
-                        peer[b, 1])
+                        gdp_growth, shock, screen, exit_bounds, conversion_exponent, p, counts[b], totals[b], by_city[b],
+                        peer[b, 0], peer[b, 1], sizes[b])
     _sum_blocks(counts, counts_out)
+    _sum_blocks(sizes, sizes_out)
     _sum_tally(totals, by_city, peer, totals_out, by_city_out, peer_active_out, peer_violating_out)
 
 
@@ -147,8 +172,8 @@ def supervise(status, kind, city, sector, credit, age, months_in_status, months_
 def _supervise_rows(lo, hi, status, kind, city, sector, credit, age, months_in_status, months_since_penalty,
                     months_dormant, memory, log_size, marginal, violating, weight, keys, risk, visibility, bases,
                     random_by_class, routine_unit, lead_coverage, detection, fine, severity, june, hazard_table, last_age,
-                    log_size_min, simplified, compulsory_on, compulsory_months, gdp_growth, shock, screen, exit_bounds, p,
-                    counts, totals, by_city, peer_active, peer_violating):
+                    log_size_min, simplified, compulsory_on, compulsory_months, gdp_growth, shock, screen, exit_bounds,
+                    conversion_exponent, p, counts, totals, by_city, peer_active, peer_violating, sizes):
     """:func:`supervise` on rows lo to hi, adding to this block's sums."""
     for i in range(lo, hi):
         s = status[i]
@@ -252,6 +277,9 @@ def _supervise_rows(lo, hi, status, kind, city, sector, credit, age, months_in_s
             else:  # REACTIVATE
                 status[i] = rules.ACTIVE
             months_dormant[i] = 0
+        if status[i] == rules.ACTIVE and k == rules.INDIVIDUAL:  # what next month's conversions are relative to
+            sizes[0] += rules.conversion_size_factor(log_size[i], conversion_exponent)
+            sizes[1] += 1.0
     # the month-end stocks of the block (its rows are still in the cache)
     _tally_rows(lo, hi, status, kind, city, sector, credit, violating, weight, totals, by_city, peer_active,
                 peer_violating)

@@ -90,6 +90,11 @@ class VectorMarketModel(BaseMarketModel):
         self.lead_coverage = np.zeros(N_CITIES)
         self.pt = compiled.parameter_tuple(self.p)
         self._initialise_behaviour()
+        # the active individual businesses' summed size factors and number, as conversions read them
+        # (kept up to date by the second pass and by entry)
+        self.individual_sizes = np.zeros(2)
+        kernels.individual_size_sums(self.e["status"], self.e["kind"], self.e["log_size"],
+                                     self.p.conversion_size_exponent, self.individual_sizes, kernels.BLOCK)
 
     # ------------------------------------------------------------------ storage
     def _set_length(self, n: int) -> None:
@@ -151,14 +156,14 @@ class VectorMarketModel(BaseMarketModel):
 
     # ------------------------------------------------------------------ processes
     def step(self) -> None:
-        """Advance one month through the processes, in order: entry and conversion, then one pass
-        over the entities for ageing, growth and compliance (processes 3-5), the regulators' plan,
-        and one pass for inspection, sanctions and credit, exit and the month-end stocks (6-8)."""
+        """Advance one month through the processes, in order: entry, then one pass over the entities
+        for conversion, ageing, growth and compliance (processes 2-5), the regulators' plan, and one
+        pass for inspection, sanctions and credit, exit and the month-end stocks (6-8)."""
         ctx = self._begin_month()
         aged = self.n  # this month's entrants start at age 0
         self.enter(ctx)
         self.convert(ctx)
-        self._behave(age=aged, grow=True, comply=True)
+        self._behave(age=aged, grow=True, comply=True, convert=True)
         self._adapt_regulators(ctx)
         self._plan_inspections()
         self._supervise(ctx)
@@ -172,20 +177,22 @@ class VectorMarketModel(BaseMarketModel):
                             self.registered_total)
         self._append(new)
         count_entries(self.record, new)
+        individual = (new["kind"] == rules.INDIVIDUAL) & (new["status"] == rules.ACTIVE)
+        self.individual_sizes[0] += float(rules.conversion_size_factor(new["log_size"][individual],
+                                                                       self.p.conversion_size_exponent).sum())
+        self.individual_sizes[1] += float(np.count_nonzero(individual))
 
     def convert(self, ctx: MonthContext) -> None:
-        """Process 2, conversion: individual businesses to companies, and corporatisation."""
-        e = self.e
-        ctx.size_factor_mean, converted, corporatised = kernels.convert(
-            e["status"], e["kind"], e["city"], e["credit_status"], e["log_size"], e["weight"], e["key"],
-            self._base("conversion"), np.asarray(ctx.levers.individual_to_company_rate), self.p.conversion_size_exponent, self.pt,
-            np.empty(self.n), kernels.BLOCK)
-        self.record["conversions"] += converted
-        self.record["corporatisations"] += corporatised
+        """Process 2, conversion: the mean size factor the month's conversions are relative to (the
+        conversions themselves happen in the first pass, :meth:`_behave`)."""
+        total, count = self.individual_sizes
+        ctx.size_factor_mean = float(total / count) if count else 1.0
 
-    def _behave(self, age: int | bool, grow: bool, comply: bool, step: int | None = None) -> None:
-        """Processes 3-5 in one pass (:func:`sim.engines.passes.behave`): rows below ``age`` age a
-        month; active entities grow (if ``grow``) and decide whether to violate (if ``comply``)."""
+    def _behave(self, age: int | bool, grow: bool, comply: bool, step: int | None = None,
+                convert: bool = False) -> None:
+        """Processes 2-5 in one pass (:func:`sim.engines.passes.behave`): active entities of normal
+        credit may change kind (if ``convert``); rows below ``age`` age a month; active entities grow (if
+        ``grow``) and decide whether to violate (if ``comply``)."""
         e, ctx = self.e, self.ctx
         fine, severity = np.asarray(ctx.levers.fine_level), np.asarray(ctx.levers.credit_penalty_severity)
         peer = np.asarray(self.peer_violation)
@@ -195,12 +202,17 @@ class VectorMarketModel(BaseMarketModel):
         self.risk, self.visibility = self._scratch["risk"][:self.n], self._scratch["visibility"][:self.n]
         self.masses = np.empty((N_CITIES, passes.N_MASSES))
         self.smallest_log_size = passes.behave(
-            e["status"], e["city"], e["sector"], e["credit_status"], e["age_months"], e["months_in_status"],
+            e["status"], e["kind"], e["city"], e["sector"], e["credit_status"], e["age_months"], e["months_in_status"],
             e["months_since_penalty"], e["memory"], e["log_size"], e["honesty"], e["honesty_exp"], e["weight"],
-            e["violating"], e["key"], int(age), self.p.memory_decay, grow, self._base("growth"), severity,
+            e["violating"], e["key"], convert, self._base("conversion"),
+            np.asarray(ctx.levers.individual_to_company_rate, dtype=np.float64), self.p.conversion_size_exponent,
+            ctx.size_factor_mean, int(age), self.p.memory_decay, grow, self._base("growth"), severity,
             ctx.log_size_floor, comply, self._base("compliance", step), self.random_prob_by_class,
             self.routine_prob_per_visibility, self.lead_coverage, fine, peer, odds, self.pt, self.risk,
             self.visibility, self.masses, kernels.BLOCK)
+        if convert:
+            self.record["conversions"] += float(self.masses[:, passes.MASS_CONVERTED].sum())
+            self.record["corporatisations"] += float(self.masses[:, passes.MASS_CORPORATISED].sum())
 
     def _adapt_regulators(self, ctx: MonthContext) -> None:
         p = self.p
@@ -246,7 +258,7 @@ class VectorMarketModel(BaseMarketModel):
             np.asarray(ctx.detection), fine, severity, ctx.month == 6, ctx.hazard_table, np.asarray(ctx.log_size_min),
             np.asarray(ctx.levers.simplified_deregistration), np.asarray(ctx.levers.compulsory_deregistration),
             np.asarray(ctx.levers.compulsory_deregistration_months), ctx.world.gdp_growth, ctx.world.exit_shock,
-            bounds, self.pt, counts, *tallies, kernels.BLOCK)
+            bounds, self.p.conversion_size_exponent, self.pt, counts, *tallies, self.individual_sizes, kernels.BLOCK)
         for field, value in zip(passes.COUNT_FIELDS, counts):
             self.record[field] += float(value)
         self.dead += int(counts[-1])
