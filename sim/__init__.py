@@ -1,3 +1,55 @@
-"""Zhejiang market-supervision scenario simulator (Mesa agent-based model)."""
+"""Zhejiang market-supervision scenario simulator (Mesa agent-based model).
+
+Importing the package points numba's cache of compiled kernels at a folder named after the model
+code (:func:`compiled_code_digest`): numba checks only the file of a cached function for changes, not
+the rules it calls from other files, so a changed rule would otherwise run stale compiled code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import sys
+from pathlib import Path
 
 __version__ = "0.1.0"
+
+# The code numba compiles, and everything it calls: the rules, the engines' passes, the submodels'
+# clocks and the parameter tuples they read.
+COMPILED_CODE = ("core", "engines", "submodels", "inputs/parameters")
+_DEFAULT_BASE = Path(__file__).parent / "__pycache__" / "numba"
+
+
+def compiled_code_digest(root: Path | None = None) -> str:
+    """A short hash of the model code under ``root`` (this package by default) that compiled kernels
+    are built from; it changes when any of it does."""
+    root = Path(root or Path(__file__).parent)
+    digest = hashlib.sha256()
+    for folder in COMPILED_CODE:
+        for path in sorted((root / folder).rglob("*.py")):
+            digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def _point_numba_cache() -> None:
+    """Set ``NUMBA_CACHE_DIR`` to a folder of this code's digest (under the user's own setting, if any,
+    else under the package's ``__pycache__``), removing folders of earlier code beside it."""
+    base = Path(os.environ.get("SIM_NUMBA_CACHE_BASE") or os.environ.get("NUMBA_CACHE_DIR") or _DEFAULT_BASE)
+    os.environ["SIM_NUMBA_CACHE_BASE"] = str(base)  # (worker processes inherit both)
+    target = base / compiled_code_digest()
+    if not target.exists():
+        try:
+            target.mkdir(parents=True, exist_ok=True)
+            if base == _DEFAULT_BASE:  # (never in a folder of the user's)
+                for old in base.iterdir():
+                    if old != target and old.is_dir() and len(old.name) == 16:
+                        shutil.rmtree(old, ignore_errors=True)
+        except OSError:  # a read-only install: numba falls back to its own locations
+            return
+    os.environ["NUMBA_CACHE_DIR"] = str(target)
+    if "numba" in sys.modules:  # imported before this package: its configuration is already read
+        sys.modules["numba"].config.CACHE_DIR = str(target)
+
+
+_point_numba_cache()

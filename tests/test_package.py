@@ -1,0 +1,54 @@
+"""sim/__init__.py: compiled kernels are cached per version of the model code they are built from."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import sim
+from sim.engines import passes
+from sim.submodels.innovation import clocks
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _copy_package(tmp_path: Path) -> Path:
+    root = tmp_path / "sim"
+    shutil.copytree(ROOT / "sim", root, ignore=shutil.ignore_patterns("__pycache__"))
+    return root
+
+
+def test_the_digest_follows_the_rules_and_kernels_not_the_interface(tmp_path):
+    root = _copy_package(tmp_path)
+    before = sim.compiled_code_digest(root)
+    assert before == sim.compiled_code_digest(ROOT / "sim")
+    (root / "ui" / "text.py").write_text((root / "ui" / "text.py").read_text() + "\n# a new label\n")
+    assert sim.compiled_code_digest(root) == before  # the app's text compiles nothing
+    rules = root / "core" / "rules.py"
+    rules.write_text(rules.read_text().replace("LOG_100 = math.log(100.0)", "LOG_100 = math.log(101.0)"))
+    assert sim.compiled_code_digest(root) != before  # a rule the kernels call changed
+
+
+def test_kernels_are_cached_in_the_folder_of_this_code():
+    folder = Path(os.environ["NUMBA_CACHE_DIR"])
+    assert folder.name == sim.compiled_code_digest()
+    for kernel in (passes.behave.serial, passes.behave.parallel, clocks.fire_clock):
+        assert Path(kernel._cache._cache_path).is_relative_to(folder), kernel
+
+
+def test_a_changed_rule_gets_a_fresh_cache_and_the_old_one_is_removed(tmp_path):
+    root = _copy_package(tmp_path)
+    env = {k: v for k, v in os.environ.items() if k not in ("NUMBA_CACHE_DIR", "SIM_NUMBA_CACHE_BASE")}
+    env["PYTHONPATH"] = str(tmp_path)
+    show = "import os, sim; print(os.environ['NUMBA_CACHE_DIR'])"
+    first = Path(subprocess.run([sys.executable, "-c", show], env=env, cwd=tmp_path, capture_output=True,
+                                text=True, check=True).stdout.strip())
+    assert first.is_relative_to(root / "__pycache__" / "numba") and first.is_dir()
+    rules = root / "core" / "rules.py"
+    rules.write_text(rules.read_text() + "\n")
+    second = Path(subprocess.run([sys.executable, "-c", show], env=env, cwd=tmp_path, capture_output=True,
+                                 text=True, check=True).stdout.strip())
+    assert second != first and second.is_dir() and not first.exists()
