@@ -19,6 +19,7 @@ __version__ = "0.1.0"
 # clocks and the parameter tuples they read.
 COMPILED_CODE = ("core", "engines", "submodels", "inputs/parameters")
 _DEFAULT_BASE = Path(__file__).parent / "__pycache__" / "numba"
+KEEP_CACHES = 3  # folders of earlier code kept beside the current one's (switching versions does not recompile)
 
 
 def compiled_code_digest(root: Path | None = None) -> str:
@@ -34,22 +35,25 @@ def compiled_code_digest(root: Path | None = None) -> str:
 
 def _point_numba_cache() -> None:
     """Set ``NUMBA_CACHE_DIR`` to a folder of this code's digest (under the user's own setting, if any,
-    else under the package's ``__pycache__``), removing folders of earlier code beside it."""
+    else under the package's ``__pycache__``), keeping beside it the folders of the last few versions used."""
     base = Path(os.environ.get("SIM_NUMBA_CACHE_BASE") or os.environ.get("NUMBA_CACHE_DIR") or _DEFAULT_BASE)
     os.environ["SIM_NUMBA_CACHE_BASE"] = str(base)  # (worker processes inherit both)
     target = base / compiled_code_digest()
-    if not target.exists():
-        try:
-            target.mkdir(parents=True, exist_ok=True)
-            if base == _DEFAULT_BASE:  # (never in a folder of the user's)
-                for old in base.iterdir():
-                    if old != target and old.is_dir() and len(old.name) == 16:
-                        shutil.rmtree(old, ignore_errors=True)
-        except OSError:  # a read-only install: numba falls back to its own locations
-            return
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+        os.utime(target)  # (in use: the folders of the code used longest ago go first)
+    except OSError:  # a read-only install: numba falls back to its own locations
+        return
     os.environ["NUMBA_CACHE_DIR"] = str(target)
     if "numba" in sys.modules:  # imported before this package: its configuration is already read
         sys.modules["numba"].config.CACHE_DIR = str(target)
-
+    if base == _DEFAULT_BASE:  # (never in a folder of the user's)
+        try:
+            folders = sorted((d for d in base.iterdir() if d.is_dir() and len(d.name) == 16),
+                             key=lambda d: d.stat().st_mtime, reverse=True)
+        except OSError:  # (another process removing one)
+            return
+        for old in folders[KEEP_CACHES + 1:]:
+            shutil.rmtree(old, ignore_errors=True)
 
 _point_numba_cache()

@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import sim
@@ -39,16 +40,18 @@ def test_kernels_are_cached_in_the_folder_of_this_code():
         assert Path(kernel._cache._cache_path).is_relative_to(folder), kernel
 
 
-def test_a_changed_rule_gets_a_fresh_cache_and_the_old_one_is_removed(tmp_path):
+def test_a_changed_rule_gets_a_fresh_cache_and_the_oldest_go(tmp_path):
     root = _copy_package(tmp_path)
     env = {k: v for k, v in os.environ.items() if k not in ("NUMBA_CACHE_DIR", "SIM_NUMBA_CACHE_BASE")}
     env["PYTHONPATH"] = str(tmp_path)
-    show = "import os, sim; print(os.environ['NUMBA_CACHE_DIR'])"
-    first = Path(subprocess.run([sys.executable, "-c", show], env=env, cwd=tmp_path, capture_output=True,
-                                text=True, check=True).stdout.strip())
-    assert first.is_relative_to(root / "__pycache__" / "numba") and first.is_dir()
     rules = root / "core" / "rules.py"
-    rules.write_text(rules.read_text() + "\n")
-    second = Path(subprocess.run([sys.executable, "-c", show], env=env, cwd=tmp_path, capture_output=True,
-                                 text=True, check=True).stdout.strip())
-    assert second != first and second.is_dir() and not first.exists()
+    folders = []
+    for version in range(sim.KEEP_CACHES + 2):
+        rules.write_text(rules.read_text() + "\n")
+        shown = subprocess.run([sys.executable, "-c", "import os, sim; print(os.environ['NUMBA_CACHE_DIR'])"],
+                               env=env, cwd=tmp_path, capture_output=True, text=True, check=True).stdout.strip()
+        folders.append(Path(shown))
+        time.sleep(0.05)  # (folders are ranked by when they were last used)
+    assert len(set(folders)) == len(folders)  # each version of the rules its own folder
+    assert all(f.is_relative_to(root / "__pycache__" / "numba") for f in folders)
+    assert not folders[0].exists() and all(f.is_dir() for f in folders[1:])  # the current and KEEP_CACHES before
