@@ -35,6 +35,11 @@ def _exp(x):
     return lambda x: math.exp(x)
 
 
+@overload(rules.log)
+def _log(x):
+    return lambda x: math.log(x)
+
+
 @overload(rules.log1p)
 def _log1p(x):
     return lambda x: math.log1p(x)

@@ -67,6 +67,11 @@ def exp(x):
     return np.exp(x) if type(x) is _ARRAY else math.exp(x)
 
 
+def log(x):
+    """Natural logarithm."""
+    return np.log(x) if type(x) is _ARRAY else math.log(x)
+
+
 def log1p(x):
     """log(1 + x)."""
     return np.log1p(x) if type(x) is _ARRAY else math.log1p(x)
@@ -261,9 +266,9 @@ def normal_quantile(u):
 
 def laplace_quantile(u, scale):
     """Laplace(0, scale) draw from a uniform in (0, 1) (tent-shaped growth rates, Stanley et al. 1996)."""
-    centred = u - 0.5
-    magnitude = minimum(abs(centred), 0.4999999)
-    return -scale * sign(centred) * log1p(-2.0 * magnitude)
+    # 1 - 2|u - 0.5| is 2 min(u, 1 - u), exactly (so log, a third of log1p's cost, loses nothing)
+    tail = maximum(minimum(u, 1.0 - u), 1e-7)
+    return -scale * sign(u - 0.5) * log(2.0 * tail)
 
 
 def age_hazard(age_years, table_ages, table_hazards, after: float, fade_years: float = 5.0):
