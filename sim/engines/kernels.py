@@ -112,6 +112,13 @@ def _individual_size_rows(lo, hi, status, kind, log_size, exponent, sums):
             sums[1] += 1.0
 
 
+@numba.njit(cache=True, nogil=True)
+def keep_rows(column, rows):
+    """Move ``column[rows]`` (ascending row numbers) to the front of ``column``, in place."""
+    for j in range(rows.size):
+        column[j] = column[rows[j]]
+
+
 @_jit
 def initial_memory(city, risk, visibility, random_by_class, routine_unit, complaint_rate, memory_decay, out, block):
     """Each row's specific deterrence at its steady state (``outcomes.steady_memory``) at the annual

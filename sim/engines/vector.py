@@ -118,11 +118,10 @@ class VectorMarketModel(BaseMarketModel):
         self._set_length(n + k)
 
     def _compact(self) -> None:
-        keep = self.e["status"] != rules.DEREGISTERED
-        k = int(keep.sum())
-        for name, buf in self._buffers.items():
-            buf[:k] = buf[:self.n][keep]
-        self._set_length(k)
+        rows = np.flatnonzero(self.e["status"] != rules.DEREGISTERED)
+        for buf in self._buffers.values():
+            kernels.keep_rows(buf, rows)
+        self._set_length(rows.size)
         self.dead = 0
 
     def _base(self, stream: str, step: int | None = None) -> np.uint64:
