@@ -71,8 +71,11 @@ class ResolvedLevers:
 
 
 def _resolve(s: Scenario, year: int) -> YearValues:
+    province = {lv.id: s.levers[lv.id].at(year) for lv in LEVERS}
+    overrides = [s.city_levers.get(c, {}) for c in CITIES]
     return YearValues(
         year=year,
-        city=CityLevers(**{lv.id: tuple(s.lever(lv.id, year, c) for c in CITIES) for lv in LEVERS}),
-        province=ProvinceLevers(**{lv.id: s.lever(lv.id, year) for lv in LEVERS}),
-        world=World(**{u.id: s.uncertainty(u.id, year) for u in UNCERTAINTIES}))
+        city=CityLevers(**{lid: tuple(over[lid].at(year) if lid in over else value for over in overrides)
+                           for lid, value in province.items()}),
+        province=ProvinceLevers(**province),
+        world=World(**{u.id: s.uncertainties[u.id].at(year) for u in UNCERTAINTIES}))
