@@ -179,3 +179,27 @@ def test_inspection_plan_draws_at_random_only_what_key_area_work_and_complaints_
         assert coverage == 1.0  # the complaints it had to keep room for are followed
     assert rules.random_share_cap(budget, 0.0, p.replace(key_area_share=0.0)) == 1.0
     assert rules.random_share_cap(budget, 2 * budget, p) == 0.0
+
+
+def test_inspection_plan_for_every_city_at_once_is_each_city_s_plan():
+    """The vector engine plans all cities in one call on arrays; the Mesa engine one city at a time on
+    scalars: the same numbers bit for bit, the empty cases (no capacity, no pool, no violators, no
+    visible entity) included."""
+    p = Parameters()
+    rng = np.random.default_rng(3)
+    n = 11
+    capacity, registered = rng.uniform(0, 30, n), rng.uniform(0, 2e5, n)
+    share, credit = rng.uniform(0, 100, n), rng.uniform(0, 100, n)
+    mass, visibility, violating = rng.uniform(0, 5e4, (n, 4)), rng.uniform(0, 1e5, n), rng.uniform(0, 1e4, n)
+    capacity[0] = 0.0
+    mass[1] = 0.0
+    violating[2] = 0.0
+    visibility[3] = 0.0
+    by_class, routine, coverage = rules.inspection_plan(capacity, registered, share, credit, mass, visibility,
+                                                        violating, p)
+    for c in range(n):
+        one = rules.inspection_plan(float(capacity[c]), float(registered[c]), float(share[c]), float(credit[c]),
+                                    mass[c], float(visibility[c]), float(violating[c]), p)
+        assert np.array_equal(by_class[c], np.asarray(one[0])), c
+        assert routine[c] == one[1] and coverage[c] == one[2], c
+    assert (by_class[1] == 0.0).all() and routine[3] == 0.0 and coverage[2] == 1.0
