@@ -123,8 +123,9 @@ def test_the_engines_sample_firms_at_coarse_scales_only():
     model = run_model(scale=8000, horizon=2021, engine="vector")
     assert model.firm_scale == MAX_FIRM_SCALE == model.submodel("innovation").firm_scale
     assert model.submodel("innovation").firms.n_rows < 10_000  # about 8.8万 firms / 10
-    with pytest.raises(ValueError, match="firm_scale"):
-        Innovation(baseline(), 0, firm_scale=0.5)
+    for wrong in (0.5, 500.0):  # (at 500 the smaller strata had no firm: a division by zero)
+        with pytest.raises(ValueError, match="firm_scale must be from 1 to 10"):
+            Innovation(baseline(), 0, firm_scale=wrong)
 
 
 @pytest.mark.slow

@@ -16,7 +16,7 @@ from sim.core import compiled  # noqa: F401  (registers the rules numba compiles
 from sim.core import rules
 from sim.core.population import city_shares
 from sim.inputs.levers import CITIES
-from sim.core.calendar import firm_scale
+from sim.core.calendar import MAX_FIRM_SCALE, firm_scale
 from sim.inputs.resolved import ResolvedLevers
 from sim.submodels.base import Submodel
 from sim.inputs.scenario import Scenario
@@ -51,7 +51,7 @@ class Innovation(Submodel, InitialState, MonthlyProcesses):
         policy: The scenario (levers by year, uncertainties, entity-model parameters).
         seed: Run seed; the same seed gives identical numbers.
         params: Innovation parameters; the defaults if None.
-        firm_scale: Real firms per simulated firm (1: one to one); every 2020 count is divided by
+        firm_scale: Real firms per simulated firm (1: one to one, at most 10); every 2020 count is divided by
             it and every count in the outputs multiplied by it.
 
     Attributes:
@@ -77,8 +77,9 @@ class Innovation(Submodel, InitialState, MonthlyProcesses):
 
     def __init__(self, policy: Scenario, seed: int, params: InnovationParameters | None = None,
                  firm_scale: float = 1.0, levers: ResolvedLevers | None = None) -> None:
-        if not firm_scale >= 1.0:
-            raise ValueError(f"firm_scale must be at least 1 (real firms per simulated firm), got {firm_scale}")
+        if not 1.0 <= firm_scale <= MAX_FIRM_SCALE:  # (coarser samples leave the smaller strata without a firm)
+            raise ValueError(f"firm_scale must be from 1 to {MAX_FIRM_SCALE:g} (real firms per simulated firm), "
+                             f"got {firm_scale}")
         self.policy = policy
         self.levers = levers or ResolvedLevers(policy)
         self.seed = int(seed)
