@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from sim.core import rules
-from sim.inputs.parameters import Parameters
-from sim.core.population import build_population, city_shares
+from sim.inputs.parameters import Parameters, default_parameters
+from sim.core.population import build_population, city_shares, draw_sector, sector_cdf
 
 P = Parameters()
 
@@ -54,3 +54,21 @@ def test_dormant_share_and_listing(population):
     dormant = a["status"] == rules.DORMANT
     assert np.average(dormant, weights=a["weight"]) == pytest.approx(P.dormant_share_2020, abs=0.01)
     assert np.all(a["credit_status"][dormant & (a["months_dormant"] >= 6)] != rules.NORMAL)
+
+
+def test_sectors_are_the_kind_s_cumulative_shares_below_the_uniform():
+    """draw_sector on arrays (a compiled pass) gives what its definition on one entity gives, on the
+    cumulative shares themselves too (a uniform equal to a share is not above it)."""
+    p = default_parameters()
+    cdf = sector_cdf(p)
+    rng = np.random.default_rng(11)
+    u = np.concatenate([rng.random(20_000), cdf.ravel(), [0.0, np.nextafter(1.0, 0.0)]])
+    kind = np.concatenate([rng.integers(0, 3, 20_000), np.repeat(np.arange(3), cdf.shape[1]), [2, 0]])
+    expected = [min(int((a > cdf[k]).sum()), len(rules.SECTORS) - 1) for a, k in zip(u.tolist(), kind.tolist())]
+    drawn = draw_sector(kind, u, p)
+    assert drawn.tolist() == expected
+    assert [draw_sector(int(k), float(a), p) for a, k in zip(u[:50], kind[:50])] == expected[:50]
+    # every sector occurs about as often as its share (a broken search would pile entities in one)
+    shares = np.diff(np.concatenate([[0.0], cdf[2]]))
+    seen = np.bincount(draw_sector(np.full(20_000, 2), rng.random(20_000), p), minlength=4) / 20_000
+    assert np.allclose(seen, shares, atol=4 * np.sqrt(0.25 / 20_000))

@@ -115,5 +115,18 @@ def binomial_counts(u, n, prob, out):
         out[i] = rules.binomial_inverse(u[i], n[i], prob[i])
 
 
+@_jit
+def sectors(kind, u, cdf, out):
+    """Each entity's sector: how many of its kind's cumulative sector shares ``cdf[kind]`` lie below its
+    uniform, at most the last sector (what ``population.draw_sector`` computes)."""
+    last = cdf.shape[1] - 1
+    for i in range(u.size):
+        row = cdf[kind[i]]
+        count = 0
+        for j in range(row.size):
+            count += u[i] > row[j]
+        out[i] = min(count, last)
+
+
 rules._compiled_poisson = poisson_counts
 rules._compiled_binomial = binomial_counts

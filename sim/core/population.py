@@ -14,7 +14,7 @@ from importlib import resources
 
 import numpy as np
 
-from sim.core import rules
+from sim.core import compiled, rules
 from sim.inputs.levers import CITIES, LEVERS_BY_ID
 from sim.inputs.resolved import YearValues
 from sim.inputs.parameters import Parameters
@@ -58,6 +58,7 @@ def log_size_min(kind, p: Parameters):
     return float(result) if np.ndim(result) == 0 else result
 
 
+@lru_cache(maxsize=256)
 def sector_cdf(p: Parameters) -> np.ndarray:
     """Cumulative sector shares per kind (rows: company, other enterprise, individual)."""
     def row(mfg: float, food: float) -> list[float]:
@@ -67,7 +68,9 @@ def sector_cdf(p: Parameters) -> np.ndarray:
                        row(p.sector_share_company_mfg, p.sector_share_company_food),
                        row(p.sector_share_individual_mfg, p.sector_share_individual_food)])
     shares /= shares.sum(axis=1, keepdims=True)
-    return np.cumsum(shares, axis=1)
+    cdf = np.cumsum(shares, axis=1)
+    cdf.flags.writeable = False  # (shared by every caller with these parameters)
+    return cdf
 
 
 def draw_sector(kind, u, p: Parameters):
@@ -75,12 +78,10 @@ def draw_sector(kind, u, p: Parameters):
     cdf = sector_cdf(p)
     if np.ndim(u) == 0:
         return min(int((u > cdf[kind]).sum()), len(rules.SECTORS) - 1)
-    u, kind = np.asarray(u), np.asarray(kind)
+    u = np.ascontiguousarray(u, dtype=np.float64)
     result = np.empty(u.shape, dtype=np.int64)
-    for k in range(len(cdf)):  # the sectors whose cumulative share is below u: a sorted search per kind
-        mask = kind == k
-        result[mask] = np.searchsorted(cdf[k], u[mask], side="left")
-    return np.minimum(result, len(rules.SECTORS) - 1)
+    compiled.sectors(np.ascontiguousarray(kind, dtype=np.int64).reshape(-1), u.reshape(-1), cdf, result.reshape(-1))
+    return result
 
 
 def draw_log_size(kind, u, p: Parameters):
