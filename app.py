@@ -14,7 +14,6 @@ app's process).
 from __future__ import annotations
 
 import math
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path as FilePath
@@ -34,10 +33,7 @@ from sim.ui import scenario as sc
 from sim.ui import text as tx
 from sim.ui.history import chart_points
 
-ROOT = FilePath(__file__).resolve().parent
-SCENARIO_DIR = FilePath(os.environ.get("SIM_SCENARIO_DIR") or ROOT / "scenarios")
-DEFAULT_SEEDS = int(os.environ.get("SIM_APP_SEEDS") or 10)  # about 1.4 s on two warm workers at scale 8000 (AMD EPYC)
-DEFAULT_SCALE = int(os.environ.get("SIM_APP_SCALE") or 8000)
+SCENARIO_DIR, DEFAULT_SEEDS, DEFAULT_SCALE = sc.scenario_dir(), sc.default_seeds(), sc.default_scale()
 TARGET_YEAR = sc.TARGET_YEAR
 MAX_HORIZON = 2035
 MAX_SEEDS = 100
@@ -289,6 +285,7 @@ def run(requests: list[runner.Request], settings: Settings, t: dict[str, str]) -
         if cost > runner.MAX_REQUEST_COST:
             raise ScenarioError(t["run_too_costly"].format(name=r.name, cost=tx.num(cost / 1e6),
                                                            cap=tx.num(runner.MAX_REQUEST_COST / 1e6)))
+    shared.wait_for_prefetch()  # the server's start computes the first page: not asked for twice
     todo = runner.missing(cache, requests, seeds, settings.scale, settings.horizon, parameters=settings.parameters)
     if todo:
         bar = st.progress(0.0, text=t["progress_start"].format(total=len(todo)))

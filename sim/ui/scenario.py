@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path as FilePath
@@ -28,6 +29,22 @@ POLICY_START = 2021
 TARGET_YEAR = 2025
 FIRST_PRESETS = ("baseline", "plan")
 UPLOAD_PREFIX = "upload:"
+ROOT = FilePath(__file__).resolve().parents[2]
+
+
+def scenario_dir() -> FilePath:
+    """The preset folder: ``SIM_SCENARIO_DIR``, default the repository's ``scenarios/``."""
+    return FilePath(os.environ.get("SIM_SCENARIO_DIR") or ROOT / "scenarios")
+
+
+def default_seeds() -> int:
+    """A new session's seeds: ``SIM_APP_SEEDS``, default 10 (about 1.4 s on two warm workers at scale 8000)."""
+    return int(os.environ.get("SIM_APP_SEEDS") or 10)
+
+
+def default_scale() -> int:
+    """A new session's scale: ``SIM_APP_SCALE``, default 8000."""
+    return int(os.environ.get("SIM_APP_SCALE") or 8000)
 
 
 def load_presets(directory: FilePath) -> tuple[dict[str, Scenario], list[str]]:

@@ -5,7 +5,8 @@ visitor's page runs, who then waits for both (about 7 s on two cores). This laun
 starts the shared pool (:mod:`sim.ui.shared`) - forked from this process while it has no other
 thread, so the workers inherit the imported model instead of importing it again (about 2 s) -
 then Streamlit's server in this process, with a thread importing the page's other modules
-beside it. Arguments go to ``streamlit run`` (``--server.port 8502``, ...) after :data:`QUIET`: no
+beside it and one computing the page a new visitor gets first (the first preset at the default
+settings) into the shared seed runs, which the page then finds instead of waiting for them. Arguments go to ``streamlit run`` (``--server.port 8502``, ...) after :data:`QUIET`: no
 usage statistics, no Deploy button, uploads up to 1 MB, no warning flood in the terminal.
 """
 
@@ -36,6 +37,7 @@ def main(argv: list[str] | None = None) -> int:
 
     args = sys.argv[1:] if argv is None else argv
     shared.worker_pool()  # before any other thread: the workers are forks of this process
+    shared.prefetch(shared.first_page_keys())  # the first visitor's page, computed while the server starts
     from streamlit.web import cli
 
     threading.Thread(target=import_page_modules, name="sim-page-imports", daemon=True).start()
