@@ -92,9 +92,7 @@ class VectorMarketModel(BaseMarketModel):
         self._initialise_behaviour()
         # the active individual businesses' summed size factors and number, as conversions read them
         # (kept up to date by the second pass and by entry)
-        self.individual_sizes = np.zeros(2)
-        kernels.individual_size_sums(self.e["status"], self.e["kind"], self.e["log_size"],
-                                     self.p.conversion_size_exponent, self.individual_sizes, kernels.BLOCK)
+        self.individual_sizes = self._individual_sizes(self.e)
 
     # ------------------------------------------------------------------ storage
     def _set_length(self, n: int) -> None:
@@ -176,10 +174,14 @@ class VectorMarketModel(BaseMarketModel):
                             self.registered_total)
         self._append(new)
         count_entries(self.record, new)
-        individual = (new["kind"] == rules.INDIVIDUAL) & (new["status"] == rules.ACTIVE)
-        self.individual_sizes[0] += float(rules.conversion_size_factor(new["log_size"][individual],
-                                                                       self.p.conversion_size_exponent).sum())
-        self.individual_sizes[1] += float(np.count_nonzero(individual))
+        self.individual_sizes += self._individual_sizes(new)
+
+    def _individual_sizes(self, e: dict[str, np.ndarray]) -> np.ndarray:
+        """The active individual businesses' summed size factors and number among rows ``e``."""
+        out = np.zeros(2)
+        kernels.individual_size_sums(e["status"], e["kind"], e["log_size"], self.p.conversion_size_exponent, out,
+                                     kernels.BLOCK)
+        return out
 
     def convert(self, ctx: MonthContext) -> None:
         """Process 2, conversion: the mean size factor the month's conversions are relative to (the
