@@ -45,7 +45,8 @@ The package, by concern:
   back-cast, the overseas pipeline);
 - ``clocks`` - the compiled loops over the firm table (clocks, credit scan, tally, growth, size factors);
 - ``table`` - the firm table (:class:`FirmTable`), its column declarations and the clock ids;
-- ``initial`` - the 2020 state and the rates calibrated on it; ``processes`` - the month's processes;
+- ``initial`` - the 2020 state and the rates calibrated on it; ``month`` - the firms' month in one
+  compiled call; ``processes`` - the month's processes around it (entry, trademarks, aggregate stocks);
 - ``model`` - :class:`Innovation` (state, clocks, the monthly step, the values) and :func:`run_innovation`.
 """
 

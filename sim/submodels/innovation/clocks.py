@@ -15,8 +15,8 @@ from sim.core import rules
 from sim.submodels.innovation.parameters import NORMAL
 from sim.submodels.innovation.rules import annual_growth, exit_size_factor, exponential_threshold
 from sim.submodels.innovation.table import (ABOVE, ALIVE, CATEGORY, CERTIFIED, CITY, CREDIT, F_CERT, F_EXIT, F_FIRST,
-                                            F_INTL, F_STD, F_TM, INDUSTRIAL, LISTED_STEP, LOG_SIZE, N_HV,
-                                            N_INTL, N_INV, N_STD, PEND1, PEND2)
+                                            F_INTL, F_STD, F_TM, HORIZON_MONTHS, INDUSTRIAL, LISTED_STEP, LOG_SIZE,
+                                            N_HV, N_INTL, N_INV, N_STD, PEND1, PEND2)
 
 _compiled = numba.njit(cache=True, nogil=True)
 # Clock indices (the order of parameters.CLOCKS), as the compiled factors test them.
@@ -24,16 +24,15 @@ EXIT, LISTING, PATENT, LAPSE, OFILE, STAGE1, STAGE2, STANDARD, CERT, INTL = rang
 
 
 @_compiled
-def rebase_clocks(rows, clocks, level, horizon, F, T, R, flag, new_rows, new_clocks, floats, ints, flags, covered, sc,
-                  listed_effect):
+def rebase_clocks(rows, clocks, level, horizon, F, T, R, flag, candidates, n_candidates, floats, ints, flags, covered,
+                  sc, listed_effect):
     """New factors of the given clocks for rows, from their state (the table's groups ``floats``,
     ``ints``, ``flags``) and the scalars ``sc`` (``Innovation._clock_scalars``): a firm's expected events
     in a month on a clock are its factor times the clock's monthly scalar; ``listed_effect`` is the
     exit hazard's rise for listed firms in each city (with that city's credit penalty severity). Each row keeps the part
     of its threshold not yet used (``T`` is the trigger on the clock's cumulative scalar ``level``,
     ``R`` the threshold left while the factor is 0). Rows whose trigger falls within the clock's
-    horizon and are not yet candidates are written to ``new_rows``/``new_clocks``; returns their
-    number.
+    horizon and are not yet candidates join its candidate list (``candidates[c, :n_candidates[c]]``).
 
     The factors: exit - size factor, raised for listed firms as the credit penalty is more severe;
     listing - 1 for firms on no list; patent - the portfolio for holders (further grants), the
@@ -44,7 +43,6 @@ def rebase_clocks(rows, clocks, level, horizon, F, T, R, flag, new_rows, new_clo
     product, raised for leaders; intl - size factor of certified firms plus the lapse ratio over
     certificates held.
     """
-    m = 0
     for j in range(rows.size):
         i = rows[j]
         alive = flags[ALIVE, i]
@@ -86,10 +84,28 @@ def rebase_clocks(rows, clocks, level, horizon, F, T, R, flag, new_rows, new_clo
             T[c, i] = level[c] + left / new if new > 0.0 else np.inf
             if T[c, i] <= horizon[c] and not flag[c, i]:
                 flag[c, i] = True
-                new_rows[m] = i
-                new_clocks[m] = c
+                candidates[c, n_candidates[c]] = i
+                n_candidates[c] += 1
+
+
+@_compiled
+def fire(c, scalar, n, level, horizon, candidates, n_candidates, flag, T, F, events, key, base, rows_out, counts_out):
+    """Advance clock c by a month at its monthly ``scalar``: the firms with events go to ``rows_out``
+    and their counts to ``counts_out``; returns their number. Only the clock's candidates (triggers
+    within its horizon) are looked at; the list is rebuilt from the n rows when the clock passes
+    its horizon."""
+    if level[c] + scalar > horizon[c]:
+        horizon[c] = level[c] + scalar * HORIZON_MONTHS
+        m = 0
+        for i in range(n):
+            near = T[c, i] <= horizon[c]
+            flag[c, i] = near
+            if near:
+                candidates[c, m] = i
                 m += 1
-    return m
+        n_candidates[c] = m
+    level[c] += scalar
+    return fire_clock(candidates[c, :n_candidates[c]], c, T, F, events, key, level[c], base, rows_out, counts_out)
 
 
 @_compiled

@@ -20,13 +20,13 @@ from sim.core.calendar import MAX_FIRM_SCALE, firm_scale
 from sim.inputs.resolved import ResolvedLevers
 from sim.submodels.base import Submodel
 from sim.inputs.scenario import Scenario
-from sim.submodels.innovation.clocks import (fire_clock, group_by_category, grow_firms, rebase_clocks, size_factors,
+from sim.submodels.innovation.clocks import (group_by_category, grow_firms, rebase_clocks, size_factors,
                                              start_thresholds, tally)
 from sim.submodels.innovation.initial import InitialState
 from sim.submodels.innovation.parameters import (AGGREGATION, BASE_YEAR, CLOCKS, INDICATORS, NORMAL, STREAMS, YEARLY,
                                                  InnovationParameters)
 from sim.submodels.innovation.processes import MonthlyProcesses
-from sim.submodels.innovation.table import CLOCK_ID, HORIZON_MONTHS, FirmTable, clock_ids
+from sim.submodels.innovation.table import FirmTable, clock_ids
 
 
 class MonthLike(Protocol):
@@ -61,8 +61,9 @@ class Innovation(Submodel, InitialState, MonthlyProcesses):
             ... over the rows; rows of firms that left have ``alive`` False until the yearly compaction).
         firm_scale: Real firms per simulated firm.
         params: The innovation parameters; ``entity_params`` the entity model's (``policy.parameters``).
-        clock_totals, clock_horizons, candidates: Each clock's cumulative monthly scalar, the horizon
-            of its candidate list and the candidates (rows whose trigger falls within the horizon).
+        clock_totals, clock_horizons, candidates, n_candidates: Each clock's cumulative monthly scalar,
+            the horizon of its candidate list and the candidates (``candidates[c, :n_candidates[c]]``,
+            rows whose trigger falls within the horizon).
     """
 
     name = "innovation"
@@ -101,7 +102,8 @@ class Innovation(Submodel, InitialState, MonthlyProcesses):
         self.firms: FirmTable  # set by _init_firms
         self.clock_totals = np.zeros(len(CLOCKS))  # cumulative scalar of each clock
         self.clock_horizons = np.full(len(CLOCKS), -np.inf)  # horizon of each clock's candidate list
-        self.candidates = [np.zeros(0, np.int64) for _ in CLOCKS]
+        self.candidates = np.zeros((len(CLOCKS), 0), np.int64)  # each clock's candidate rows (a row per clock)
+        self.n_candidates = np.zeros(len(CLOCKS), np.int64)  # and their number
         self.clock_base = np.uint64(rules.crn_base(self.seed, STREAMS["clock"], -2))
         self.month_overseas_grants = 0.0
         self.month_registrations = 0.0
@@ -201,14 +203,6 @@ class Innovation(Submodel, InitialState, MonthlyProcesses):
         group_by_category(self.firms["category"], self._category_order, self._category_start)
         self._category_indexed_rows = self.firms.n_rows
 
-    def _category_rows(self, categories: np.ndarray) -> np.ndarray:
-        """Rows of the firms in the given categories."""
-        parts = [self._category_order[self._category_start[c]:self._category_start[c + 1]] for c in categories]
-        tail = self.firms["category"][self._category_indexed_rows:]
-        if tail.size:
-            parts.append(self._category_indexed_rows + np.flatnonzero(np.isin(tail, categories)))
-        return np.concatenate(parts) if parts else np.zeros(0, np.int64)
-
     # ------------------------------------------------------------------ what the firms' rates depend on
     def _clean_record(self, rows) -> np.ndarray:
         """A clean credit record: on no list, and none within the penalty memory."""
@@ -247,27 +241,26 @@ class Innovation(Submodel, InitialState, MonthlyProcesses):
                          q.high_value_lapse, q.covered_category_factor, q.cert_leader_factor, self.cert_lapse_ratio,
                          self.intl_lapse_ratio, p.penalty_memory_months, float(self.step_now)])
 
+    def _candidate_lists(self) -> np.ndarray:
+        """The clocks' candidate lists (``candidates[c, :n_candidates[c]]``), with room for every row."""
+        capacity = self.firms.groups["key"].shape[1]
+        if self.candidates.shape[1] < capacity:
+            grown = np.zeros((len(CLOCKS), capacity), np.int64)
+            grown[:, :self.candidates.shape[1]] = self.candidates
+            self.candidates = grown
+        return self.candidates
+
     def _rebase(self, clocks, rows) -> None:
         """Refresh clocks' factors for rows whose state changed, keeping each firm's threshold left,
         and put rows that may fire within a clock's horizon on its candidate list. (A row given
         twice is rebased twice, which changes nothing.)"""
         rows = np.arange(rows.start, rows.stop) if isinstance(rows, slice) else np.asarray(rows, np.int64)
-        if not rows.size:
-            return
-        t = self.firms
-        ids = clock_ids(clocks)
-        new_rows = np.empty(rows.size * ids.size, np.int64)
-        new_clocks = np.empty(rows.size * ids.size, np.int64)
-        g = t.groups
-        m = rebase_clocks(rows, ids, self.clock_totals, self.clock_horizons, g["factor"], g["trigger"],
-                          g["threshold_left"], g["candidate"], new_rows, new_clocks, g["floats"], g["ints"],
-                          g["flags"], self.category_has_standard, self._clock_scalars(), self.listed_exit_effect)
-        if m:
-            new_rows, new_clocks = new_rows[:m], new_clocks[:m]
-            for c in ids.tolist():
-                added = new_rows[new_clocks == c]
-                if added.size:
-                    self.candidates[c] = np.concatenate((self.candidates[c], added))
+        if rows.size:
+            g = self.firms.groups
+            rebase_clocks(rows, clock_ids(clocks), self.clock_totals, self.clock_horizons, g["factor"], g["trigger"],
+                          g["threshold_left"], g["candidate"], self._candidate_lists(), self.n_candidates, g["floats"],
+                          g["ints"], g["flags"], self.category_has_standard, self._clock_scalars(),
+                          self.listed_exit_effect)
 
     def _start_clocks(self, rows: slice) -> None:
         """Fresh thresholds (each firm's first on every clock) and factors for new rows."""
@@ -276,26 +269,6 @@ class Innovation(Submodel, InitialState, MonthlyProcesses):
         start_thresholds(rows.start, rows.stop, d["key"], self.clock_base, d["threshold_left"])
         d["trigger"][:, rows] = np.inf
         self._rebase(CLOCKS, rows)
-
-    def _fire(self, clock: str, scalar: float, step: int) -> tuple[np.ndarray, np.ndarray]:
-        """Advance ``clock`` by a month at its monthly ``scalar``; the firms with events and their counts.
-
-        Only the clock's candidates (triggers within its horizon) are looked at; the list is rebuilt
-        when the clock passes its horizon.
-        """
-        t, c = self.firms, CLOCK_ID[clock]
-        trigger = t.groups["trigger"]
-        if self.clock_totals[c] + scalar > self.clock_horizons[c]:
-            self.clock_horizons[c] = self.clock_totals[c] + scalar * HORIZON_MONTHS
-            flag = t["candidate"][c]
-            np.less_equal(t["trigger"][c], self.clock_horizons[c], out=flag)
-            self.candidates[c] = np.flatnonzero(flag)
-        self.clock_totals[c] += scalar
-        candidates = self.candidates[c]
-        rows, counts = np.empty(candidates.size, np.int64), np.empty(candidates.size, np.int64)
-        m = fire_clock(candidates, c, trigger, t.groups["factor"], t.groups["events"], t.groups["key"][0],
-                       self.clock_totals[c], self.clock_base, rows, counts)
-        return rows[:m], counts[:m]
 
     # ------------------------------------------------------------------ the month
     def step(self, ctx: MonthLike, summary: dict[str, float]) -> None:
@@ -324,12 +297,7 @@ class Innovation(Submodel, InitialState, MonthlyProcesses):
         gdp = world.gdp_growth
         if year != self.year_now:
             self._new_year(year, step)
-        self._exit(step, gdp, world.exit_shock)
-        self._credit(step)
-        self._patents(step)
-        self._overseas(step)
-        self._standards(step)
-        self._certification(step)
+        self._firm_month(step, gdp, world.exit_shock)
         self._entry(step, summary, gdp)
         self._trademarks(year, step, summary, gdp)
 
@@ -344,7 +312,7 @@ class Innovation(Submodel, InitialState, MonthlyProcesses):
                    self.entity_params_tuple, self.log_threshold, q.band_log_width, keep)
         t.compact(keep)
         self.clock_horizons[:] = -np.inf  # row numbers changed: candidate lists are rebuilt at the next month
-        self.candidates = [np.zeros(0, np.int64) for _ in CLOCKS]
+        self.n_candidates[:] = 0
         self._index_categories()
         self._refresh_factors()
         self._rebase(YEARLY, slice(0, t.n_rows))

@@ -1,7 +1,8 @@
 """The monthly processes of the simulated firms and the trademark cohorts: a mixin of
-:class:`~sim.submodels.innovation.model.Innovation`, whose ``step`` calls them in this order: exit,
-credit listing and repair, patents, overseas filings, standards, certification, entry, trademarks.
-Firm events come from the clocks (``Innovation._fire``); every other draw is on the submodel's
+:class:`~sim.submodels.innovation.model.Innovation`, whose ``step`` calls them in this order: the
+firms' month (exit, credit listing and repair, patents, overseas filings, standards, certification:
+one compiled call, :mod:`sim.submodels.innovation.month`), entry, trademarks. Firm events come from
+the clocks (:func:`sim.submodels.innovation.clocks.fire`); every other draw is on the submodel's
 streams (``Innovation._uniform``). docs/ODD.md 7.4 describes them."""
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ import math
 import numpy as np
 
 from sim.core import rules
-from sim.submodels.innovation.clocks import credit_scan
-from sim.submodels.innovation.parameters import ABNORMAL, NORMAL, SERIOUS
+from sim.submodels.innovation.month import (EXITED, LOST_LISTING, MONTH_STREAMS, N_OUT, NEW_STANDARDS, OVERSEAS_GRANTS,
+                                            WITHOUT_PATENTS, MonthRates, firm_month)
+from sim.submodels.innovation.parameters import STREAMS
 from sim.submodels.innovation.rules import band_log_excess, firm_exit_hazard, listing_hazard, tail_log_excess
 from sim.submodels.innovation.table import NEVER
 
@@ -23,134 +25,43 @@ class MonthlyProcesses:
     """A month of the firms' processes and the trademark cohorts. Reads and sets the attributes of
     ``Innovation``."""
 
-    def _leave(self, rows: np.ndarray) -> None:
-        """Firms leaving the simulated strata (exit, or a non-industrial firm without patents left):
-        their patents lapse, filings in examination and certificates end; standards stay in force."""
-        t = self.firms
-        rows = np.unique(rows)
-        rows = rows[t["alive"][rows]]
-        self.trademark_weight -= float(t["f_tm"][rows].sum())
-        t["alive"][rows] = False
-        for name in ("n_inv", "n_hv", "pend1", "pend2", "n_intl"):
-            t[name][rows] = 0
-        t["certified"][rows] = False
-        t["factor"][:, rows] = 0.0
-        t["trigger"][:, rows] = np.inf
-
-    def _exit(self, step: int, gdp: float, shock: float) -> None:
-        hazard = firm_exit_hazard(1.0, 0.0, self.penalty_severity, gdp, shock, self.entity_params)
-        rows, _ = self._fire("exit", hazard / 12.0, step)
-        if rows.size:
-            self._leave(rows)
-
-    def _credit(self, step: int) -> None:
-        q, t, p = self.params, self.firms, self.entity_params
-        total, abnormal = listing_hazard(self.detection_rate / q.detection_rate_2020, self.penalty_severity, q, p)
-        listed, _ = self._fire("listing", total / 12.0, step)
-        credit = t["credit"]
-        if listed.size:
-            u = self._uniform("type_listing", t["key"][listed], step)
-            credit[listed] = np.where(u < abnormal / max(total, 1e-12), ABNORMAL, SERIOUS)
-            t["listed_step"][listed] = step
-            t["status_step"][listed] = step
-            lost = listed[t["certified"][listed]]
-            self.month_lost_listing = float(lost.size)
-            t["certified"][lost] = False
-            t["n_intl"][lost] = 0
-        # repair: off the abnormal list at once when repaired, off the serious list after a minimum time
-        g = t.groups
-        on_list, cleared = np.empty(t.n_rows, np.int64), np.empty(t.n_rows, np.int64)
-        a, b = credit_scan(t.n_rows, g["ints"], g["flags"], step - int(p.penalty_memory_months), on_list, cleared)
-        on_list, cleared = on_list[:a], cleared[:b]
-        status = credit[on_list]
-        chance = np.where(status == ABNORMAL, p.abnormal_repair_rate,
-                          np.where(step - t["status_step"][on_list] >= p.serious_min_months, p.serious_repair_rate, 0.0))
-        repaired = on_list[self._uniform("repair", t["key"][on_list], step) < chance]
-        credit[repaired] = NORMAL
-        t["status_step"][repaired] = step
-        # rebase the listed, the repaired, and firms listed 36 months ago (``cleared``), whose record
-        # becomes clean if they are off the lists (a row given twice is rebased twice: no change)
-        self._rebase(("exit", "listing", "standard", "cert", "intl"), np.concatenate((listed, repaired, cleared)))
-
-    def _patents(self, step: int) -> None:
-        q, t, r = self.params, self.firms, self.rates
-        n_inv, n_hv = t["n_inv"], t["n_hv"]
-        got, count = self._fire("patent", self.grant_scalar / 12.0, step)
-        if got.size:
-            u = self._uniform("type_patent", t["key"][got], step)
-            hv = rules.binomial_count(u, count, r["high_value_share_of_grants"])
-            n_inv[got] += count
-            n_hv[got] += hv
-        lost, lapses = self._fire("lapse", 1.0 / 12.0, step)
-        if lost.size:
-            lapses = np.minimum(lapses, n_inv[lost])
-            rate = q.invention_lapse * (n_inv[lost] - n_hv[lost]) + q.high_value_lapse * n_hv[lost]
-            share = q.high_value_lapse * n_hv[lost] / np.maximum(1e-12, rate)
-            u = self._uniform("type_lapse", t["key"][lost], step)
-            hv = np.minimum(rules.binomial_count(u, lapses, share), n_hv[lost])
-            n_inv[lost] -= lapses
-            n_hv[lost] = np.minimum(n_hv[lost] - hv, n_inv[lost])
-        changed = np.concatenate((got, lost))
-        self._rebase(("patent", "lapse", "ofile"), changed)
-        gone = changed[(n_inv[changed] == 0) & ~t["industrial"][changed] & t["alive"][changed]]
-        if gone.size:  # a non-industrial firm without patents leaves the simulated strata
-            self._leave(gone)
+    def _firm_month(self, step: int, gdp: float, shock: float) -> None:
+        """The firms' month in one compiled call (:func:`~sim.submodels.innovation.month.firm_month`:
+        exit, credit listing and repair, patents, overseas filings, standards, certification), then
+        what is not about single firms: the trademark weight of the firms that left, the non-firm
+        patent stock, and standards abolished."""
+        q, t, p, r = self.params, self.firms, self.entity_params, self.rates
+        exit_hazard = firm_exit_hazard(1.0, 0.0, self.penalty_severity, gdp, shock, p)
+        listing, abnormal = listing_hazard(self.detection_rate / q.detection_rate_2020, self.penalty_severity, q, p)
+        stage = 1.0 / q.overseas_stage_months
+        scalars = np.array([exit_hazard / 12.0, listing / 12.0, self.grant_scalar / 12.0, 1.0 / 12.0,
+                            self.overseas_scalar / 12.0, stage, stage, self.standard_scalar / 12.0,
+                            self.cert_scalar / 12.0, self.intl_scalar / 12.0])
+        bases = np.array([self.clock_base] + [rules.crn_base(self.seed, STREAMS[s], step) for s in MONTH_STREAMS[1:]],
+                         np.uint64)
+        rates = MonthRates(abnormal / max(listing, 1e-12), p.abnormal_repair_rate, p.serious_repair_rate,
+                           p.serious_min_months, p.penalty_memory_months, r["high_value_share_of_grants"],
+                           q.invention_lapse, q.high_value_lapse, q.overseas_grant_ratio, self.intl_lapse_ratio)
+        g, out, leavers = t.groups, np.zeros(N_OUT, np.int64), np.empty(t.n_rows, np.int64)
+        firm_month(t.n_rows, step, scalars, bases, rates, g["key"], g["floats"], g["ints"], g["flags"], g["factor"],
+                   g["trigger"], g["threshold_left"], g["events"], g["candidate"], self.clock_totals,
+                   self.clock_horizons, self._candidate_lists(), self.n_candidates, self.category_has_standard,
+                   self._category_order, self._category_start, self._category_indexed_rows, self._clock_scalars(),
+                   self.listed_exit_effect, out, leavers)
+        f_tm, exited = t["f_tm"], out[EXITED]
+        self.trademark_weight -= float(f_tm[leavers[:exited]].sum())  # (as numpy adds them: the same bits)
+        self.trademark_weight -= float(f_tm[leavers[exited:exited + out[WITHOUT_PATENTS]]].sum())
+        self.month_lost_listing = float(out[LOST_LISTING])
+        self.month_overseas_grants = float(out[OVERSEAS_GRANTS])
         # universities, institutes and individuals: one aggregate stock
         nf = self.nonfirm_high_value
         new = rules.large_count(self._uniform("nonfirm_grants", 0, step), nf * self.nonfirm_scalar / 12.0)
         lapsed = rules.large_count(self._uniform("nonfirm_lapse", 0, step), nf * q.high_value_lapse / 12.0)
         self.nonfirm_high_value = max(0.0, nf + new - lapsed)
-
-    def _overseas(self, step: int) -> None:
-        q, t = self.params, self.firms
-        pend1, pend2 = t["pend1"], t["pend2"]
-        filers, filings = self._fire("ofile", self.overseas_scalar / 12.0, step)
-        h = 1.0 / q.overseas_stage_months
-        moving, moved = self._fire("stage1", h, step)
-        deciding, decided = self._fire("stage2", h, step)
-        moved = np.minimum(moved, pend1[moving])
-        decided = np.minimum(decided, pend2[deciding])
-        pend1[moving] -= moved
-        pend2[moving] += moved
-        pend2[deciding] -= decided
-        pend1[filers] += filings
-        if deciding.size:
-            granted = rules.binomial_count(self._uniform("type_stage2", t["key"][deciding], step), decided,
-                                       q.overseas_grant_ratio)
-            t["os_grants"][deciding] += granted
-            self.month_overseas_grants = float(granted.sum())
-        self._rebase(("stage1", "stage2"), np.concatenate((filers, moving, deciding)))
-
-    def _standards(self, step: int) -> None:
-        q, t = self.params, self.firms
-        led, new = self._fire("standard", self.standard_scalar / 12.0, step)
-        if led.size:
-            t["n_std"][led] += new
-            self.standards += float(new.sum())
-            categories = np.unique(t["category"][led])
-            fresh = categories[~self.category_has_standard[categories]]
-            self.category_has_standard[categories] = True
-            mates = self._category_rows(fresh) if fresh.size else np.zeros(0, np.int64)
-            self._rebase(("standard", "cert"), np.concatenate((led, mates)))
+        self.standards += float(out[NEW_STANDARDS])
         abolished = rules.large_count(self._uniform("standards_abolish", 0, step),
-                                 self.standards * q.standards_abolish_rate / 12.0)
+                                      self.standards * q.standards_abolish_rate / 12.0)
         self.standards = max(0.0, self.standards - abolished)
-
-    def _certification(self, step: int) -> None:
-        t = self.firms
-        certified, n_intl = t["certified"], t["n_intl"]
-        changed, _ = self._fire("cert", self.cert_scalar / 12.0, step)
-        if changed.size:  # certification of eligible firms, non-renewal of certified ones
-            lapsing = changed[certified[changed]]
-            certified[changed] = ~certified[changed]
-            n_intl[lapsing] = 0
-        rows, events = self._fire("intl", self.intl_scalar / 12.0, step)
-        if rows.size:  # a new international certificate (certified firms) or the lapse of one
-            gain = t["f_intl"][rows] * certified[rows]
-            share = gain / np.maximum(1e-12, gain + self.intl_lapse_ratio * n_intl[rows])
-            gained = rules.binomial_count(self._uniform("type_intl", t["key"][rows], step), events, share)
-            n_intl[rows] = np.maximum(0, n_intl[rows] + gained - (events - gained))
-        self._rebase(("cert", "intl"), np.concatenate((changed, rows)))
 
     def _entry(self, step: int, summary: dict[str, float], gdp: float) -> None:
         q, p, r = self.params, self.entity_params, self.rates

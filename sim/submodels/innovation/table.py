@@ -26,9 +26,8 @@ FIRM_GROUPS: dict[str, tuple[type, tuple[str, ...]]] = {
 }
 # Row of each column in its group, as the compiled loops (clocks.py) index the groups.
 LOG_SIZE, F_EXIT, F_FIRST, F_STD, F_CERT, F_INTL, F_TM = (FLOAT_COLUMNS.index(c) for c in FLOAT_COLUMNS)
-N_INV, N_HV, PEND1, PEND2, CATEGORY, N_STD, N_INTL, CREDIT, LISTED_STEP, CITY = (
-    INT_COLUMNS.index(c) for c in ("n_inv", "n_hv", "pend1", "pend2", "category", "n_std", "n_intl", "credit",
-                                   "listed_step", "city"))
+N_INV, N_HV, PEND1, PEND2, OS_GRANTS, CATEGORY, N_STD, N_INTL, CREDIT, STATUS_STEP, LISTED_STEP, CITY = (
+    INT_COLUMNS.index(c) for c in INT_COLUMNS)
 INDUSTRIAL, ALIVE, ABOVE, CERTIFIED = (FLAG_COLUMNS.index(c) for c in FLAG_COLUMNS)
 
 # Key of a firm's k-th threshold on a clock: firm key << 24 | clock index << 20 | k (firm keys < 2^32).
