@@ -624,10 +624,12 @@ def test_the_server_is_quiet_and_local_wherever_it_starts(monkeypatch):
     config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
     assert config["browser"]["gatherUsageStats"] is False and config["client"]["toolbarMode"] == "minimal"
     assert config["server"]["maxUploadSize"] <= 2 and config["logger"]["level"] == "error"
+    assert config["runner"]["magicEnabled"] is False  # (the page writes nothing by bare expressions)
     # the launcher passes the same settings, so they hold when it starts outside the repository
     flags = dict(zip(serve.QUIET[::2], serve.QUIET[1::2]))
     assert flags == {"--browser.gatherUsageStats": "false", "--client.toolbarMode": "minimal",
-                     "--server.maxUploadSize": str(config["server"]["maxUploadSize"]), "--logger.level": "error"}
+                     "--server.maxUploadSize": str(config["server"]["maxUploadSize"]), "--logger.level": "error",
+                     "--runner.magicEnabled": "false"}
     seen = {}
     import streamlit.web.cli as st_cli
     monkeypatch.setattr(serve.sys, "argv", ["serve"])

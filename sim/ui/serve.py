@@ -7,7 +7,8 @@ thread, so the workers inherit the imported model instead of importing it again 
 then Streamlit's server in this process, with a thread importing the page's other modules
 beside it and one computing the page a new visitor gets first (the first preset at the default
 settings) into the shared seed runs, which the page then finds instead of waiting for them. Arguments go to ``streamlit run`` (``--server.port 8502``, ...) after :data:`QUIET`: no
-usage statistics, no Deploy button, uploads up to 1 MB, no warning flood in the terminal.
+usage statistics, no Deploy button, uploads up to 1 MB, no warning flood in the terminal, no
+"magic" (the page writes nothing by bare expressions; without it each rerun skips parsing the page again).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ APP = Path(__file__).resolve().parents[2] / "app.py"
 # The server's settings, as .streamlit/config.toml has them (that file is read only from the folder
 # streamlit starts in); arguments given to the launcher come after and win.
 QUIET = ["--browser.gatherUsageStats", "false", "--client.toolbarMode", "minimal", "--server.maxUploadSize", "1",
-         "--logger.level", "error"]
+         "--logger.level", "error", "--runner.magicEnabled", "false"]
 
 
 def import_page_modules() -> None:
