@@ -29,6 +29,21 @@ def test_crn_uniform_scalar_equals_array_and_is_uniform():
         assert abs(np.corrcoef(u, other)[0, 1]) < 0.05
 
 
+@settings(max_examples=400, deadline=None)
+@given(seed=st.one_of(st.integers(0, 2 ** 64 - 1), st.sampled_from([0, 2 ** 63 - 1, 2 ** 63, 2 ** 64 - 1])),
+       stream=st.integers(0, 400), step=st.integers(-7, 10 ** 6),
+       key=st.one_of(st.integers(0, 2 ** 64 - 1), st.sampled_from([0, 1, 2 ** 63 - 1, 2 ** 63, 2 ** 64 - 1])))
+def test_compiled_stream_bases_and_scalar_draws_are_the_python_definitions(seed, stream, step, key):
+    from sim.core import compiled
+
+    assert rules._compiled_base is compiled.crn_base and rules._compiled_uniform is compiled.crn_uniform
+    base = rules.python_crn_base(seed, stream, step)
+    assert rules.crn_base(seed, stream, step) == base and type(rules.crn_base(seed, stream, step)) is int
+    u = rules.crn_uniform(seed, stream, key, step)
+    assert u == rules.uniform_from_key(base, key) and type(u) is float
+    assert u == rules.crn_uniform(seed, stream, np.array([key], np.uint64), step)[0]
+
+
 def test_monthly_probability_compounds_to_the_annual_one():
     annual = np.array([0.0, 0.016, 0.095, 0.5])
     monthly = rules.monthly_probability(annual)
