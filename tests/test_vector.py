@@ -42,6 +42,15 @@ def test_engines_agree_under_city_overrides_and_reforms():
             assert vector[year][field] == pytest.approx(value, rel=1e-9, abs=1e-6), (year, field)
 
 
+def test_registered_rows_are_the_rows_not_deregistered_in_order():
+    rng = np.random.default_rng(3)
+    for n, share in ((0, 0.5), (1, 1.0), (1000, 0.0), (100_000, 0.1), (100_000, 1.0)):
+        status = np.where(rng.random(n) < share, rules.DEREGISTERED, rng.integers(0, rules.DEREGISTERED, n))
+        out = np.full(n, -1, np.int64)
+        m = kernels.registered_rows(status, out)
+        assert np.array_equal(out[:m], np.flatnonzero(status != rules.DEREGISTERED))
+
+
 def test_vector_storage_grows_and_compacts_without_losing_entities():
     model = VectorMarketModel(load_scenario("scenarios/plan.toml"), scale=20000.0, seed=3, horizon=2025)
     reference = MarketModel(load_scenario("scenarios/plan.toml"), scale=20000.0, seed=3, horizon=2025)

@@ -113,6 +113,18 @@ def _individual_size_rows(lo, hi, status, kind, log_size, exponent, sums):
 
 
 @numba.njit(cache=True, nogil=True)
+def registered_rows(status, out):
+    """The rows not deregistered, in ascending order, into ``out``; returns their number (one pass, where
+    ``np.flatnonzero(status != DEREGISTERED)`` takes two and a slow count)."""
+    m = 0
+    for i in range(status.size):
+        if status[i] != rules.DEREGISTERED:
+            out[m] = i
+            m += 1
+    return m
+
+
+@numba.njit(cache=True, nogil=True)
 def keep_rows(column, rows):
     """Move ``column[rows]`` (ascending row numbers) to the front of ``column``, in place."""
     for j in range(rows.size):

@@ -116,7 +116,8 @@ class VectorMarketModel(BaseMarketModel):
         self._set_length(n + k)
 
     def _compact(self) -> None:
-        rows = np.flatnonzero(self.e["status"] != rules.DEREGISTERED)
+        rows = np.empty(self.n, np.int64)
+        rows = rows[:kernels.registered_rows(self.e["status"], rows)]
         for buf in self._buffers.values():
             kernels.keep_rows(buf, rows)
         self._set_length(rows.size)
