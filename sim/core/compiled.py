@@ -107,15 +107,12 @@ def poisson_counts(u, mean, out):
         out[i] = rules.poisson_inverse(u[i], mean[i])
 
 
-rules._compiled_uniforms = uniforms
-
-
 @_jit
 def crn_base(seed, stream, step):
     """``rules.crn_base`` in unsigned 64-bit arithmetic (Python's ``& _MASK`` is its wrap-around)."""
-    return rules._mix(rules._mix(np.uint64(seed) * np.uint64(0x9E3779B97F4A7C15)
-                                 + np.uint64(stream) * np.uint64(0xD1B54A32D192ED03)
-                                 + np.uint64(step + 7) * np.uint64(0xAEF17502108EF2D9)))
+    return rules._mix(rules._mix(np.uint64(seed) * np.uint64(rules.SEED_MIX)
+                                 + np.uint64(stream) * np.uint64(rules.STREAM_MIX)
+                                 + np.uint64(step + rules.STEP_OFFSET) * np.uint64(rules.STEP_MIX)))
 
 
 @_jit
@@ -124,8 +121,6 @@ def crn_uniform(seed, stream, key, step):
     return rules.uniform_from_key(crn_base(seed, stream, step), np.uint64(key))
 
 
-rules._compiled_base = crn_base
-rules._compiled_uniform = crn_uniform
 @_jit
 def binomial_counts(u, n, prob, out):
     """``rules.binomial_inverse`` of every triple (what ``rules.binomial_count`` computes)."""
@@ -146,5 +141,8 @@ def sectors(kind, u, cdf, out):
         out[i] = min(count, last)
 
 
+rules._compiled_uniforms = uniforms
 rules._compiled_poisson = poisson_counts
 rules._compiled_binomial = binomial_counts
+rules._compiled_base = crn_base
+rules._compiled_uniform = crn_uniform

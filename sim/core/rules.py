@@ -40,6 +40,9 @@ STREAMS = {name: i + 1 for i, name in enumerate((
 
 _MASK = (1 << 64) - 1
 _GOLDEN = 0x9E3779B97F4A7C15  # SplitMix64's increment
+# How a stream's starting state mixes the seed, the stream and the month (``crn_base``; sim.core.compiled
+# reads the same constants).
+SEED_MIX, STREAM_MIX, STEP_MIX, STEP_OFFSET = 0x9E3779B97F4A7C15, 0xD1B54A32D192ED03, 0xAEF17502108EF2D9, 7
 _INV_2_53 = 1.0 / 9007199254740992.0
 MAX_ANNUAL_HAZARD = 0.95  # structural bound: no entity is certain to cease within a year
 LOG_100 = math.log(100.0)  # log size of 1M yuan revenue, the reference size
@@ -125,8 +128,7 @@ def crn_base(seed: int, stream: int, step: int) -> int:
 
 def python_crn_base(seed: int, stream: int, step: int) -> int:
     """:func:`crn_base` in Python integers (the definition the compiled one is tested against)."""
-    return _mix(_mix((seed * 0x9E3779B97F4A7C15 + stream * 0xD1B54A32D192ED03
-                      + (step + 7) * 0xAEF17502108EF2D9) & _MASK))
+    return _mix(_mix((seed * SEED_MIX + stream * STREAM_MIX + (step + STEP_OFFSET) * STEP_MIX) & _MASK))
 
 
 def uniform_from_key(base, key):

@@ -26,7 +26,8 @@ from sim.submodels.innovation.table import (ALIVE, CATEGORY, CERTIFIED, CREDIT, 
 
 _compiled = numba.njit(cache=True, nogil=True)
 
-# The month's stream bases, in this order (``Innovation._firm_month`` sets them).
+# The stream bases the month reads, in this order: the clocks' (the same all run), then the month's
+# (``Innovation._firm_month`` sets them).
 MONTH_STREAMS = ("clock", "type_listing", "repair", "type_patent", "type_lapse", "type_stage2", "type_intl")
 CLOCK_BASE, LISTING_BASE, REPAIR_BASE, PATENT_BASE, LAPSE_BASE, STAGE2_BASE, INTL_BASE = range(len(MONTH_STREAMS))
 # What the month returns in ``out``: certified firms listed, overseas grants, standards led, then the
@@ -80,14 +81,14 @@ def firm_month(n, step, scalars, bases, rates, key, floats, ints, flags, F, T, R
     # patents
     m = _fire(state, PATENT, scalars[PATENT], rows, counts)
     _grant(rows[:m], counts[:m], bases[PATENT_BASE], rates, key, ints)
-    lost, lapses = np.empty(n, np.int64), np.empty(n, np.int64)
-    k = _fire(state, LAPSE, scalars[LAPSE], lost, lapses)
-    _lapse(lost[:k], lapses[:k], bases[LAPSE_BASE], rates, key, ints)
+    more, more_counts = np.empty(n, np.int64), np.empty(n, np.int64)  # (a second clock's events at once)
+    k = _fire(state, LAPSE, scalars[LAPSE], more, more_counts)
+    _lapse(more[:k], more_counts[:k], bases[LAPSE_BASE], rates, key, ints)
     rebase_clocks(rows[:m], _PATENT_CLOCKS, *rebase)
-    rebase_clocks(lost[:k], _PATENT_CLOCKS, *rebase)
+    rebase_clocks(more[:k], _PATENT_CLOCKS, *rebase)
     gone = np.empty(m + k, np.int64)
     g = _without_patents(rows[:m], ints, flags, gone, 0)
-    g = _without_patents(lost[:k], ints, flags, gone, g)
+    g = _without_patents(more[:k], ints, flags, gone, g)
     out[WITHOUT_PATENTS] = _leave(gone[:g], floats, ints, flags, F, T, leavers[out[EXITED]:])
     # overseas filings and their two examination stages
     _overseas(state, rebase, scalars, bases, rates, key, ints, out)
@@ -107,10 +108,10 @@ def firm_month(n, step, scalars, bases, rates, key, floats, ints, flags, F, T, R
         if flags[CERTIFIED, i]:
             ints[N_INTL, i] = 0
         flags[CERTIFIED, i] = not flags[CERTIFIED, i]
-    k = _fire(state, INTL, scalars[INTL], lost, lapses)
-    _intl(lost[:k], lapses[:k], bases[INTL_BASE], rates, key, floats, ints, flags)
+    k = _fire(state, INTL, scalars[INTL], more, more_counts)
+    _intl(more[:k], more_counts[:k], bases[INTL_BASE], rates, key, floats, ints, flags)
     rebase_clocks(rows[:m], _CERT_CLOCKS, *rebase)
-    rebase_clocks(lost[:k], _CERT_CLOCKS, *rebase)
+    rebase_clocks(more[:k], _CERT_CLOCKS, *rebase)
 
 
 @_compiled
