@@ -67,6 +67,13 @@ def test_vector_storage_grows_and_compacts_without_losing_entities():
         assert model.simulated_entities == reference.simulated_entities
         keys = model.e["key"][model.registered]
         assert len(np.unique(keys)) == len(keys)
+        # each active individual business carries its size factor as the month ends, through growth,
+        # entry and compaction; next month's conversions read it and the sums it is normalised by
+        e = model.e
+        rows = (e["status"] == rules.ACTIVE) & (e["kind"] == rules.INDIVIDUAL)
+        expected = rules.conversion_size_factor(e["log_size"][rows], model.p.conversion_size_exponent)
+        np.testing.assert_allclose(e["size_factor"][rows], expected, rtol=1e-13)
+        np.testing.assert_allclose(model.individual_sizes, [expected.sum(), rows.sum()], rtol=1e-12)
     assert len(model._buffers["key"]) > capacity  # it grew
     assert compactions > 0
 

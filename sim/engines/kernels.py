@@ -92,23 +92,25 @@ _rows = numba.njit(cache=True, nogil=True)
 
 
 @_jit
-def individual_size_sums(status, kind, log_size, exponent, out, block):
-    """``out`` = the active individual businesses' summed size factors (``rules.conversion_size_factor``)
-    and their number: what the month's conversions are normalised by (:func:`sim.engines.passes.supervise`
-    keeps them up to date from the month's end; this gives them for a population as it is)."""
+def individual_size_sums(status, kind, log_size, exponent, factors, out, block):
+    """Each active individual business's size factor (``rules.conversion_size_factor``) into ``factors``,
+    and into ``out`` their sum and number: what the month's conversions are normalised by
+    (:func:`sim.engines.passes.supervise` keeps both up to date from the month's end; this gives them
+    for a population as it is)."""
     n = status.size
     nb = _blocks(n, block)
     parts = np.zeros((nb, 2))
     for b in numba.prange(nb):
-        _individual_size_rows(b * block, min(n, (b + 1) * block), status, kind, log_size, exponent, parts[b])
+        _individual_size_rows(b * block, min(n, (b + 1) * block), status, kind, log_size, exponent, factors, parts[b])
     _sum_blocks(parts, out)
 
 
 @_rows
-def _individual_size_rows(lo, hi, status, kind, log_size, exponent, sums):
+def _individual_size_rows(lo, hi, status, kind, log_size, exponent, factors, sums):
     for i in range(lo, hi):
         if status[i] == rules.ACTIVE and kind[i] == rules.INDIVIDUAL:
-            sums[0] += rules.conversion_size_factor(log_size[i], exponent)
+            factors[i] = rules.conversion_size_factor(log_size[i], exponent)
+            sums[0] += factors[i]
             sums[1] += 1.0
 
 

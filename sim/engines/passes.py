@@ -42,13 +42,13 @@ N_COUNTS = len(COUNT_FIELDS) + 1  # and the rows deregistered
 
 @_jit
 def behave(status, kind, city, sector, credit, age, months_in_status, months_since_penalty, memory, log_size, honesty,
-           honesty_exp, weight, violating, keys, convert, conversion_base, conversion_rate, conversion_exponent,
+           honesty_exp, weight, violating, keys, convert, conversion_base, conversion_rate, size_factor,
            size_factor_mean, n_aged, memory_decay, grow, growth_base, severity, floor, comply,
            compliance_base, random_by_class, routine_unit, lead_coverage, fine, peer, odds_at_no_cost, p,
            risk_out, visibility_out, masses_out, block):
     """Pass 1 over the rows: conversions (if ``convert``: individual businesses to companies at
-    ``conversion_rate`` % a year in their city times their size factor over ``size_factor_mean``, other
-    enterprises corporatising), the month's ageing (rows below ``n_aged``, not this month's entrants),
+    ``conversion_rate`` % a year in their city times their ``size_factor`` - as the last month's end left
+    it, see :func:`supervise` - over ``size_factor_mean``, other enterprises corporatising), the month's ageing (rows below ``n_aged``, not this month's entrants),
     growth (if ``grow``), risk class and visibility, compliance (if ``comply``; see
     :func:`sim.engines.kernels.violation_odds_at_no_cost` for the screen by ``odds_at_no_cost``),
     then the regulators' per-city sums into ``masses_out`` (columns ``MASS_*``).
@@ -62,9 +62,9 @@ def behave(status, kind, city, sector, credit, age, months_in_status, months_sin
     for b in numba.prange(nb):
         smallest[b] = _behave_rows(b * block, min(n, (b + 1) * block), status, kind, city, sector, credit, age,
                                    months_in_status, months_since_penalty, memory, log_size, honesty, honesty_exp,
-                                   weight, violating, keys, convert, conversion_base, conversion_rate,
-                                   conversion_exponent, size_factor_mean, n_aged, memory_decay, grow, growth_base, severity, floor,
-                                   comply, compliance_base, random_by_class, routine_unit, lead_coverage, fine, peer,
+                                   weight, violating, keys, convert, conversion_base, conversion_rate, size_factor,
+                                   size_factor_mean, n_aged, memory_decay, grow, growth_base, severity, floor, comply,
+                                   compliance_base, random_by_class, routine_unit, lead_coverage, fine, peer,
                                    screen, odds_at_no_cost, p, risk_out, visibility_out, part[b])
     _sum_blocks(part, masses_out)
     return smallest.min() if nb else np.inf
@@ -73,7 +73,7 @@ def behave(status, kind, city, sector, credit, age, months_in_status, months_sin
 @_rows
 def _behave_rows(lo, hi, status, kind, city, sector, credit, age, months_in_status, months_since_penalty, memory,
                  log_size, honesty, honesty_exp, weight, violating, keys, convert, conversion_base, conversion_rate,
-                 conversion_exponent, size_factor_mean, n_aged, memory_decay, grow, growth_base, severity, floor,
+                 size_factor, size_factor_mean, n_aged, memory_decay, grow, growth_base, severity, floor,
                  comply, compliance_base, random_by_class, routine_unit, lead_coverage, fine, peer, screen,
                  odds_at_no_cost, p, risk_out, visibility_out, part):
     """:func:`behave` on rows lo to hi, adding to this block's sums ``part``; returns their smallest log size."""
@@ -84,8 +84,8 @@ def _behave_rows(lo, hi, status, kind, city, sector, credit, age, months_in_stat
             c = city[i]
             prob = 0.0  # (another enterprise's corporatisation does not depend on its size)
             if k == rules.INDIVIDUAL:
-                prob = rules.conversion_probability(
-                    conversion_rate[c], rules.conversion_size_factor(log_size[i], conversion_exponent) / size_factor_mean)
+                # its size factor as last month's end left it (supervise's, or entry's for an entrant)
+                prob = rules.conversion_probability(conversion_rate[c], size_factor[i] / size_factor_mean)
             event = rules.conversion_event(k, True, rules.uniform_from_key(conversion_base, keys[i]), prob, p)
             if event == rules.CONVERSION:
                 part[c, MASS_CONVERTED] += weight[i]
@@ -104,6 +104,8 @@ def _behave_rows(lo, hi, status, kind, city, sector, credit, age, months_in_stat
             log_size[i] = rules.grow(log_size[i], rules.uniform_from_key(growth_base, keys[i]), credit[i],
                                      severity[c], floor, p)
         smallest = min(smallest, log_size[i])
+        if s == rules.DEREGISTERED:  # (nothing reads a deregistered row's risk class or visibility)
+            continue
         risk = rules.risk_class(credit[i], months_since_penalty[i], age[i], p)
         visibility = rules.routine_visibility(log_size[i], sector[i], p)
         risk_out[i] = risk
@@ -139,15 +141,16 @@ def _behave_rows(lo, hi, status, kind, city, sector, credit, age, months_in_stat
 def supervise(status, kind, city, sector, credit, age, months_in_status, months_since_penalty, months_dormant, memory,
               log_size, marginal, violating, weight, keys, risk, visibility, bases, random_by_class, routine_unit,
               lead_coverage, detection, fine, severity, june, hazard_table, log_size_min, simplified, compulsory_on,
-              compulsory_months, gdp_growth, shock, exit_bounds, conversion_exponent, p, counts_out, totals_out,
-              by_city_out, peer_active_out, peer_violating_out, sizes_out, block):
+              compulsory_months, gdp_growth, shock, exit_bounds, conversion_exponent, size_factor, p, counts_out,
+              totals_out, by_city_out, peer_active_out, peer_violating_out, sizes_out, block):
     """Pass 2 over the rows: complaints and inspections, sanctions of the detected, annual reports
     (in ``june``), credit lists, exit (screened by ``exit_bounds``, see
     :func:`sim.engines.kernels.exit_hazard_bounds`) and the month-end stocks and peer sums
     (as :func:`sim.engines.kernels.tally`). ``bases`` are the month's stream bases in the order
     complaint, inspection, detection, sanction, annual report, repair, exit, deregistration,
     dormancy. ``counts_out`` gets the weights of ``COUNT_FIELDS`` and the rows deregistered, ``sizes_out``
-    the month-end :func:`sim.engines.kernels.individual_size_sums`."""
+    the month-end :func:`sim.engines.kernels.individual_size_sums` and ``size_factor`` each active
+    individual business's factor in them, for next month's conversions."""
     n = status.size
     nb = _blocks(n, block)
     n_cities, n_sectors = peer_active_out.shape
@@ -161,8 +164,8 @@ def supervise(status, kind, city, sector, credit, age, months_in_status, months_
                         months_since_penalty, months_dormant, memory, log_size, marginal, violating, weight, keys, risk,
                         visibility, bases, random_by_class, routine_unit, lead_coverage, detection, fine, severity,
                         june, hazard_table, last_age, log_size_min, simplified, compulsory_on, compulsory_months,
-                        gdp_growth, shock, screen, exit_bounds, conversion_exponent, p, counts[b], totals[b], by_city[b],
-                        peer[b, 0], peer[b, 1], sizes[b])
+                        gdp_growth, shock, screen, exit_bounds, conversion_exponent, size_factor, p, counts[b],
+                        totals[b], by_city[b], peer[b, 0], peer[b, 1], sizes[b])
     _sum_blocks(counts, counts_out)
     _sum_blocks(sizes, sizes_out)
     _sum_tally(totals, by_city, peer, totals_out, by_city_out, peer_active_out, peer_violating_out)
@@ -173,7 +176,7 @@ def _supervise_rows(lo, hi, status, kind, city, sector, credit, age, months_in_s
                     months_dormant, memory, log_size, marginal, violating, weight, keys, risk, visibility, bases,
                     random_by_class, routine_unit, lead_coverage, detection, fine, severity, june, hazard_table, last_age,
                     log_size_min, simplified, compulsory_on, compulsory_months, gdp_growth, shock, screen, exit_bounds,
-                    conversion_exponent, p, counts, totals, by_city, peer_active, peer_violating, sizes):
+                    conversion_exponent, size_factor, p, counts, totals, by_city, peer_active, peer_violating, sizes):
     """:func:`supervise` on rows lo to hi, adding to this block's sums."""
     for i in range(lo, hi):
         s = status[i]
@@ -278,7 +281,8 @@ def _supervise_rows(lo, hi, status, kind, city, sector, credit, age, months_in_s
                 status[i] = rules.ACTIVE
             months_dormant[i] = 0
         if status[i] == rules.ACTIVE and k == rules.INDIVIDUAL:  # what next month's conversions are relative to
-            sizes[0] += rules.conversion_size_factor(log_size[i], conversion_exponent)
+            size_factor[i] = rules.conversion_size_factor(log_size[i], conversion_exponent)
+            sizes[0] += size_factor[i]
             sizes[1] += 1.0
     # the month-end stocks of the block (its rows are still in the cache)
     _tally_rows(lo, hi, status, kind, city, sector, credit, violating, weight, totals, by_city, peer_active,

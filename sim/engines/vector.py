@@ -30,7 +30,7 @@ DTYPES = {
     "log_size": np.float64, "status": np.int8, "months_dormant": np.int32, "honesty": np.float64,
     "credit_status": np.int8, "months_in_status": np.int32, "months_since_penalty": np.int32,
     "memory": np.float64, "marginal": np.bool_, "violating": np.bool_, "weight": np.float64,
-    "honesty_exp": np.float64,
+    "honesty_exp": np.float64, "size_factor": np.float64,
 }
 COMPACT_SHARE = 0.05  # compact when this share of rows is deregistered
 # Rows from which exit hazards and violation probabilities are screened by their bounds (below, building
@@ -38,6 +38,10 @@ COMPACT_SHARE = 0.05  # compact when this share of rows is deregistered
 SCREEN_FROM = 50_000
 # Columns the vector engine derives from the entity fields, kept beside them.
 DERIVED = {"honesty_exp": lambda fields: np.exp(fields["honesty"])}
+# Columns the kernels set and carry over months: an active individual business's conversion size
+# factor as the month's end left its size, which the next month's conversions read (one ``exp`` a
+# month instead of two).
+CARRIED = ("size_factor",)
 # Per-month columns of the first pass that the second reads (not carried over months).
 SCRATCH = {"risk": np.int8, "visibility": np.float64}
 # The random streams of the second pass, in the order sim.engines.passes.supervise reads them.
@@ -70,7 +74,7 @@ class VectorMarketModel(BaseMarketModel):
         self.kind_weights = population.kind_weights
         n = population.size
         capacity = int(n * 1.5) + 1024
-        self._buffers = {name: np.zeros(capacity, dtype=DTYPES[name]) for name in (*ENTITY_FIELDS, *DERIVED)}
+        self._buffers = {name: np.zeros(capacity, dtype=DTYPES[name]) for name in (*ENTITY_FIELDS, *DERIVED, *CARRIED)}
         for name in ENTITY_FIELDS:
             self._buffers[name][:n] = population.arrays[name]
         for name, derive in DERIVED.items():
@@ -112,7 +116,8 @@ class VectorMarketModel(BaseMarketModel):
                 self._buffers[name] = grown
             self._scratch = {name: np.empty(capacity, dtype=dtype) for name, dtype in SCRATCH.items()}
         for name, buf in self._buffers.items():
-            buf[n:n + k] = DERIVED[name](new) if name in DERIVED else new[name]
+            if name not in CARRIED:
+                buf[n:n + k] = DERIVED[name](new) if name in DERIVED else new[name]
         self._set_length(n + k)
 
     def _compact(self) -> None:
@@ -173,15 +178,17 @@ class VectorMarketModel(BaseMarketModel):
         """Process 1, entry: the same entrant arrays as the Mesa engine, appended."""
         new = draw_entrants(self.p, self.levers.year(ctx.year), self.kind_weights, self.seed, ctx.step,
                             self.registered_total)
+        first = self.n
         self._append(new)
         count_entries(self.record, new)
-        self.individual_sizes += self._individual_sizes(new)
+        self.individual_sizes += self._individual_sizes({name: column[first:] for name, column in self.e.items()})
 
     def _individual_sizes(self, e: dict[str, np.ndarray]) -> np.ndarray:
-        """The active individual businesses' summed size factors and number among rows ``e``."""
+        """The active individual businesses' summed size factors and number among rows ``e`` (views of
+        the columns), each one's factor set in its ``size_factor``."""
         out = np.zeros(2)
-        kernels.individual_size_sums(e["status"], e["kind"], e["log_size"], self.p.conversion_size_exponent, out,
-                                     kernels.BLOCK)
+        kernels.individual_size_sums(e["status"], e["kind"], e["log_size"], self.p.conversion_size_exponent,
+                                     e["size_factor"], out, kernels.BLOCK)
         return out
 
     def convert(self, ctx: MonthContext) -> None:
@@ -207,7 +214,7 @@ class VectorMarketModel(BaseMarketModel):
             e["status"], e["kind"], e["city"], e["sector"], e["credit_status"], e["age_months"], e["months_in_status"],
             e["months_since_penalty"], e["memory"], e["log_size"], e["honesty"], e["honesty_exp"], e["weight"],
             e["violating"], e["key"], convert, self._base("conversion"),
-            np.asarray(ctx.levers.individual_to_company_rate, dtype=np.float64), self.p.conversion_size_exponent,
+            np.asarray(ctx.levers.individual_to_company_rate, dtype=np.float64), e["size_factor"],
             ctx.size_factor_mean, int(age), self.p.memory_decay, grow, self._base("growth"), severity,
             ctx.log_size_floor, comply, self._base("compliance", step), self.random_prob_by_class,
             self.routine_prob_per_visibility, self.lead_coverage, fine, peer, odds, self.pt, self.risk,
@@ -260,7 +267,8 @@ class VectorMarketModel(BaseMarketModel):
             np.asarray(ctx.detection), fine, severity, ctx.month == 6, ctx.hazard_table, np.asarray(ctx.log_size_min),
             np.asarray(ctx.levers.simplified_deregistration), np.asarray(ctx.levers.compulsory_deregistration),
             np.asarray(ctx.levers.compulsory_deregistration_months), ctx.world.gdp_growth, ctx.world.exit_shock,
-            bounds, self.p.conversion_size_exponent, self.pt, counts, *tallies, self.individual_sizes, kernels.BLOCK)
+            bounds, self.p.conversion_size_exponent, e["size_factor"], self.pt, counts, *tallies, self.individual_sizes,
+            kernels.BLOCK)
         for field, value in zip(passes.COUNT_FIELDS, counts):
             self.record[field] += float(value)
         self.dead += int(counts[-1])
