@@ -28,7 +28,8 @@ from sim.inputs.levers import CITIES, CITY_NAMES_ZH, LEVERS, LEVERS_BY_ID, UNCER
 from sim.inputs.scenario import Scenario, \
     ScenarioError, baseline
 from sim.ui import link, reports, runner, session, shared, views
-from sim.ui.session import ADJUSTED, choose, preset_chosen, reset_to_preset, select, sync_sliders, widget_key
+from sim.ui.session import (ADJUSTED, choose, preset_chosen, reset_to_preset, select, settings_moved,
+                            sync_sliders, widget_key)
 from sim.ui import scenario as sc
 from sim.ui import text as tx
 from sim.ui.history import chart_points
@@ -127,7 +128,7 @@ def value_slider(spec: Lever, path: Path, year: int, key: str, lang: str, t: dic
     low, high = (int(spec.low), int(spec.high)) if spec.integer else (float(spec.low), float(spec.high))
     value = st.slider(
         tx.lever_label(spec, lang), min_value=low, max_value=high, step=step, format=f"%.{decimals(step)}f",
-        key=key, help=tx.lever_help(spec, lang) + "\n\n" + t["lever_help_tail"].format(
+        key=key, on_change=settings_moved, help=tx.lever_help(spec, lang) + "\n\n" + t["lever_help_tail"].format(
             v2020=tx.num(spec.value_2020), low=tx.num(spec.low), high=tx.num(spec.high)))
     st.caption(t["lever_marks"].format(v2020=tx.num(spec.value_2020), year=year, preset=tx.num(path.at(year))))
     return value
@@ -137,6 +138,7 @@ def add_city_override(lang: str) -> None:
     lid = st.session_state[widget_key("city_lever_pick", lang)]
     city = st.session_state[widget_key("city_pick", lang)]
     st.session_state.setdefault("city_overrides", {})[(city, lid)] = st.session_state[f"city_value_{lid}"]
+    settings_moved()
 
 
 def remove_city_override(city: str, lid: str) -> None:
@@ -258,7 +260,9 @@ def sidebar(lang: str, t: dict[str, str]) -> Settings:
         preset_box.button(t["reset"], key="reset", on_click=reset_to_preset)
     else:
         preset_box.caption(t["changed_none"])
-    if bool(changed) != (choice == ADJUSTED):  # the list shows "<preset> (adjusted)" exactly while settings moved
+    # the list shows "<preset> (adjusted)" exactly while settings moved (a slider's or the city override's
+    # callback has shown it before this run; settings moved back to the preset's need one more run)
+    if bool(changed) != (choice == ADJUSTED):
         st.session_state["_adjusted_from"] = name if changed else None
         choose("preset", ADJUSTED if changed else name)
         st.rerun()

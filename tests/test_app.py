@@ -749,6 +749,27 @@ def test_choosing_the_preset_a_setting_was_moved_from_loads_it_as_it_is(app):
     assert at.selectbox(key="preset").value == "plan"
 
 
+def test_moving_a_slider_shows_the_preset_adjusted_in_the_same_run(app, monkeypatch):
+    import streamlit
+
+    reruns = []
+    real = streamlit.rerun
+
+    def counted(*args, **kwargs):
+        reruns.append(1)
+        real(*args, **kwargs)
+
+    monkeypatch.setattr(streamlit, "rerun", counted)
+    at = app()
+    at.selectbox(key="preset").select("plan").run()
+    at.slider(key=f"lever_{DR}").set_value(90).run()
+    ok(at)
+    assert at.selectbox(key="preset").value == "__adjusted__" and not reruns  # the slider's callback showed it
+    at.slider(key=f"lever_{DR}").set_value(sc.slider_value(LEVERS_BY_ID[DR], PLAN.lever(DR, 2025))).run()
+    ok(at)
+    assert at.selectbox(key="preset").value == "plan" and len(reruns) == 1  # moved back: the run corrects it
+
+
 # ---------------------------------------------------------------- the attribution waterfall and the brief
 
 

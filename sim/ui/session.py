@@ -87,6 +87,15 @@ def reset_to_preset() -> None:
         choose("preset", base)
 
 
+def settings_moved() -> None:
+    """A slider moved (its callback, before the run): the preset list shows "<preset> (adjusted)" in the
+    run the move starts, not in one more (the run puts the preset back if every setting is at its value)."""
+    current = st.session_state.get("_choices", {}).get("preset")
+    if current is not None and current != ADJUSTED:
+        st.session_state["_adjusted_from"] = current
+        choose("preset", ADJUSTED)
+
+
 def preset_chosen() -> None:
     """A preset picked from the list (the one moved from included) is loaded as it is."""
     st.session_state.pop("_sliders_from", None)
