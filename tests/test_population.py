@@ -72,3 +72,59 @@ def test_sectors_are_the_kind_s_cumulative_shares_below_the_uniform():
     shares = np.diff(np.concatenate([[0.0], cdf[2]]))
     seen = np.bincount(draw_sector(np.full(20_000, 2), rng.random(20_000), p), minlength=4) / 20_000
     assert np.allclose(seen, shares, atol=4 * np.sqrt(0.25 / 20_000))
+
+
+def test_compiled_buckets_are_numpy_searchsorted_at_the_edges():
+    from sim.core import compiled
+
+    rng = np.random.default_rng(5)
+    cdf = np.cumsum(rng.dirichlet(np.ones(7), size=3), axis=1)
+    cdf[1, 2] = cdf[1, 3]  # a share of zero: two equal cut points
+    u = np.concatenate((rng.random(5000), cdf.ravel(), [0.0, 1.0 - 2 ** -53, 1.0]))
+    rows = rng.integers(0, 3, u.size)
+    out = np.empty(u.size, np.int64)
+    compiled.buckets_by_row(cdf, rows, u, out)
+    expected = [min(np.searchsorted(cdf[r], x, side="right"), cdf.shape[1] - 1) for r, x in zip(rows, u)]
+    assert np.array_equal(out, expected)
+    compiled.buckets(cdf[1], u, out)
+    assert np.array_equal(out, np.minimum(np.searchsorted(cdf[1], u, side="right"), cdf.shape[1] - 1))
+
+
+@pytest.mark.parametrize("seed", [0, 7])
+def test_initial_dormancy_and_credit_follow_their_array_definition(seed):
+    from sim.core import compiled
+
+    rng = np.random.default_rng(seed)
+    n, p = 20_000, P
+    kind = rng.integers(0, 3, n)
+    age_months = rng.integers(0, 600, n)
+    u_dormant, u_credit = rng.random(n), rng.random(n)
+    u_credit[:50] = p.initial_active_listed_share  # ties at the listed share
+    w = np.array([3.0, 2.0, 7.0])[kind]
+    # the definition, in arrays
+    age_factor = 1.0 - np.exp(-age_months / p.dormancy_age_scale_months)
+    p_dormant = np.minimum(1.0, p.dormant_share_2020 * age_factor * w.sum() / (age_factor * w).sum())
+    dormant = u_dormant < p_dormant
+    months_dormant = np.where(dormant, np.minimum(age_months, (u_credit * p.initial_dormancy_max_months).astype(np.int64)),
+                              0)
+    credit = np.full(n, rules.NORMAL, dtype=np.int64)
+    months_in_status = np.zeros(n, dtype=np.int64)
+    lag = int(p.listing_lag_months)
+    listed_dormant = dormant & (months_dormant >= lag)
+    credit[listed_dormant] = rules.ABNORMAL
+    months_in_status[listed_dormant] = months_dormant[listed_dormant] - lag
+    escalated = listed_dormant & (months_in_status >= p.abnormal_to_serious_months) & (kind != rules.INDIVIDUAL)
+    credit[escalated] = rules.SERIOUS
+    months_in_status[escalated] -= int(p.abnormal_to_serious_months)
+    active_listed = ~dormant & (u_credit < p.initial_active_listed_share)
+    credit[active_listed] = rules.ABNORMAL
+    months_in_status[active_listed] = (u_credit[active_listed] * 300).astype(np.int64) % 12
+    # the compiled pass the population is built with
+    out = [np.empty(n, np.int64) for _ in range(4)]
+    compiled.initial_dormancy_and_credit(kind, age_months, age_factor, u_dormant, u_credit, p.dormant_share_2020,
+                                         w.sum(), (age_factor * w).sum(), p.initial_dormancy_max_months, lag,
+                                         p.abnormal_to_serious_months, p.initial_active_listed_share, *out)
+    status = np.where(dormant, rules.DORMANT, rules.ACTIVE)
+    for got, want in zip(out, (status, months_dormant, credit, months_in_status)):
+        assert np.array_equal(got, want)
+    assert (credit == rules.SERIOUS).any() and active_listed.any() and listed_dormant.any()  # every branch taken

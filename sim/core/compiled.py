@@ -141,6 +141,60 @@ def sectors(kind, u, cdf, out):
         out[i] = min(count, last)
 
 
+
+@register_jitable
+def _bucket(cdf, u):
+    """How many of the ascending ``cdf`` are at most ``u``, at most the last index
+    (``min(np.searchsorted(cdf, u, side="right"), len(cdf) - 1)``)."""
+    lo, hi = 0, cdf.size
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if cdf[mid] <= u:
+            lo = mid + 1
+        else:
+            hi = mid
+    return min(lo, cdf.size - 1)
+
+
+@_jit
+def buckets(cdf, u, out):
+    """Each uniform's bucket in one ascending ``cdf`` (see ``_bucket``)."""
+    for i in range(u.size):
+        out[i] = _bucket(cdf, u[i])
+
+
+@_jit
+def buckets_by_row(cdf, rows, u, out):
+    """Each uniform's bucket in its own row ``cdf[rows[i]]`` of ascending rows (see ``_bucket``)."""
+    for i in range(u.size):
+        out[i] = _bucket(cdf[rows[i]], u[i])
+
+
+@_jit
+def initial_dormancy_and_credit(kind, age_months, age_factor, u_dormant, u_credit, share, weight_sum,
+                                weighted_factor_sum, max_dormant_months, lag, to_serious_months, active_listed_share,
+                                status, months_dormant, credit, months_in_status):
+    """The initial population's dormancy and credit lists, one row at a time, as
+    ``population.build_population`` defines them: dormant with probability ``share * age_factor *
+    weight_sum / weighted_factor_sum`` (at most 1); a dormant entity's months dormant from its credit
+    uniform; listed abnormal after ``lag`` months, an enterprise serious ``to_serious_months`` later; an
+    active one listed abnormal with ``active_listed_share``."""
+    for i in range(kind.size):
+        dormant = u_dormant[i] < min(1.0, share * age_factor[i] * weight_sum / weighted_factor_sum)
+        status[i] = rules.DORMANT if dormant else rules.ACTIVE
+        credit[i] = rules.NORMAL
+        months_in_status[i] = 0
+        months_dormant[i] = min(age_months[i], int(u_credit[i] * max_dormant_months)) if dormant else 0
+        if dormant and months_dormant[i] >= lag:
+            credit[i] = rules.ABNORMAL
+            months_in_status[i] = months_dormant[i] - lag
+            if months_in_status[i] >= to_serious_months and kind[i] != rules.INDIVIDUAL:
+                credit[i] = rules.SERIOUS
+                months_in_status[i] -= int(to_serious_months)
+        elif not dormant and u_credit[i] < active_listed_share:
+            credit[i] = rules.ABNORMAL
+            months_in_status[i] = int(u_credit[i] * 300) % 12
+
 rules._compiled_uniforms = uniforms
 rules._compiled_poisson = poisson_counts
 rules._compiled_binomial = binomial_counts

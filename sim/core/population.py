@@ -165,38 +165,24 @@ def build_population(p: Parameters, scale: float, seed: int, start: InitialStock
     s = rules.STREAMS
     draw = lambda name: rules.crn_uniform(seed, s[name], key, -1)  # noqa: E731
     kind = np.repeat(np.arange(3), counts)
-    city = np.minimum(np.searchsorted(np.cumsum(city_shares()), draw("init_city"), side="right"),
-                      len(CITIES) - 1)
+    city = np.empty(n, dtype=np.int64)
+    compiled.buckets(np.cumsum(city_shares()), draw("init_city"), city)
     sector = draw_sector(kind, draw("init_sector"), p)
-    u_age = draw("init_age")
     age_months = np.empty(n, dtype=np.int64)
-    for k in range(3):
-        cdf = np.cumsum(age_distribution(k == rules.INDIVIDUAL, p))
-        mask = kind == k
-        age_months[mask] = np.minimum(np.searchsorted(cdf, u_age[mask], side="right"), len(cdf) - 1)
+    age_cdf = np.array([np.cumsum(age_distribution(k == rules.INDIVIDUAL, p)) for k in range(3)])
+    compiled.buckets_by_row(age_cdf, kind, draw("init_age"), age_months)
     log_size = draw_log_size(kind, draw("init_size"), p)
     honesty = draw_honesty(draw("init_honesty"))
-    # Dormancy rises with age; scaled so the weighted share matches dormant_share_2020.
+    # Dormancy rises with age; scaled so the weighted share matches dormant_share_2020. Dormant entities
+    # stop filing annual reports and land on the abnormal list; an enterprise listed for three years
+    # moves to the serious-dishonesty list.
     age_factor = 1.0 - np.exp(-age_months / p.dormancy_age_scale_months)
     w = kind_weights[kind]
-    p_dormant = np.minimum(1.0, p.dormant_share_2020 * age_factor * w.sum() / (age_factor * w).sum())
-    dormant = draw("init_dormant") < p_dormant
-    u_credit = draw("init_credit")
-    months_dormant = np.where(dormant, np.minimum(age_months, (u_credit * p.initial_dormancy_max_months).astype(np.int64)), 0)
-    # Dormant entities stop filing annual reports and land on the abnormal list; an
-    # enterprise listed for three years moves to the serious-dishonesty list.
-    credit = np.full(n, rules.NORMAL, dtype=np.int64)
-    months_in_status = np.zeros(n, dtype=np.int64)
-    lag = int(p.listing_lag_months)
-    listed_dormant = dormant & (months_dormant >= lag)
-    credit[listed_dormant] = rules.ABNORMAL
-    months_in_status[listed_dormant] = months_dormant[listed_dormant] - lag
-    escalated = listed_dormant & (months_in_status >= p.abnormal_to_serious_months) & (kind != rules.INDIVIDUAL)
-    credit[escalated] = rules.SERIOUS
-    months_in_status[escalated] -= int(p.abnormal_to_serious_months)
-    active_listed = ~dormant & (u_credit < p.initial_active_listed_share)
-    credit[active_listed] = rules.ABNORMAL
-    months_in_status[active_listed] = (u_credit[active_listed] * 300).astype(np.int64) % 12
+    status, months_dormant, credit, months_in_status = (np.empty(n, dtype=np.int64) for _ in range(4))
+    compiled.initial_dormancy_and_credit(
+        kind, age_months, age_factor, draw("init_dormant"), draw("init_credit"), p.dormant_share_2020, w.sum(),
+        (age_factor * w).sum(), p.initial_dormancy_max_months, int(p.listing_lag_months), p.abnormal_to_serious_months,
+        p.initial_active_listed_share, status, months_dormant, credit, months_in_status)
     arrays = {
         "key": key,
         "kind": np.asarray(kind, dtype=np.int64),  # (no copy where already of that type)
@@ -204,8 +190,8 @@ def build_population(p: Parameters, scale: float, seed: int, start: InitialStock
         "sector": np.asarray(sector, dtype=np.int64),
         "age_months": age_months,
         "log_size": np.asarray(log_size, dtype=np.float64),
-        "status": np.where(dormant, np.int64(rules.DORMANT), np.int64(rules.ACTIVE)),
-        "months_dormant": np.asarray(months_dormant, dtype=np.int64),
+        "status": status,
+        "months_dormant": months_dormant,
         "honesty": np.asarray(honesty, dtype=np.float64),
         "credit_status": credit,
         "months_in_status": months_in_status,
