@@ -141,7 +141,6 @@ def sectors(kind, u, cdf, out):
         out[i] = min(count, last)
 
 
-
 @register_jitable
 def _bucket(cdf, u):
     """How many of the ascending ``cdf`` are at most ``u``, at most the last index
@@ -194,6 +193,7 @@ def initial_dormancy_and_credit(kind, age_months, age_factor, u_dormant, u_credi
         elif not dormant and u_credit[i] < active_listed_share:
             credit[i] = rules.ABNORMAL
             months_in_status[i] = int(u_credit[i] * 300) % 12
+
 
 rules._compiled_uniforms = uniforms
 rules._compiled_poisson = poisson_counts

@@ -48,10 +48,11 @@ def behave(status, kind, city, sector, credit, age, months_in_status, months_sin
            risk_out, visibility_out, masses_out, block):
     """Pass 1 over the rows: conversions (if ``convert``: individual businesses to companies at
     ``conversion_rate`` % a year in their city times their ``size_factor`` - as the last month's end left
-    it, see :func:`supervise` - over ``size_factor_mean``, other enterprises corporatising), the month's ageing (rows below ``n_aged``, not this month's entrants),
-    growth (if ``grow``), risk class and visibility, compliance (if ``comply``; see
-    :func:`sim.engines.kernels.violation_odds_at_no_cost` for the screen by ``odds_at_no_cost``),
-    then the regulators' per-city sums into ``masses_out`` (columns ``MASS_*``).
+    it, see :func:`supervise` - over ``size_factor_mean``, other enterprises corporatising), the month's
+    ageing (rows below ``n_aged``, not this month's entrants), growth (if ``grow``), risk class and
+    visibility, compliance (if ``comply``; see :func:`sim.engines.kernels.violation_odds_at_no_cost` for
+    the screen by ``odds_at_no_cost``), then the regulators' per-city sums into ``masses_out`` (columns
+    ``MASS_*``).
     Returns the smallest log size of any row."""
     n = status.size
     nb = _blocks(n, block)
