@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from scipy import stats
 
 from sim.core import rules
 from sim.inputs.parameters import Parameters
@@ -15,33 +14,6 @@ from sim.core.population import survival_table
 P = Parameters()
 unit = st.floats(min_value=0.0, max_value=0.999999)
 log_size = st.floats(min_value=1.0, max_value=16.0)
-
-
-def test_crn_uniform_scalar_equals_array_and_is_uniform():
-    keys = np.arange(20000, dtype=np.uint64)
-    u = rules.crn_uniform(7, 3, keys, 5)
-    assert all(u[k] == rules.crn_uniform(7, 3, int(k), 5) for k in (0, 1, 999, 19999))
-    assert u.min() >= 0.0 and u.max() < 1.0
-    assert stats.kstest(u, "uniform").pvalue > 0.001
-    # streams, seeds and months give different draws
-    for other in (rules.crn_uniform(8, 3, keys, 5), rules.crn_uniform(7, 4, keys, 5),
-                  rules.crn_uniform(7, 3, keys, 6)):
-        assert abs(np.corrcoef(u, other)[0, 1]) < 0.05
-
-
-@settings(max_examples=400, deadline=None)
-@given(seed=st.one_of(st.integers(0, 2 ** 64 - 1), st.sampled_from([0, 2 ** 63 - 1, 2 ** 63, 2 ** 64 - 1])),
-       stream=st.integers(0, 400), step=st.integers(-7, 10 ** 6),
-       key=st.one_of(st.integers(0, 2 ** 64 - 1), st.sampled_from([0, 1, 2 ** 63 - 1, 2 ** 63, 2 ** 64 - 1])))
-def test_compiled_stream_bases_and_scalar_draws_are_the_python_definitions(seed, stream, step, key):
-    from sim.core import compiled
-
-    assert rules._compiled_base is compiled.crn_base and rules._compiled_uniform is compiled.crn_uniform
-    base = rules.python_crn_base(seed, stream, step)
-    assert rules.crn_base(seed, stream, step) == base and type(rules.crn_base(seed, stream, step)) is int
-    u = rules.crn_uniform(seed, stream, key, step)
-    assert u == rules.uniform_from_key(base, key) and type(u) is float
-    assert u == rules.crn_uniform(seed, stream, np.array([key], np.uint64), step)[0]
 
 
 def test_monthly_probability_compounds_to_the_annual_one():
@@ -141,14 +113,6 @@ def test_regulator_moves_up_at_most_its_pace_and_never_past_the_target(current, 
         assert new - current <= pace * 1.5 + 1e-9
     else:
         assert new == target
-
-
-def test_poisson_count_is_monotone_in_the_mean_for_common_random_numbers():
-    u = rules.crn_uniform(1, 2, np.arange(500, dtype=np.uint64), 0)
-    low, high = rules.poisson_count(u, 3.0), rules.poisson_count(u, 4.0)
-    assert np.all(high >= low)
-    assert rules.poisson_count(0.5, 3.0) == int(stats.poisson.ppf(0.5, 3.0))
-    assert abs(rules.poisson_count(u, 3.0).mean() - 3.0) < 0.3
 
 
 def test_laplace_quantile_has_the_right_spread():

@@ -19,7 +19,7 @@ import numba
 import numpy as np
 from numba.extending import overload, register_jitable
 
-from sim.core import rules
+from sim.core import rules, streams
 from sim.inputs.parameters import Parameters
 
 # ---------------------------------------------------------------- scalar primitives for compiled code
@@ -65,9 +65,8 @@ def _sign(x):
     return lambda x: float((x > 0) - (x < 0))
 
 
-for _rule in (rules._mix, rules.uniform_from_key, rules.poisson_inverse, rules.binomial_inverse, rules.economy_factor, rules.conversion_probability,
-              rules.conversion_size_factor,
-              rules.conversion_event, rules.monthly_probability, rules.laplace_quantile,
+for _rule in (streams._mix, streams.uniform_from_key, streams.poisson_inverse, streams.binomial_inverse,
+              rules.economy_factor, rules.conversion_probability, rules.conversion_size_factor, rules.conversion_event, rules.monthly_probability, rules.laplace_quantile,
               rules.exit_hazard, rules.deregister_at_exit_probability, rules.dormant_deregistration_probability,
               rules.compulsory_deregistration_due, rules.growth_sigma, rules.grow, rules.expected_sanction_cost,
               rules.perceived_detection, rules.violation_probability, rules.risk_class, rules.routine_visibility,
@@ -110,9 +109,9 @@ def poisson_counts(u, mean, out):
 @_jit
 def crn_base(seed, stream, step):
     """``rules.crn_base`` in unsigned 64-bit arithmetic (Python's ``& _MASK`` is its wrap-around)."""
-    return rules._mix(rules._mix(np.uint64(seed) * np.uint64(rules.SEED_MIX)
-                                 + np.uint64(stream) * np.uint64(rules.STREAM_MIX)
-                                 + np.uint64(step + rules.STEP_OFFSET) * np.uint64(rules.STEP_MIX)))
+    return streams._mix(streams._mix(np.uint64(seed) * np.uint64(streams.SEED_MIX)
+                                     + np.uint64(stream) * np.uint64(streams.STREAM_MIX)
+                                     + np.uint64(step + streams.STEP_OFFSET) * np.uint64(streams.STEP_MIX)))
 
 
 @_jit
@@ -195,8 +194,8 @@ def initial_dormancy_and_credit(kind, age_months, age_factor, u_dormant, u_credi
             months_in_status[i] = int(u_credit[i] * 300) % 12
 
 
-rules._compiled_uniforms = uniforms
-rules._compiled_poisson = poisson_counts
-rules._compiled_binomial = binomial_counts
-rules._compiled_base = crn_base
-rules._compiled_uniform = crn_uniform
+streams._compiled_uniforms = uniforms
+streams._compiled_poisson = poisson_counts
+streams._compiled_binomial = binomial_counts
+streams._compiled_base = crn_base
+streams._compiled_uniform = crn_uniform
