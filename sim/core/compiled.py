@@ -66,7 +66,8 @@ def _sign(x):
 
 
 for _rule in (streams._mix, streams.uniform_from_key, streams.poisson_inverse, streams.binomial_inverse,
-              rules.economy_factor, rules.conversion_probability, rules.conversion_size_factor, rules.conversion_event, rules.monthly_probability, rules.laplace_quantile,
+              rules.economy_factor, rules.conversion_probability, rules.conversion_size_factor, rules.conversion_event,
+              rules.monthly_probability, rules.laplace_quantile,
               rules.exit_hazard, rules.deregister_at_exit_probability, rules.dormant_deregistration_probability,
               rules.compulsory_deregistration_due, rules.growth_sigma, rules.grow, rules.expected_sanction_cost,
               rules.perceived_detection, rules.violation_probability, rules.risk_class, rules.routine_visibility,

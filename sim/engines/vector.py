@@ -96,7 +96,7 @@ class VectorMarketModel(BaseMarketModel):
         self._initialise_behaviour()
         # the active individual businesses' summed size factors and number, as conversions read them
         # (kept up to date by the second pass and by entry)
-        self.individual_sizes = self._individual_sizes(self.e)
+        self.individual_sizes = self._individual_sizes()
 
     # ------------------------------------------------------------------ storage
     def _set_length(self, n: int) -> None:
@@ -181,14 +181,14 @@ class VectorMarketModel(BaseMarketModel):
         first = self.n
         self._append(new)
         count_entries(self.record, new)
-        self.individual_sizes += self._individual_sizes({name: column[first:] for name, column in self.e.items()})
+        self.individual_sizes += self._individual_sizes(first)
 
-    def _individual_sizes(self, e: dict[str, np.ndarray]) -> np.ndarray:
-        """The active individual businesses' summed size factors and number among rows ``e`` (views of
-        the columns), each one's factor set in its ``size_factor``."""
-        out = np.zeros(2)
-        kernels.individual_size_sums(e["status"], e["kind"], e["log_size"], self.p.conversion_size_exponent,
-                                     e["size_factor"], out, kernels.BLOCK)
+    def _individual_sizes(self, first: int = 0) -> np.ndarray:
+        """The active individual businesses' summed size factors and number among the rows from
+        ``first``, each one's factor set in its ``size_factor``."""
+        e, out = self.e, np.zeros(2)
+        kernels.individual_size_sums(e["status"][first:], e["kind"][first:], e["log_size"][first:],
+                                     self.p.conversion_size_exponent, e["size_factor"][first:], out, kernels.BLOCK)
         return out
 
     def convert(self, ctx: MonthContext) -> None:

@@ -261,11 +261,7 @@ def _fresh_category_rows(led, n, ints, covered, category_order, category_start, 
     for j in range(led.size):
         c = ints[CATEGORY, led[j]]
         if c >= 0 and not covered[c]:
-            fresh[c] = True
-    for j in range(led.size):
-        c = ints[CATEGORY, led[j]]
-        if c >= 0:
-            covered[c] = True
+            fresh[c] = covered[c] = True
     size = 0
     for c in range(covered.size):
         if fresh[c]:
