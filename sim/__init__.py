@@ -3,6 +3,7 @@
 Importing the package points numba's cache of compiled kernels at a folder named after the model
 code (:func:`compiled_code_digest`): numba checks only the file of a cached function for changes, not
 the rules it calls from other files, so a changed rule would otherwise run stale compiled code.
+It also keeps numpy's large arrays in the kernel's ordinary pages (:func:`_use_small_pages`).
 """
 
 from __future__ import annotations
@@ -56,4 +57,25 @@ def _point_numba_cache() -> None:
         for old in folders[KEEP_CACHES + 1:]:
             shutil.rmtree(old, ignore_errors=True)
 
+
+def _use_small_pages() -> None:
+    """Ask numpy not to put large arrays in transparent huge pages (``NUMPY_MADVISE_HUGEPAGE=0``),
+    unless the variable is already set. On the virtual machines measured (benchmarks/RESULTS.md),
+    first touching a fresh huge page costs far more than the 512 small pages it replaces: the
+    whole-province run spent 4.6-5.3 s in the kernel with huge pages and 2.0 s without, 2.4 s of wall
+    time, with the same numbers (memory placement changes no result). The variable is read when numpy
+    is imported, and by the processes this one starts; numpy imported before this package is switched
+    at run time."""
+    if "NUMPY_MADVISE_HUGEPAGE" in os.environ:  # the user's choice
+        return
+    os.environ["NUMPY_MADVISE_HUGEPAGE"] = "0"
+    numpy = sys.modules.get("numpy")
+    if numpy is not None:
+        try:
+            numpy._core.multiarray._set_madvise_hugepage(False)
+        except AttributeError:  # (a numpy without the switch: nothing to do)
+            pass
+
+
 _point_numba_cache()
+_use_small_pages()

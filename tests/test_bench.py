@@ -19,6 +19,7 @@ def test_bench_json_has_the_contract_keys():
                 "full_scale_ns_per_entity_month"):
         assert result[key] > 0, key
     assert result["cpu_model"]  # the machine class goes with every result
+    assert result["full_scale_huge_pages"] is False  # sim/__init__.py: large arrays in ordinary pages
     assert result["mesa_entity_steps_per_second"] > 0 and result["vector_entity_steps_per_second"] > 0
     assert result["full_scale_entities_end"] > result["full_scale_entities_start"] > 1000
     assert result["calibration_scale"] == 20000 and result["calibration_runs_per_second"] > 0

@@ -1,4 +1,5 @@
-"""sim/__init__.py: compiled kernels are cached per version of the model code they are built from."""
+"""sim/__init__.py: compiled kernels are cached per version of the model code they are built from, and
+numpy keeps large arrays out of huge pages unless the user says otherwise."""
 
 from __future__ import annotations
 
@@ -55,3 +56,21 @@ def test_a_changed_rule_gets_a_fresh_cache_and_the_oldest_go(tmp_path):
     assert len(set(folders)) == len(folders)  # each version of the rules its own folder
     assert all(f.is_relative_to(root / "__pycache__" / "numba") for f in folders)
     assert not folders[0].exists() and all(f.is_dir() for f in folders[1:])  # the current and KEEP_CACHES before
+
+
+def _huge_pages(env_value: str | None, import_numpy_first: bool) -> str:
+    """numpy's huge-page switch in a fresh process after ``import sim``, and the variable its children see."""
+    env = {k: v for k, v in os.environ.items() if k != "NUMPY_MADVISE_HUGEPAGE"}
+    if env_value is not None:
+        env["NUMPY_MADVISE_HUGEPAGE"] = env_value
+    code = ("import numpy, sim; " if import_numpy_first else "import sim, numpy; ") + \
+        "import os; print(numpy._core.multiarray._get_madvise_hugepage(), os.environ['NUMPY_MADVISE_HUGEPAGE'])"
+    return subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True,
+                          check=True).stdout.strip()
+
+
+def test_large_arrays_stay_out_of_huge_pages_unless_the_user_asks():
+    assert _huge_pages(None, import_numpy_first=False) == "False 0"  # numpy reads the variable sim set
+    assert _huge_pages(None, import_numpy_first=True) == "False 0"  # numpy imported first: switched at run time
+    assert _huge_pages("1", import_numpy_first=False) == "True 1"  # the user's setting stands
+    assert _huge_pages("1", import_numpy_first=True) == "True 1"

@@ -51,6 +51,7 @@ class BenchResult:
     full_scale_seconds: float
     full_scale_ns_per_entity_month: float
     full_scale_peak_memory_gb: float
+    full_scale_huge_pages: bool  # whether numpy put the run's large arrays in huge pages (sim/__init__.py)
     ensemble_scale: float
     ensemble_seeds: int
     ensemble_seconds: float
@@ -97,6 +98,7 @@ def full_scale_run(scenario_path: str, scale: float, horizon: int) -> dict:
     """Run the vectorised engine once in a child process; wall time, peak memory, sizes."""
     code = (
         "import json, resource, sys, time\n"
+        "import numpy\n"
         "from sim.inputs.scenario import load_scenario\n"
         "from sim.engines.vector import VectorMarketModel\n"
         f"t = time.perf_counter()\n"
@@ -107,7 +109,8 @@ def full_scale_run(scenario_path: str, scale: float, horizon: int) -> dict:
         "    m.step()\n"
         "    entity_months += m.simulated_entities\n"
         "out = {'seconds': time.perf_counter() - t, 'start': start, 'end': int(m.n), 'entity_months': entity_months,\n"
-        "       'peak_kb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}\n"
+        "       'peak_kb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,\n"
+        "       'huge_pages': bool(getattr(numpy._core.multiarray, '_get_madvise_hugepage', bool)())}\n"
         "print(json.dumps(out))\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -126,7 +129,8 @@ def run_bench(scenario_path: str = "scenarios/plan.toml", compare_scale: float =
     progress(f"2/4 vector engine at scale {full_scale:g}, {START_YEAR}-{DEFAULT_HORIZON} ...")
     full = full_scale_run(scenario_path, full_scale, DEFAULT_HORIZON)
     progress(f"    {full['seconds']:.1f}s ({1e9 * full['seconds'] / max(1, full['entity_months']):.0f} ns per "
-             f"entity-month, model set-up included), peak {full['peak_kb'] / 1024 ** 2:.2f} GB, "
+             f"entity-month, model set-up included), peak {full['peak_kb'] / 1024 ** 2:.2f} GB"
+             f"{' (huge pages)' if full['huge_pages'] else ''}, "
              f"{full['start']:,} -> {full['end']:,} entities on {cpu_model()}")
     workers = os.cpu_count() or 1
     progress(f"3/4 {ensemble_seeds}-seed ensemble at scale {ensemble_scale:g} on {workers} warm worker processes "
@@ -142,7 +146,8 @@ def run_bench(scenario_path: str = "scenarios/plan.toml", compare_scale: float =
         speedup=vector_rate / mesa_rate, full_scale=full_scale, full_scale_entities_start=full["start"],
         full_scale_entities_end=full["end"], full_scale_seconds=full["seconds"],
         full_scale_ns_per_entity_month=1e9 * full["seconds"] / max(1, full["entity_months"]),
-        full_scale_peak_memory_gb=full["peak_kb"] / 1024 ** 2, ensemble_scale=ensemble_scale,
+        full_scale_peak_memory_gb=full["peak_kb"] / 1024 ** 2, full_scale_huge_pages=full["huge_pages"],
+        ensemble_scale=ensemble_scale,
         ensemble_seeds=ensemble_seeds, ensemble_seconds=ensemble_seconds,
         machine=f"{platform.machine()} {platform.processor() or ''}".strip(), cpu_model=cpu_model(),
         cpu_count=os.cpu_count() or 1,
