@@ -82,6 +82,7 @@ class VectorMarketModel(BaseMarketModel):
         self._scratch = {name: np.empty(capacity, dtype=dtype) for name, dtype in SCRATCH.items()}
         self._set_length(n)
         self.dead = 0
+        self._kept_rows = np.empty(0, np.int64)  # (see _compact)
         start = self.levers.year(self.base_year).city
         self.dual_random_share = np.array(start.dual_random_share)
         self.credit_application_share = np.array(start.credit_application_rate)
@@ -121,8 +122,11 @@ class VectorMarketModel(BaseMarketModel):
         self._set_length(n + k)
 
     def _compact(self) -> None:
-        rows = np.empty(self.n, np.int64)
-        rows = rows[:kernels.registered_rows(self.e["status"], rows)]
+        # the kept rows' numbers, in a buffer kept between compactions (fresh memory each time cost
+        # about 1.6 us a page in the kernel: 0.35 s over a whole-province run)
+        if self._kept_rows.size < self.n:
+            self._kept_rows = np.empty(len(self._buffers["key"]), np.int64)
+        rows = self._kept_rows[:kernels.registered_rows(self.e["status"], self._kept_rows)]
         for buf in self._buffers.values():
             kernels.keep_rows(buf, rows)
         self._set_length(rows.size)
