@@ -128,3 +128,29 @@ def test_initial_dormancy_and_credit_follow_their_array_definition(seed):
     for got, want in zip(out, (status, months_dormant, credit, months_in_status)):
         assert np.array_equal(got, want)
     assert (credit == rules.SERIOUS).any() and active_listed.any() and listed_dormant.any()  # every branch taken
+
+
+def test_the_population_is_the_same_built_on_every_core(monkeypatch):
+    """From compiled.PARALLEL_FROM rows the population's compiled loops (uniforms, cities, sectors, ages,
+    dormancy and credit) run on every core: each row on its own, so the same arrays bit for bit as the
+    serial loops give (and the parallel builds are their own, in their own cache files)."""
+    import numba
+
+    from sim.core import compiled
+
+    built = {}
+    threads = numba.get_num_threads()
+    try:
+        for label, rows, n_threads in (("serial", 10 ** 12, 1), ("parallel", 0, 2)):
+            monkeypatch.setattr(compiled, "PARALLEL_FROM", rows)
+            numba.set_num_threads(min(n_threads, numba.config.NUMBA_NUM_THREADS))
+            built[label] = build_population(P, 4000, 3).arrays
+    finally:
+        numba.set_num_threads(threads)
+    assert built["serial"]["key"].size > 1000
+    for name, column in built["serial"].items():
+        assert np.array_equal(built["parallel"][name], column), name
+    for loop in (compiled.uniforms, compiled.sectors, compiled.buckets, compiled.buckets_by_row,
+                 compiled.initial_dormancy_and_credit):
+        assert loop.parallel.targetoptions.get("parallel") and loop.parallel.signatures, loop.serial.py_func
+        assert loop.parallel.py_func.__qualname__ != loop.serial.py_func.__qualname__

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import types
 from collections import namedtuple
 from functools import cache
 
@@ -91,12 +92,47 @@ def base(seed: int, stream: str, step: int) -> np.uint64:
 
 
 _jit = numba.njit(cache=True, nogil=True)
+# Rows from which a twin loop runs on every core (numba ``prange``); below, the compiled serial loop,
+# which starts no threads (the app's and sweeps' worker processes run small models side by side).
+PARALLEL_FROM = 200_000
 
 
-@_jit
+class TwinLoop:
+    """A loop compiled twice, serial and parallel, called as the one or the other by its rows.
+
+    Each row's result depends on that row only (sums, where there are any, go through blocks: see
+    :mod:`sim.engines.kernels`), so both give the same numbers bit for bit on any number of threads.
+
+    Args:
+        loop: The function; its loop over rows is a ``numba.prange`` (a ``range`` in the serial build).
+        rows_arg: Which argument's size is the number of rows.
+        parallel_from: The row count from which the parallel build runs, read at each call (so a
+            module's setting can be changed, as the tests do).
+    """
+
+    def __init__(self, loop, rows_arg: int = 0, parallel_from=lambda: PARALLEL_FROM) -> None:
+        self.serial = numba.njit(cache=True, nogil=True)(loop)
+        # A copy under its own name: numba's cache files are named after the function, not its flags.
+        twin = types.FunctionType(loop.__code__, loop.__globals__, loop.__name__ + "_parallel")
+        twin.__qualname__ = loop.__qualname__ + "_parallel"
+        self.parallel = numba.njit(cache=True, nogil=True, parallel=True)(twin)
+        self.rows_arg, self.parallel_from = rows_arg, parallel_from
+        self.__doc__ = loop.__doc__
+
+    def __call__(self, *args):
+        rows = args[self.rows_arg].size
+        return (self.parallel if rows >= self.parallel_from() else self.serial)(*args)
+
+
+def _twin(rows_arg: int):
+    """Decorator: a :class:`TwinLoop` sized by argument ``rows_arg``."""
+    return lambda loop: TwinLoop(loop, rows_arg)
+
+
+@_twin(rows_arg=1)
 def uniforms(base, keys, out):
     """``rules.uniform_from_key(base, key)`` of every key (what ``rules.crn_uniform`` computes)."""
-    for i in range(keys.size):
+    for i in numba.prange(keys.size):
         out[i] = rules.uniform_from_key(base, keys[i])
 
 
@@ -128,12 +164,12 @@ def binomial_counts(u, n, prob, out):
         out[i] = rules.binomial_inverse(u[i], n[i], prob[i])
 
 
-@_jit
+@_twin(rows_arg=0)
 def sectors(kind, u, cdf, out):
     """Each entity's sector: how many of its kind's cumulative sector shares ``cdf[kind]`` lie below its
     uniform, at most the last sector (what ``population.draw_sector`` computes)."""
     last = cdf.shape[1] - 1
-    for i in range(u.size):
+    for i in numba.prange(u.size):
         row = cdf[kind[i]]
         count = 0
         for j in range(row.size):
@@ -155,21 +191,21 @@ def _bucket(cdf, u):
     return min(lo, cdf.size - 1)
 
 
-@_jit
+@_twin(rows_arg=1)
 def buckets(cdf, u, out):
     """Each uniform's bucket in one ascending ``cdf`` (see ``_bucket``)."""
-    for i in range(u.size):
+    for i in numba.prange(u.size):
         out[i] = _bucket(cdf, u[i])
 
 
-@_jit
+@_twin(rows_arg=1)
 def buckets_by_row(cdf, rows, u, out):
     """Each uniform's bucket in its own row ``cdf[rows[i]]`` of ascending rows (see ``_bucket``)."""
-    for i in range(u.size):
+    for i in numba.prange(u.size):
         out[i] = _bucket(cdf[rows[i]], u[i])
 
 
-@_jit
+@_twin(rows_arg=0)
 def initial_dormancy_and_credit(kind, age_months, age_factor, u_dormant, u_credit, share, weight_sum,
                                 weighted_factor_sum, max_dormant_months, lag, to_serious_months, active_listed_share,
                                 status, months_dormant, credit, months_in_status):
@@ -178,7 +214,7 @@ def initial_dormancy_and_credit(kind, age_months, age_factor, u_dormant, u_credi
     weight_sum / weighted_factor_sum`` (at most 1); a dormant entity's months dormant from its credit
     uniform; listed abnormal after ``lag`` months, an enterprise serious ``to_serious_months`` later; an
     active one listed abnormal with ``active_listed_share``."""
-    for i in range(kind.size):
+    for i in numba.prange(kind.size):
         dormant = u_dormant[i] < min(1.0, share * age_factor[i] * weight_sum / weighted_factor_sum)
         status[i] = rules.DORMANT if dormant else rules.ACTIVE
         credit[i] = rules.NORMAL

@@ -10,8 +10,6 @@ engines keep giving the same numbers (tests/test_vector.py).
 
 from __future__ import annotations
 
-import types
-
 import numba
 import numpy as np
 from numba.extending import register_jitable
@@ -26,33 +24,21 @@ register_jitable(outcomes.after_sanction)
 register_jitable(outcomes.steady_memory)
 
 # ---------------------------------------------------------------- kernels
-# Rows from which a kernel runs on every core (numba ``prange``); below, the compiled serial loop,
-# which starts no threads (the app's and sweeps' worker processes run small models side by side).
-PARALLEL_FROM = 200_000
+# Rows from which a kernel runs on every core (as sim.core.compiled's loops; read at each call, so a
+# test can move it for the engine's kernels alone).
+PARALLEL_FROM = compiled.PARALLEL_FROM
 # Rows per block of a sum: each block is summed in row order and the blocks' sums are added in
 # block order, so a total does not depend on how many threads share the blocks (and a model
 # smaller than one block sums in row order, exactly as the Mesa engine does).
 BLOCK = 65_536
 
 
-class _Kernel:
-    """A loop compiled twice, serial and parallel, called as the one or the other by its rows.
-
-    The loop's body depends on its own row only (sums go through blocks of ``block`` rows), so
-    both give the same numbers bit for bit, on any number of threads.
-    """
-
-    def __init__(self, loop) -> None:
-        self.serial = numba.njit(cache=True, nogil=True)(loop)
-        # A copy under its own name: numba's cache files are named after the function, not its flags.
-        twin = types.FunctionType(loop.__code__, loop.__globals__, loop.__name__ + "_parallel")
-        twin.__qualname__ = loop.__qualname__ + "_parallel"
-        self.parallel = numba.njit(cache=True, nogil=True, parallel=True)(twin)
-        self.__doc__ = loop.__doc__
-
-    def __call__(self, *args):
-        rows = args[0].size
-        return (self.parallel if rows >= PARALLEL_FROM else self.serial)(*args)
+def _Kernel(loop) -> compiled.TwinLoop:
+    """A loop over blocks of rows compiled twice, serial and parallel (:class:`sim.core.compiled.TwinLoop`),
+    sized by its first argument and run in parallel from this module's ``PARALLEL_FROM`` rows. The loop's
+    body depends on its own row only (sums go through blocks of ``block`` rows), so both give the same
+    numbers bit for bit, on any number of threads."""
+    return compiled.TwinLoop(loop, 0, lambda: PARALLEL_FROM)
 
 
 @register_jitable
