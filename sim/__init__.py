@@ -62,8 +62,8 @@ def _use_small_pages() -> None:
     """Ask numpy not to put large arrays in transparent huge pages (``NUMPY_MADVISE_HUGEPAGE=0``),
     unless the variable is already set. On the virtual machines measured (benchmarks/RESULTS.md),
     first touching a fresh huge page costs far more than the 512 small pages it replaces: the
-    whole-province run spent 4.6-5.3 s in the kernel with huge pages and 2.0 s without, 2.4 s of wall
-    time, with the same numbers (memory placement changes no result). The variable is read when numpy
+    whole-province run spent 4.6-5.6 s in the kernel with huge pages and 1.9-2.1 s without, 2-6 s of
+    wall time, with the same numbers (memory placement changes no result). The variable is read when numpy
     is imported, and by the processes this one starts; numpy imported before this package is switched
     at run time."""
     if "NUMPY_MADVISE_HUGEPAGE" in os.environ:  # the user's choice
