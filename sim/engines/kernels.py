@@ -33,7 +33,7 @@ PARALLEL_FROM = compiled.PARALLEL_FROM
 BLOCK = 65_536
 
 
-def _Kernel(loop) -> compiled.TwinLoop:
+def _jit(loop) -> compiled.TwinLoop:
     """A loop over blocks of rows compiled twice, serial and parallel (:class:`sim.core.compiled.TwinLoop`),
     sized by its first argument and run in parallel from this module's ``PARALLEL_FROM`` rows. The loop's
     body depends on its own row only (sums go through blocks of ``block`` rows), so both give the same
@@ -70,7 +70,6 @@ def _blocks(n, block):
     return (n + block - 1) // block
 
 
-_jit = _Kernel
 # The loop over one block's rows, called from a kernel's (parallel) loop over blocks. Compiled as a
 # function of its own: numba's serial code for a block loop with the rows' loop written inline
 # inside it runs several times slower.
