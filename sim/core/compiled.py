@@ -151,6 +151,23 @@ def crn_base(seed, stream, step):
                                      + np.uint64(step + streams.STEP_OFFSET) * np.uint64(streams.STEP_MIX)))
 
 
+def month_bases(seed: int, step: int) -> np.ndarray:
+    """Starting states of every process's stream in a month, indexed by ``rules.STREAMS`` (one call
+    for the month's dozen streams instead of one each)."""
+    out = np.empty(max(rules.STREAMS.values()) + 1, np.uint64)
+    if seed < streams._INT64_END:
+        _month_bases(seed, step, out)
+    else:  # (seeds from 2**63 take the Python integers, as rules.crn_base does)
+        out[:] = [rules.crn_base(seed, stream, step) for stream in range(out.size)]
+    return out
+
+
+@_jit
+def _month_bases(seed, step, out):
+    for stream in range(out.size):
+        out[stream] = crn_base(seed, stream, step)
+
+
 @_jit
 def crn_uniform(seed, stream, key, step):
     """``rules.crn_uniform`` of one key."""
@@ -164,17 +181,49 @@ def binomial_counts(u, n, prob, out):
         out[i] = rules.binomial_inverse(u[i], n[i], prob[i])
 
 
+@register_jitable
+def _sector(row, u):
+    """How many of a kind's cumulative sector shares ``row`` lie below the uniform, at most the last
+    sector."""
+    count = 0
+    for j in range(row.size):
+        count += u > row[j]
+    return min(count, row.size - 1)
+
+
 @_twin(rows_arg=0)
 def sectors(kind, u, cdf, out):
-    """Each entity's sector: how many of its kind's cumulative sector shares ``cdf[kind]`` lie below its
-    uniform, at most the last sector (what ``population.draw_sector`` computes)."""
-    last = cdf.shape[1] - 1
+    """Each entity's sector from its kind's cumulative sector shares ``cdf[kind]`` and its uniform
+    (what ``population.draw_sector`` computes)."""
     for i in numba.prange(u.size):
-        row = cdf[kind[i]]
-        count = 0
-        for j in range(row.size):
-            count += u[i] > row[j]
-        out[i] = min(count, last)
+        out[i] = _sector(cdf[kind[i]], u[i])
+
+
+# The entrant streams ``entrants`` draws, in the order of its ``bases``.
+ENTRANT_STREAMS = ("entrant_sector", "entrant_marginal", "entrant_size", "entrant_honesty")
+
+
+@_jit
+def entrants(step, counts, kinds, cities, bases, cdf, kind_weights, marginal_share, key, kind, city, sector, weight,
+             marginal, u_size, u_honesty):
+    """A month's entrants, pair by pair of ``kinds`` and ``cities`` with ``counts[pair]`` each, in one
+    pass: each one's key (``rules.entrant_key`` of its index within the pair), kind, city, kind weight,
+    sector and marginal flag (from its own uniforms on the ``ENTRANT_STREAMS`` whose ``bases`` are
+    given: ``population.draw_sector``, ``< marginal_share[city]``), and its size and honesty uniforms
+    (the numbers ``rules.crn_uniform`` draws for those keys)."""
+    month = np.uint64(step + 1) << np.uint64(40)
+    i = 0
+    for pair in range(counts.size):
+        k, c = kinds[pair], cities[pair]
+        pair_key = month | (np.uint64(k) << np.uint64(36)) | (np.uint64(c) << np.uint64(32))
+        for index in range(counts[pair]):
+            key[i] = pair_key | np.uint64(index)
+            kind[i], city[i], weight[i] = k, c, kind_weights[k]
+            sector[i] = _sector(cdf[k], rules.uniform_from_key(bases[0], key[i]))
+            marginal[i] = rules.uniform_from_key(bases[1], key[i]) < marginal_share[c]
+            u_size[i] = rules.uniform_from_key(bases[2], key[i])
+            u_honesty[i] = rules.uniform_from_key(bases[3], key[i])
+            i += 1
 
 
 @register_jitable

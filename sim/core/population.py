@@ -244,30 +244,32 @@ def draw_entrants(p: Parameters, values: YearValues, kind_weights: np.ndarray, s
     mean = year_mean * rules.entry_room(registered, p) / kind_weights[kinds]
     u = rules.crn_uniform(seed, rules.STREAMS["entry"], _ENTRY_KEYS, step)
     counts = rules.poisson_count(u, mean)
-    kind = np.repeat(kinds, counts)
-    city = np.repeat(cities, counts)
-    starts = np.cumsum(counts) - counts
-    index = np.arange(kind.size) - np.repeat(starts, counts)
-    keys = rules.entrant_key(step, kind.astype(np.uint64), city.astype(np.uint64), index.astype(np.uint64))
-    draw = lambda name: rules.crn_uniform(seed, rules.STREAMS[name], keys, step)  # noqa: E731
-    n = kind.size
+    n = int(counts.sum())
+    # keys, kinds, cities, sectors and marginal flags in one compiled pass (the sector and marginal
+    # uniforms compared there); sizes and honesty from their uniforms by the rules' own functions
+    bases = np.array([rules.crn_base(seed, rules.STREAMS[name], step) for name in compiled.ENTRANT_STREAMS],
+                     dtype=np.uint64)
+    keys, kind, city, sector = np.empty(n, np.uint64), np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, np.int64)
+    weight, marginal, u_size, u_honesty = np.empty(n), np.empty(n, bool), np.empty(n), np.empty(n)
+    compiled.entrants(step, counts, kinds, cities, bases, sector_cdf(p), kind_weights, marginal_share, keys, kind,
+                      city, sector, weight, marginal, u_size, u_honesty)
     return {
         "key": keys,
-        "kind": kind.astype(np.int64),
-        "city": city.astype(np.int64),
-        "sector": np.asarray(draw_sector(kind, draw("entrant_sector"), p), dtype=np.int64).reshape(n),
+        "kind": kind,
+        "city": city,
+        "sector": sector,
         "age_months": np.zeros(n, dtype=np.int64),
-        "log_size": np.asarray(draw_log_size(kind, draw("entrant_size"), p), dtype=np.float64).reshape(n),
+        "log_size": np.asarray(draw_log_size(kind, u_size, p), dtype=np.float64).reshape(n),
         "status": np.full(n, rules.ACTIVE, dtype=np.int64),
         "months_dormant": np.zeros(n, dtype=np.int64),
-        "honesty": np.asarray(draw_honesty(draw("entrant_honesty")), dtype=np.float64).reshape(n),
+        "honesty": np.asarray(draw_honesty(u_honesty), dtype=np.float64).reshape(n),
         "credit_status": np.full(n, rules.NORMAL, dtype=np.int64),
         "months_in_status": np.zeros(n, dtype=np.int64),
         "months_since_penalty": np.full(n, 999, dtype=np.int64),
         "memory": np.zeros(n),
-        "marginal": draw("entrant_marginal") < marginal_share[city],
+        "marginal": marginal,
         "violating": np.zeros(n, dtype=bool),
-        "weight": kind_weights[kind].astype(np.float64),
+        "weight": weight,
     }
 
 

@@ -24,6 +24,7 @@ from sim.inputs.scenario import Scenario
 from sim.core.population import ENTITY_FIELDS, InitialStock, build_population, count_entries, draw_entrants
 
 N_CITIES = len(CITIES)
+CITY_FIELDS = [f"registered_{city}" for city in CITIES]  # the record's registered entities by city
 N_SECTORS = len(rules.SECTORS)
 DTYPES = {
     "key": np.uint64, "kind": np.int8, "city": np.int8, "sector": np.int8, "age_months": np.int32,
@@ -47,6 +48,7 @@ SCRATCH = {"risk": np.int8, "visibility": np.float64}
 # The random streams of the second pass, in the order sim.engines.passes.supervise reads them.
 SUPERVISION_STREAMS = ("complaint", "inspection", "detection", "sanction", "annual_report", "repair", "exit",
                        "deregistration", "dormancy")
+SUPERVISION_STREAM_IDS = np.array([rules.STREAMS[name] for name in SUPERVISION_STREAMS])
 
 
 class VectorMarketModel(BaseMarketModel):
@@ -83,6 +85,7 @@ class VectorMarketModel(BaseMarketModel):
         self._set_length(n)
         self.dead = 0
         self._kept_rows = np.empty(0, np.int64)  # (see _compact)
+        self._bases, self._bases_step = np.empty(0, np.uint64), None  # (see _stream_bases)
         start = self.levers.year(self.base_year).city
         self.dual_random_share = np.array(start.dual_random_share)
         self.credit_application_share = np.array(start.credit_application_rate)
@@ -132,8 +135,15 @@ class VectorMarketModel(BaseMarketModel):
         self._set_length(rows.size)
         self.dead = 0
 
+    def _stream_bases(self, step: int | None = None) -> np.ndarray:
+        """Every stream's base in a month (this one by default), computed once for the month."""
+        step = self.month_index if step is None else step
+        if step != self._bases_step:
+            self._bases, self._bases_step = compiled.month_bases(self.seed, step), step
+        return self._bases
+
     def _base(self, stream: str, step: int | None = None) -> np.uint64:
-        return compiled.base(self.seed, stream, self.month_index if step is None else step)
+        return self._stream_bases(step)[rules.STREAMS[stream]]
 
     @property
     def simulated_entities(self) -> int:
@@ -260,7 +270,7 @@ class VectorMarketModel(BaseMarketModel):
             bounds = kernels.exit_hazard_bounds(ctx.hazard_table, passes.smallest_after_fines(
                 self.smallest_log_size, fine, p), ctx.log_size_min, severity, ctx.world.gdp_growth,
                 ctx.world.exit_shock, p)
-        bases = np.array([self._base(stream) for stream in SUPERVISION_STREAMS], dtype=np.uint64)
+        bases = self._stream_bases()[SUPERVISION_STREAM_IDS]
         counts = np.empty(passes.N_COUNTS)
         tallies = self._tally_arrays()
         passes.supervise(
@@ -299,8 +309,7 @@ class VectorMarketModel(BaseMarketModel):
         company, other, individual, active_w, dormant_w, abnormal_w, serious_w, violating_w = map(float, totals)
         r["registered"] = company + other + individual
         r["registered_company"], r["registered_other"], r["registered_individual"] = company, other, individual
-        for c, city in enumerate(CITIES):
-            r[f"registered_{city}"] = float(by_city[c])
+        r.update(zip(CITY_FIELDS, by_city.tolist()))
         r["active"], r["dormant"] = active_w, dormant_w
         r["abnormal_listed"], r["serious_listed"] = abnormal_w, serious_w
         r["compliance_rate"] = 100.0 * (1.0 - violating_w / active_w) if active_w else 100.0
