@@ -4,6 +4,7 @@ on common random numbers, and never a straight line to the target."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from functools import cache
 from types import SimpleNamespace
@@ -17,6 +18,8 @@ from sim.inputs.levers import CITIES, LEVERS_BY_ID, UNCERTAINTIES_BY_ID
 from sim.inputs.scenario import baseline, load_scenario
 from sim.submodels.programmes import (AGGREGATION, INDICATORS, STREAMS, Programmes, ProgrammeParameters,
                             programme_parameter_table, run_programmes)
+from sim.submodels.programmes import (N_CITIES, approach, digital_effectiveness, integration_hazard, market_drift,
+                                      market_exit_hazard, poisson_events, realised, upgrade_hazard)
 from sim.engines.base import RECORD_FIELDS
 from sim.core import rules
 
@@ -230,3 +233,59 @@ def test_a_city_override_moves_that_city_only():
     assert over.sampling_level[w] > base.sampling_level[w]
     assert np.array_equal(over.integrated[others], base.integrated[others])
     assert np.allclose(over.sampling_level[others], base.sampling_level[others])
+
+
+def _rules_month(ref: dict, prog: Programmes, year: int, step: int) -> None:
+    """One month of the regulators and markets by the rules on numpy arrays, in ``ref``: what the
+    compiled passes of sim/submodels/programme_loops.py must give, bit for bit."""
+    p, levers = prog.params, prog.levers.year(year)
+    city, lever, world = levers.city, levers.province, levers.world
+    u = lambda stream, key: rules.crn_uniform(prog.seed, STREAMS[stream], key, step)  # noqa: E731
+    keys, cap, s2020 = np.arange(N_CITIES, dtype=np.uint64), prog.capability, prog.sampling_2020
+    ref["population"] = ref["population"] * (1.0 + world.population_growth / 100.0) ** (1.0 / 12.0)
+    ref["sampling_level"] = approach(ref["sampling_level"], np.array(city.food_sampling_effort) * s2020,
+                                     p.food_sampling_pace * cap * s2020 / 12.0, p.food_sampling_cut_pace * s2020 / 12.0)
+    ref["sampling_now"] = realised(ref["sampling_level"], u("food_sampling", keys), p.sampling_month_noise)
+    ref["spot_level"] = approach(ref["spot_level"], np.array(city.product_spot_check_effort) * prog.spot_2020,
+                                 p.spot_check_pace * cap * ref["spot_level"] / 12.0,
+                                 p.spot_check_cut_pace * prog.spot_2020 / 12.0)
+    ref["spot_now"] = realised(ref["spot_level"], u("spot_checks", keys + np.uint64(N_CITIES)), p.sampling_month_noise)
+    lines = ref["integrated"]
+    hazard = integration_hazard(lines.mean(axis=1), np.array(city.digital_investment), cap, p)
+    line_keys = keys[:, None] * np.uint64(1000) + np.arange(lines.shape[1], dtype=np.uint64)[None, :]
+    lines |= u("digital", line_keys) < rules.monthly_probability(hazard)[:, None]
+    ref["digital_effectiveness"] = digital_effectiveness(lines.mean(axis=1), prog.adoption_2020, p.digital_effect_gain)
+    noise = rules.laplace_quantile(u("market_growth", ref["market_key"]), p.market_growth_sigma * rules.MONTHLY_LAPLACE)
+    log_turnover = ref["log_turnover"] + market_drift(world.gdp_growth, lever.commodity_market_upgrading, p) / 12.0 \
+        + noise
+    stays = ~(u("market_exit", ref["market_key"]) < rules.monthly_probability(market_exit_hazard(log_turnover, p)))
+    entrants = poisson_events(u("market_entry", 0), p.market_entry_rate * p.markets_2020)
+    new = (np.uint64(step + 1) << np.uint64(20)) | np.arange(entrants, dtype=np.uint64)
+    size = prog.market_mu + p.market_entrant_offset + p.market_turnover_sigma * rules.normal_quantile(
+        u("market_entrant_size", new))
+    ref["market_key"] = np.concatenate((ref["market_key"][stays], new))
+    ref["log_turnover"] = np.concatenate((log_turnover[stays], size))
+    hazard = upgrade_hazard(prog.wholesale_size, lever.wholesale_market_standardisation, prog.aa_scale)
+    ref["aa"] |= u("wholesale_upgrade", np.arange(ref["aa"].size, dtype=np.uint64)) < rules.monthly_probability(hazard)
+
+
+@pytest.mark.parametrize("seed, changes", [
+    (4, {}),
+    # few markets, many closing and entering: the market arrays drop closed rows and grow
+    (9, dict(markets_2020=300.0, large_markets_2020=100.0, market_exit_small=0.9, market_entry_rate=0.6,
+             digital_items_per_city=7.0, sampling_month_noise=0.6)),
+])
+def test_the_compiled_months_give_the_numbers_of_the_rules_on_arrays(seed, changes):
+    policy = scenario_with("digital_investment=3", "Wenzhou.food_sampling_effort=1.5", "gdp_growth=2")
+    prog = Programmes(policy, seed, dataclasses.replace(policy.submodel_parameters["programmes"], **changes))
+    ref = {name: np.array(getattr(prog, name)) for name in (
+        "population", "sampling_level", "sampling_now", "spot_level", "spot_now", "integrated",
+        "digital_effectiveness", "market_key", "log_turnover", "aa")}
+    for step in range(48):
+        year = 2021 + step // 12
+        prog.step(SimpleNamespace(year=year, month=step % 12 + 1, step=step), {"registered_company": prog.companies_2020})
+        _rules_month(ref, prog, year, step)
+        for name, value in ref.items():
+            assert np.array_equal(getattr(prog, name), value), (step, name)
+        assert prog.values()["large_commodity_markets"] == np.count_nonzero(ref["log_turnover"] >= 0.0)
+        assert prog.values()["aa_wholesale_markets"] == np.count_nonzero(ref["aa"])

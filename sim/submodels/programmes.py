@@ -26,7 +26,8 @@ source. Every draw is :func:`sim.core.rules.crn_uniform` on this module's own st
 scenarios with the same seed share every draw a lever does not change, and counts
 are drawn by inverting a distribution whose mean the lever raises (a higher lever
 never gives fewer events on the same draw). The rules below are pure functions that
-take scalars and numpy arrays alike.
+take scalars and numpy arrays alike; a month runs the regulators' and markets' rules as compiled
+passes (:mod:`sim.submodels.programme_loops`) that give the same numbers bit for bit.
 """
 
 from __future__ import annotations
@@ -34,12 +35,15 @@ from __future__ import annotations
 import csv
 import dataclasses
 from dataclasses import dataclass
+from functools import cache
 from importlib import resources
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 import numpy as np
+from scipy import special
 
 from sim.core import rules
+from sim.submodels import programme_loops
 from sim.inputs.levers import CITIES, Path
 from sim.inputs.resolved import ResolvedLevers
 from sim.submodels.base import Submodel
@@ -183,14 +187,43 @@ def largest_remainder(raw, total: int, cap: int):
     """Integers near ``raw`` (each within 0..cap) that add up to ``total``."""
     raw = np.clip(np.asarray(raw, float) * total / max(1e-12, float(np.sum(raw))), 0.0, cap)
     out = np.floor(raw).astype(np.int64)
-    order = np.argsort(-(raw - out), kind="stable")
-    i = 0
-    while out.sum() < total:
-        j = order[i % len(out)]
-        if out[j] < cap:
-            out[j] += 1
+    order = np.argsort(-(raw - out), kind="stable").tolist()
+    counts, short, i = out.tolist(), total - int(out.sum()), 0
+    while short > 0:  # one more to each in turn, largest remainder first, until they add up
+        j = order[i % len(counts)]
+        if counts[j] < cap:
+            counts[j] += 1
+            short -= 1
         i += 1
-    return out
+    return np.array(counts, dtype=np.int64)
+
+
+# The province-wide processes drawn as Poisson events each month (a key-0 draw each), in the order of
+# Programmes._programmes, which draws them together: the programmes' and the commodity markets' entry.
+POISSON_EVENTS = ("ip_centers", "inspection_centers", "metrology_centers", "measurement_new",
+                  "measurement_retired", "intl_standards", "national_standards", "market_entry")
+_MASK = (1 << 64) - 1  # a seed as the compiled draws take it (crn_base works modulo 2**64)
+
+
+class _Year(NamedTuple):
+    """What a month of the programmes reads that changes only with the year (levers are paths by year)."""
+
+    growth_factor: float  # the resident population's monthly growth factor
+    ip_rate: float  # new IP protection centres per year
+    investment: float  # quality-infrastructure investment lever
+    inspection_rate: float  # new national inspection centres per year
+    metrology_rate: float  # new industrial metrology centres per year
+    standards_programme: float  # the standards programme's factor on new standards (before the pool's)
+    standards_factors: tuple[float, float]  # the year's batch factors of international and national standards
+    award_month: int  # the month of a China Quality Award round this year; 0 without one
+    quality_programme: float  # the quality programme lever
+    sampling_target: np.ndarray  # funded food-sampling batches per year, by city
+    spot_target: np.ndarray  # funded spot checks per year, by city
+    join_probability: np.ndarray  # monthly probability a line is integrated, by city and lines integrated
+    demo_month: int  # the month of a demonstration-city round this year; 0 without one
+    demo_chance: np.ndarray  # probability a qualifying city passes the round, by city
+    drift: float  # monthly drift of markets' log turnover
+    upgrade_probability: np.ndarray  # monthly probability a wholesale market reaches AA, by market
 
 
 @dataclass(frozen=True)
@@ -208,9 +241,15 @@ class MonthLike(Protocol):
 
 def city_population_2020() -> np.ndarray:
     """Resident population by city (10k), 7th national census, in CITIES order."""
+    return np.array(_city_population_2020())
+
+
+@cache
+def _city_population_2020() -> tuple[float, ...]:
+    """The census file's populations, read once per process (every run starts from them)."""
     with resources.files("sim.data").joinpath("city_population_2020.csv").open(encoding="utf-8") as fh:
         rows = {r["city"]: float(r["population_10k"]) for r in csv.DictReader(fh)}
-    return np.array([rows[c] for c in CITIES])
+    return tuple(rows[c] for c in CITIES)
 
 
 # ---------------------------------------------------------------------------------------- state
@@ -263,7 +302,6 @@ class Programmes(Submodel):
         self.national_standards = 0.0
         self.inspection_centers = p.inspection_centers_2020
         self.metrology_centers = p.metrology_centers_2020
-        self._year_factor: dict[int, tuple[float, float]] = {}
         # city regulators
         cities = np.arange(N_CITIES, dtype=np.uint64)
         u = lambda k: rules.crn_uniform(self.seed, STREAMS["city_init"], cities + np.uint64(100 * k), -1)  # noqa: E731
@@ -279,6 +317,7 @@ class Programmes(Submodel):
         self.city_sampling_rate = rate.copy()  # last full year's batches per 1000 residents
         self.adequate_years = (rate >= p.demo_sampling_threshold).astype(np.int64)
         self.demo_named = np.zeros(N_CITIES, dtype=bool)
+        self._demo_count = 0
         weights = self.population * (1.0 + 0.2 * (2.0 * u(2) - 1.0))
         self.spot_2020 = p.spot_checks_2020 * weights / weights.sum()
         self.spot_level = self.spot_2020.copy()
@@ -287,14 +326,31 @@ class Programmes(Submodel):
         share = p.digital_2020 + p.digital_city_spread * (2.0 * u(3) - 1.0)
         counts = largest_remainder(share * items, int(round(p.digital_2020 * items * N_CITIES)), items)
         self.integrated = np.arange(items)[None, :] < counts[:, None]
+        self._integrated_count = int(counts.sum())
         self.adoption_2020 = counts / items
+        self._adoption_grid = (np.arange(items + 1) / items)[None, :]  # each possible share integrated
         self.digital_effectiveness = np.ones(N_CITIES)
+        # the monthly moves that do not change with the year (as _regulators' rules compute them)
+        self._sampling_up = p.food_sampling_pace * self.capability * self.sampling_2020 / 12.0
+        self._sampling_down = p.food_sampling_cut_pace * self.sampling_2020 / 12.0
+        self._spot_pace = p.spot_check_pace * self.capability
+        self._spot_down = p.spot_check_cut_pace * self.spot_2020 / 12.0
         # commodity markets: stratified quantiles, so exactly large_markets_2020 start above 100M yuan
         n = int(p.markets_2020)
-        self.market_key = np.arange(n, dtype=np.uint64)
-        q = (np.arange(n) + rules.crn_uniform(self.seed, STREAMS["market_init"], self.market_key, -1)) / n
+        key = np.arange(n, dtype=np.uint64)
+        q = (np.arange(n) + rules.crn_uniform(self.seed, STREAMS["market_init"], key, -1)) / n
         self.market_mu = -p.market_turnover_sigma * rules.normal_quantile(1.0 - p.large_markets_2020 / n)
-        self.log_turnover = self.market_mu + p.market_turnover_sigma * rules.normal_quantile(q)  # log of 100M yuan
+        log_turnover = self.market_mu + p.market_turnover_sigma * rules.normal_quantile(q)  # log of 100M yuan
+        # The markets are the first _rows rows of arrays with room for entrants: a month marks the
+        # markets that close and appends entrants in place; closed rows go when the room runs out.
+        self._rows = n
+        self._large_markets = int(np.count_nonzero(log_turnover >= 0.0))
+        self._market_key, self._log_turnover, self._is_open = key, log_turnover, np.ones(n, dtype=bool)
+        self._growth_u, self._log_tail, self._entrant_u = np.empty(0), np.empty(0), np.empty(0)
+        self._make_room(entrants=max(64, n // 8))
+        self._growth_scale = -(p.market_growth_sigma * rules.MONTHLY_LAPLACE)  # minus laplace_quantile's scale
+        self._exit_probability = rules.monthly_probability(market_exit_hazard(np.array([-1.0, 0.0]), p))
+        self._entrant_base = self.market_mu + p.market_entrant_offset
         # wholesale markets: the largest aa_markets_2020 are AA in 2020
         w = int(p.wholesale_markets)
         wq = (np.arange(w) + rules.crn_uniform(self.seed, STREAMS["wholesale_init"], np.arange(w, dtype=np.uint64),
@@ -302,140 +358,197 @@ class Programmes(Submodel):
         size = np.exp(p.wholesale_size_sigma * rules.normal_quantile(wq))
         self.wholesale_size = size / size.mean()
         self.aa = np.arange(w) >= w - int(p.aa_markets_2020)
+        self._aa_count = int(np.count_nonzero(self.aa))
         self.aa_scale = p.aa_upgrades_2020 / self.wholesale_size[~self.aa].sum()
+        # the compiled passes' seed; the Poisson processes' streams, annual rates and counts
+        self._seed = np.uint64(self.seed & _MASK)
+        self._event_streams = np.array([STREAMS[name] for name in POISSON_EVENTS])
+        self._event_rates = np.zeros(len(POISSON_EVENTS))
+        self._event_rates[-1] = p.market_entry_rate * p.markets_2020
+        self._events, self._entrants = np.zeros(len(POISSON_EVENTS), dtype=np.int64), 0
+        self._years: dict[int, _Year] = {}
         self.initial_values = self.values()
+
+    @property
+    def market_key(self) -> np.ndarray:
+        """The open commodity markets' keys (entrants: ``(step + 1) << 20 | index``), a copy."""
+        return self._market_key[:self._rows][self._is_open[:self._rows]]
+
+    @property
+    def log_turnover(self) -> np.ndarray:
+        """The open commodity markets' log turnover (log of 100M yuan), a copy."""
+        return self._log_turnover[:self._rows][self._is_open[:self._rows]]
 
     # ------------------------------------------------------------------ helpers
     def _u(self, stream: str, key, step: int):
         return rules.crn_uniform(self.seed, STREAMS[stream], key, step)
 
     def _standards_factor(self, year: int) -> tuple[float, float]:
-        if year not in self._year_factor:
-            u = self._u("standards_year", np.arange(2, dtype=np.uint64), year)
-            self._year_factor[year] = (float(year_factor(u[0], self.params.standards_year_sigma)),
-                                       float(year_factor(u[1], self.params.standards_year_sigma)))
-        return self._year_factor[year]
+        u = self._u("standards_year", np.arange(2, dtype=np.uint64), year)
+        return (float(year_factor(u[0], self.params.standards_year_sigma)),
+                float(year_factor(u[1], self.params.standards_year_sigma)))
+
+    def _year(self, year: int) -> _Year:
+        """The year's values of every process (computed on the year's first month)."""
+        values = self._years.get(year)
+        if values is None:
+            values = self._years[year] = self._compute_year(year)
+        return values
+
+    def _compute_year(self, year: int) -> _Year:
+        p, levers = self.params, self.levers.year(year)
+        lever, city = levers.province, levers.city
+        growth = levers.world.population_growth / 100.0
+        invest = lever.quality_infrastructure_investment
+        award_month, demo_month = int(p.award_round_month), int(p.demo_round_month)
+        # Monthly probabilities of the Bass hazard by lines integrated (adoption k / items, as integrated.mean
+        # gives it) and of upgrading, in one numpy pass: its power is not the C library's (programme_loops).
+        hazard = integration_hazard(self._adoption_grid, np.array(city.digital_investment)[:, None],
+                                    self.capability[:, None], p)
+        monthly = rules.monthly_probability(np.concatenate((hazard.ravel(), upgrade_hazard(
+            self.wholesale_size, lever.wholesale_market_standardisation, self.aa_scale))))
+        return _Year(
+            growth_factor=(1.0 + growth) ** (1.0 / 12.0),
+            ip_rate=p.ip_center_rate * lever.ip_protection_center_support,
+            investment=invest,
+            inspection_rate=p.inspection_center_rate * invest,
+            metrology_rate=p.metrology_center_rate * invest,
+            standards_programme=lever.standards_programme ** p.led_standards_elasticity,
+            standards_factors=self._standards_factor(year),
+            award_month=award_month if is_round(year, award_month, p.award_first_round_year,
+                                                p.award_round_interval_years, p.award_round_month) else 0,
+            quality_programme=lever.quality_programme,
+            sampling_target=np.array(city.food_sampling_effort) * self.sampling_2020,
+            spot_target=np.array(city.product_spot_check_effort) * self.spot_2020,
+            join_probability=monthly[:hazard.size].reshape(hazard.shape),
+            demo_month=demo_month if is_round(year, demo_month, p.demo_first_round_year, p.demo_round_interval_years,
+                                              p.demo_round_month) else 0,
+            demo_chance=acceptance_probability(p.demo_accept_probability, np.array(city.food_safety_city_support)),
+            drift=market_drift(levers.world.gdp_growth, lever.commodity_market_upgrading, p) / 12.0,
+            upgrade_probability=monthly[hazard.size:])
+
+    def _event_counts(self, step: int) -> list[int]:
+        """Each of POISSON_EVENTS' events this month at its annual rate (:func:`poisson_events`)."""
+        rates = self._event_rates
+        everyone = programme_loops.event_counts(self._seed, step, self._event_streams, rates, self._events)
+        counts = self._events.tolist()
+        if not everyone:
+            for i, count in enumerate(counts):
+                if count < 0:  # a mean too large to sum term by term: scipy's inversion, as poisson_events does
+                    counts[i] = poisson_events(self._u(POISSON_EVENTS[i], 0, step), float(rates[i]))
+        return counts
+
+    def _make_room(self, entrants: int) -> None:
+        """Room in the market arrays for ``entrants`` more rows: closed markets' rows are dropped
+        (the open ones keep their order), then the arrays grow if that is not enough."""
+        if self._rows + entrants > self._market_key.size:
+            key, log_turnover = self.market_key, self.log_turnover
+            self._rows = n = key.size
+            size = max(self._market_key.size, n + entrants + n // 8)
+            self._market_key, self._log_turnover = np.empty(size, dtype=np.uint64), np.empty(size)
+            self._is_open = np.zeros(size, dtype=bool)
+            self._market_key[:n], self._log_turnover[:n], self._is_open[:n] = key, log_turnover, True
+            self._growth_u, self._log_tail = np.empty(size), np.empty(size)
+        if entrants > self._entrant_u.size:
+            self._entrant_u = np.empty(entrants)
 
     # ------------------------------------------------------------------ the month
     def step(self, ctx: MonthLike, summary: dict[str, float]) -> None:
-        """Advance every programme, city regulator and market by one month."""
+        """Advance every programme, city regulator and market by one month (the resident population
+        grows first, in :meth:`_regulators`; the markets' entrants are drawn in :meth:`_programmes`)."""
         year, month, step = int(ctx.year), int(ctx.month), int(ctx.step)
-        growth = self.levers.year(year).world.population_growth / 100.0
-        self.population = self.population * (1.0 + growth) ** (1.0 / 12.0)
         self._programmes(year, month, step, summary)
         self._regulators(year, month, step)
         self._markets(year, step)
 
     def _programmes(self, year: int, month: int, step: int, summary: dict[str, float]) -> None:
-        p, lever = self.params, self.levers.year(year).province
-        self.ip_centers += poisson_events(self._u("ip_centers", 0, step),
-                                          p.ip_center_rate * lever.ip_protection_center_support)
-        invest = lever.quality_infrastructure_investment
-        self.inspection_centers += poisson_events(self._u("inspection_centers", 0, step),
-                                                  p.inspection_center_rate * invest)
-        self.metrology_centers += poisson_events(self._u("metrology_centers", 0, step),
-                                                 p.metrology_center_rate * invest)
+        p, y = self.params, self._year(year)
         n = self.measurement_standards
-        new = poisson_events(self._u("measurement_new", 0, step),
-                             n * (p.measurement_net_growth + p.measurement_retire_rate) * invest)
-        retired = poisson_events(self._u("measurement_retired", 0, step), n * p.measurement_retire_rate)
-        self.measurement_standards = max(0.0, n + new - retired)
         companies = summary.get("registered_company", 0.0) or self.companies_2020
-        programme = lever.standards_programme ** p.led_standards_elasticity \
-            * (companies / self.companies_2020) ** p.standards_pool_elasticity
-        f_intl, f_nat = self._standards_factor(year)
-        self.intl_standards += poisson_events(self._u("intl_standards", 0, step),
-                                              p.intl_standards_rate * programme * f_intl)
-        self.national_standards += poisson_events(self._u("national_standards", 0, step),
-                                                  p.national_standards_rate * programme * f_nat)
-        if is_round(year, month, p.award_first_round_year, p.award_round_interval_years, p.award_round_month):
-            strength = pool_strength(companies, self.companies_2020, (step + 1) / 12.0, p,
-                                     lever.quality_programme)
+        programme = y.standards_programme * (companies / self.companies_2020) ** p.standards_pool_elasticity
+        f_intl, f_nat = y.standards_factors
+        rates = self._event_rates  # annual rates in the order of POISSON_EVENTS (the last, entry, is fixed)
+        rates[0], rates[1], rates[2] = y.ip_rate, y.inspection_rate, y.metrology_rate
+        rates[3] = n * (p.measurement_net_growth + p.measurement_retire_rate) * y.investment
+        rates[4] = n * p.measurement_retire_rate
+        rates[5] = p.intl_standards_rate * programme * f_intl
+        rates[6] = p.national_standards_rate * programme * f_nat
+        ip, inspection, metrology, new, retired, intl, national, self._entrants = self._event_counts(step)
+        self.ip_centers += ip
+        self.inspection_centers += inspection
+        self.metrology_centers += metrology
+        self.measurement_standards = max(0.0, n + new - retired)
+        self.intl_standards += intl
+        self.national_standards += national
+        if month == y.award_month:
+            strength = pool_strength(companies, self.companies_2020, (step + 1) / 12.0, p, y.quality_programme)
             share = round_share(p.nomination_share_2020, strength)
             self.nominations += quota_draw(self._u("award_nominations", 0, step), p.nomination_quota, share)
             self.awards += quota_draw(self._u("award_winners", 0, step), p.award_quota,
                                       p.award_winner_factor * share)
 
     def _regulators(self, year: int, month: int, step: int) -> None:
-        p, city = self.params, self.levers.year(year).city
-        keys = np.arange(N_CITIES, dtype=np.uint64)
-        # food-safety sampling: funded batches (effort x 2020 batches), reached at a limited pace
-        target = np.array(city.food_sampling_effort) * self.sampling_2020
-        self.sampling_level = approach(self.sampling_level, target,
-                                       p.food_sampling_pace * self.capability * self.sampling_2020 / 12.0,
-                                       p.food_sampling_cut_pace * self.sampling_2020 / 12.0)
-        self.sampling_now = realised(self.sampling_level, self._u("food_sampling", keys, step),
-                                     p.sampling_month_noise)
-        self._sampling_year += self.sampling_now / 12.0
-        # product-quality spot checks: growth relative to the current level
-        target = np.array(city.product_spot_check_effort) * self.spot_2020
-        self.spot_level = approach(self.spot_level, target,
-                                   p.spot_check_pace * self.capability * self.spot_level / 12.0,
-                                   p.spot_check_cut_pace * self.spot_2020 / 12.0)
-        self.spot_now = realised(self.spot_level, self._u("spot_checks", keys + np.uint64(N_CITIES), step),
-                                 p.sampling_month_noise)
-        # digital integration: each line not yet integrated joins with a Bass hazard
-        adoption = self.integrated.mean(axis=1)
-        hazard = integration_hazard(adoption, np.array(city.digital_investment), self.capability, p)
-        items = self.integrated.shape[1]
-        line_keys = (keys[:, None] * np.uint64(1000) + np.arange(items, dtype=np.uint64)[None, :])
-        joins = self._u("digital", line_keys, step) < rules.monthly_probability(hazard)[:, None]
-        self.integrated |= joins
-        self.digital_effectiveness = digital_effectiveness(self.integrated.mean(axis=1), self.adoption_2020,
-                                                           p.digital_effect_gain)
+        p, y = self.params, self._year(year)
+        # the population grows; sampling and spot checks approach their targets; lines integrate
+        self._integrated_count = programme_loops.regulator_month(
+            self._seed, step, STREAMS["food_sampling"], STREAMS["spot_checks"], STREAMS["digital"], y.growth_factor,
+            self.population, p.sampling_month_noise,
+            y.sampling_target, self._sampling_up, self._sampling_down, self.sampling_level, self.sampling_now,
+            self._sampling_year, y.spot_target, self._spot_pace, self._spot_down, self.spot_level, self.spot_now,
+            y.join_probability, self.integrated, self.adoption_2020, p.digital_effect_gain, self.digital_effectiveness)
         if month == 12:
             self.city_sampling_rate = self._sampling_year / (self.population * 10.0)
             adequate = self.city_sampling_rate >= p.demo_sampling_threshold
             self.adequate_years = np.where(adequate, self.adequate_years + 1, 0)
-            self._sampling_year = np.zeros(N_CITIES)
-        if is_round(year, month, p.demo_first_round_year, p.demo_round_interval_years, p.demo_round_month):
+            self._sampling_year[:] = 0.0
+        if month == y.demo_month:
+            keys = np.arange(N_CITIES, dtype=np.uint64)
             applies = ~self.demo_named & (self.adequate_years >= p.demo_years_required)
-            chance = acceptance_probability(p.demo_accept_probability,
-                                            np.array(city.food_safety_city_support))
-            self.demo_named |= applies & (self._u("demo_accept", keys, step) < chance)
+            self.demo_named |= applies & (self._u("demo_accept", keys, step) < y.demo_chance)
+            self._demo_count = int(np.count_nonzero(self.demo_named))
 
     def _markets(self, year: int, step: int) -> None:
-        p, lever, world = self.params, self.levers.year(year).province, self.levers.year(year).world
-        # commodity markets: growth, exit, entry
-        drift = market_drift(world.gdp_growth, lever.commodity_market_upgrading, p)
-        noise = rules.laplace_quantile(self._u("market_growth", self.market_key, step),
-                                       p.market_growth_sigma * rules.MONTHLY_LAPLACE)
-        self.log_turnover = self.log_turnover + drift / 12.0 + noise
-        leaving = self._u("market_exit", self.market_key, step) < rules.monthly_probability(
-            market_exit_hazard(self.log_turnover, p))
-        self.market_key, self.log_turnover = self.market_key[~leaving], self.log_turnover[~leaving]
-        entrants = poisson_events(self._u("market_entry", 0, step), p.market_entry_rate * p.markets_2020)
-        if entrants:
-            keys = (np.uint64(step + 1) << np.uint64(20)) | np.arange(entrants, dtype=np.uint64)
-            z = rules.normal_quantile(self._u("market_entrant_size", keys, step))
-            self.market_key = np.concatenate((self.market_key, keys))
-            self.log_turnover = np.concatenate((
-                self.log_turnover, self.market_mu + p.market_entrant_offset + p.market_turnover_sigma * z))
+        p, y = self.params, self._year(year)
+        # commodity markets: growth, exit, entry (the month's entrants drawn in _programmes)
+        entrants = self._entrants
+        if self._rows + entrants > self._market_key.size or entrants > self._entrant_u.size:
+            self._make_room(entrants)
+        rows = self._rows
+        programme_loops.market_draws(self._seed, STREAMS["market_growth"], STREAMS["market_entrant_size"], step,
+                                     self._market_key, rows, entrants, self._growth_u, self._log_tail, self._entrant_u)
+        log_tail = self._log_tail[:rows]
+        np.log(log_tail, out=log_tail)  # numpy's log, as rules.laplace_quantile takes it
+        z = special.ndtri(self._entrant_u[:entrants])  # rules.normal_quantile of the clipped uniforms
+        self._large_markets = programme_loops.market_month(
+            self._seed, STREAMS["market_exit"], step, self._market_key, self._log_turnover, self._is_open, rows,
+            self._growth_u, self._log_tail, self._growth_scale, y.drift, self._exit_probability, z,
+            self._entrant_base, p.market_turnover_sigma)
+        self._rows = rows + entrants
         # wholesale markets upgrading to AA
-        hazard = upgrade_hazard(self.wholesale_size, lever.wholesale_market_standardisation, self.aa_scale)
-        u = self._u("wholesale_upgrade", np.arange(len(self.aa), dtype=np.uint64), step)
-        self.aa |= u < rules.monthly_probability(hazard)
+        self._aa_count = programme_loops.upgrade_month(self._seed, STREAMS["wholesale_upgrade"], step, self.aa,
+                                                       y.upgrade_probability)
 
     # ------------------------------------------------------------------ outputs
     def values(self) -> dict[str, float]:
         """The current value of each indicator, in the plan's units (and the resident population)."""
-        thousands = float(self.population.sum()) * 10.0
+        population = float(self.population.sum())
+        thousands = population * 10.0
         return {
             "ip_protection_centers": float(self.ip_centers),
             "china_quality_awards": float(self.awards),
             "china_quality_award_nominations": float(self.nominations),
-            "large_commodity_markets": float(np.count_nonzero(self.log_turnover >= 0.0)),
-            "food_safety_demo_cities": float(np.count_nonzero(self.demo_named)),
-            "aa_wholesale_markets": float(np.count_nonzero(self.aa)),
+            "large_commodity_markets": float(self._large_markets),
+            "food_safety_demo_cities": float(self._demo_count),
+            "aa_wholesale_markets": float(self._aa_count),
             "food_sampling_per_1000": float(self.sampling_now.sum()) / thousands,
             "product_quality_spot_checks": float(self.spot_now.sum()),
-            "digital_integration_rate": 100.0 * float(self.integrated.mean()),
+            "digital_integration_rate": 100.0 * (self._integrated_count / self.integrated.size),
             "public_measurement_standards": float(self.measurement_standards),
             "new_international_standards": float(self.intl_standards),
             "new_national_standards": float(self.national_standards),
             "national_inspection_centers": float(self.inspection_centers),
             "industrial_metrology_centers": float(self.metrology_centers),
-            "resident_population": float(self.population.sum()),
+            "resident_population": population,
         }
 
 
