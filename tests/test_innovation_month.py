@@ -1,7 +1,7 @@
 """The firms' month in one compiled call (sim/submodels/innovation/month.py): the clocks' candidate
-lists, the firms that leave and the trademark weight they take with them, and the overseas pipeline
-stay consistent month after month. (``tests/test_regression.py`` holds the numbers themselves to the
-stored baseline, bit for bit.)"""
+lists, the firms ever listed (the rows the credit scan reads), the firms that leave and the trademark
+weight they take with them, and the overseas pipeline stay consistent month after month.
+(``tests/test_regression.py`` holds the numbers themselves to the stored baseline, bit for bit.)"""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import pytest
 
 from sim.inputs.scenario import baseline
 from sim.submodels.innovation import CLOCKS, Innovation, InnovationParameters
+from sim.submodels.innovation.table import NEVER
 
 SMALL = InnovationParameters().replace(above_scale_2020=12000, other_holders_2020=4000)
 
@@ -32,16 +33,25 @@ def _check_candidates(inn: Innovation) -> None:
         assert np.isin(near, rows).all(), f"{clock}: a firm due within the horizon is not a candidate"
 
 
+def _check_listed_rows(inn: Innovation) -> None:
+    rows = inn.listed_rows[:inn.n_listed_rows[0]]
+    assert np.unique(rows).size == rows.size, "a row twice among the firms ever listed"
+    ever = np.flatnonzero(inn.firms["listed_step"] != NEVER)
+    assert np.array_equal(np.sort(rows), ever), "the rows of firms ever listed are not those with a listing step"
+
+
 def _check_trademark_weight(inn: Innovation) -> None:
     t = inn.firms
     assert inn.trademark_weight == pytest.approx(float(t["f_tm"][t["alive"]].sum()), rel=1e-9)
 
 
-def test_candidate_lists_and_trademark_weight_hold_every_month():
+def test_candidate_lists_listed_firms_and_trademark_weight_hold_every_month():
     inn = Innovation(baseline(), 3, SMALL.replace(listing_detected_2020=0.1))
+    _check_listed_rows(inn)
     for step in range(15):  # (a January and its compaction among them)
         inn.step(_month(step), {})
         _check_candidates(inn)
+        _check_listed_rows(inn)
         _check_trademark_weight(inn)
 
 

@@ -43,7 +43,8 @@ The package, by concern:
   extra record fields, their yearly aggregation);
 - ``rules`` - the pure rules (sizes, hazards, counts at uniforms, allocations, the trademark
   back-cast, the overseas pipeline);
-- ``clocks`` - the compiled loops over the firm table (clocks, credit scan, tally, growth, size factors);
+- ``clocks`` - the compiled loops over the firm table (clocks, entrants, credit scan, tally, adoption
+  weights, growth, size factors);
 - ``table`` - the firm table (:class:`FirmTable`), its column declarations and the clock ids;
 - ``initial`` - the 2020 state and the rates calibrated on it; ``month`` - the firms' month in one
   compiled call; ``processes`` - the month's processes around it (entry, trademarks, aggregate stocks);
@@ -52,8 +53,9 @@ The package, by concern:
 
 from __future__ import annotations
 
-from sim.submodels.innovation.clocks import (credit_scan, fire_clock, group_by_category, grow_firms, rebase_clocks,
-                                             size_factors, start_thresholds, tally)
+from sim.submodels.innovation.clocks import (adoption_weights, credit_scan, draw_cities, enter_firms, ever_listed,
+                                             fire_clock, group_by_category, grow_firms, rebase_clocks, size_factors,
+                                             start_thresholds, tally)
 from sim.submodels.innovation.model import Innovation, MonthContext, MonthLike, run_innovation, simulate_innovation
 from sim.submodels.innovation.parameters import (ABNORMAL, AGGREGATION, BASE_YEAR, CLOCKS, EXTRA_FIELDS, INDICATORS,
                                                  NORMAL, SERIOUS, STREAMS, YEARLY, InnovationParameters,
@@ -77,6 +79,7 @@ __all__ = [
     "systematic_allocation", "tail_log_excess", "trademark_backcast", "trademark_cohorts_2020",
     "trademark_stock", "weighted_choice",
     # compiled loops and the firm table
-    "credit_scan", "fire_clock", "group_by_category", "grow_firms", "rebase_clocks",
-    "size_factors", "start_thresholds", "tally", "CLOCK_ID", "FIRM_GROUPS", "FirmTable", "clock_ids",
+    "adoption_weights", "credit_scan", "draw_cities", "enter_firms", "ever_listed", "fire_clock", "group_by_category",
+    "grow_firms", "rebase_clocks", "size_factors", "start_thresholds", "tally", "CLOCK_ID", "FIRM_GROUPS", "FirmTable",
+    "clock_ids",
 ]

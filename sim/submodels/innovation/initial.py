@@ -10,6 +10,7 @@ import math
 import numpy as np
 
 from sim.core import rules
+from sim.submodels.innovation.clocks import adoption_weights
 from sim.submodels.innovation.parameters import ABNORMAL, BASE_YEAR, NORMAL, SERIOUS
 from sim.submodels.innovation.rules import (adoption_path, backcast_registrations, band_log_excess, drop_probability,
                                             firm_exit_hazard, listing_hazard, overseas_pipeline,
@@ -165,25 +166,26 @@ class InitialState:
         the expected losses (exit, listing, non-renewal) at 2020 conditions: the diffusions decide how
         many adopt, the firms' weights who."""
         q, t, p = self.params, self.firms, self.entity_params
-        rows = slice(0, t.n_rows)
-        listed = (t["credit"] != NORMAL).astype(float)
-        h_exit = firm_exit_hazard(t["f_exit"], listed, 1.0, p.gdp_reference, 1.0, p)
         # above its ceiling (a programme cut back lowers it) a diffusion's pace is negative: fewer new
         # adopters than losses, until the count is back at the ceiling (no rate below zero)
         pace = {name: (adoption_path(1.0, count, ceiling, rate) - count) / self.firm_scale
                 for name, count, ceiling, rate in self.adoptions()}
         list_2020, _ = listing_hazard(1.0, 1.0, q, p)
-        cert = t["certified"] & t["alive"]
-        losses = float(np.sum((h_exit + list_2020 + q.cert_lapse)[cert]))
-        n_intl = t["n_intl"].astype(float)
-        intl_losses = float(np.sum((n_intl * (q.intl_lapse + h_exit + list_2020 + q.cert_lapse))[cert]))
-        return {"standard_rate": max(pace["standards"], 0.0) / max(float(self._standard_weight(rows).sum()), 1e-12),
-                "cert_rate": (pace["pinzi"] + losses) / max(float(self._certification_weight(rows).sum()), 1e-12),
-                "intl_rate": (pace["intl"] + intl_losses) / max(float(t["f_intl"][cert].sum()), 1e-12)}
+        # the firms' weights, and the expected losses of the certified firms alive (exit, listing, lapse)
+        weights = np.empty((5, t.n_rows))
+        k = adoption_weights(t.n_rows, t.groups["floats"], t.groups["ints"], t.groups["flags"],
+                             self.category_has_standard, self.step_now, p.penalty_memory_months,
+                             q.covered_category_factor, q.cert_leader_factor, list_2020, q.cert_lapse, q.intl_lapse,
+                             self.entity_params_tuple, weights)
+        standard, certification = float(weights[0].sum()), float(weights[1].sum())
+        losses, intl_losses, intl_weight = (float(w[:k].sum()) for w in weights[2:])
+        return {"standard_rate": max(pace["standards"], 0.0) / max(standard, 1e-12),
+                "cert_rate": (pace["pinzi"] + losses) / max(certification, 1e-12),
+                "intl_rate": (pace["intl"] + intl_losses) / max(intl_weight, 1e-12)}
 
     def _init_trademarks(self) -> None:
         q, r = self.params, self.rates
-        self.cohorts = trademark_cohorts_2020(q)
+        self.cohorts = dict(trademark_cohorts_2020(q))
         r17, g0, g1 = trademark_backcast(q)
         regs = backcast_registrations(BASE_YEAR, r17, g0, g1) * 1e4
         r["trademark_registrations_2020"] = regs

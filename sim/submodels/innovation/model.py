@@ -15,13 +15,12 @@ import numpy as np
 from sim.core import compiled  # noqa: F401  (registers the rules numba compiles: rules.uniform_from_key, ...)
 from sim.core import rules
 from sim.core.population import city_shares
-from sim.inputs.levers import CITIES
 from sim.core.calendar import MAX_FIRM_SCALE, firm_scale
 from sim.inputs.resolved import ResolvedLevers
 from sim.submodels.base import Submodel
 from sim.inputs.scenario import Scenario
-from sim.submodels.innovation.clocks import (group_by_category, grow_firms, rebase_clocks, size_factors,
-                                             start_thresholds, tally)
+from sim.submodels.innovation.clocks import (draw_cities, ever_listed, group_by_category, grow_firms, rebase_clocks,
+                                             size_factors, start_thresholds, tally)
 from sim.submodels.innovation.initial import InitialState
 from sim.submodels.innovation.parameters import (AGGREGATION, BASE_YEAR, CLOCKS, INDICATORS, NORMAL, STREAMS, YEARLY,
                                                  InnovationParameters)
@@ -64,6 +63,8 @@ class Innovation(Submodel, InitialState, MonthlyProcesses):
         clock_totals, clock_horizons, candidates, n_candidates: Each clock's cumulative monthly scalar,
             the horizon of its candidate list and the candidates (``candidates[c, :n_candidates[c]]``,
             rows whose trigger falls within the horizon).
+        listed_rows, n_listed_rows: The rows of firms ever listed (``listed_rows[:n_listed_rows[0]]``),
+            the only ones the month's credit scan reads.
     """
 
     name = "innovation"
@@ -104,7 +105,12 @@ class Innovation(Submodel, InitialState, MonthlyProcesses):
         self.clock_horizons = np.full(len(CLOCKS), -np.inf)  # horizon of each clock's candidate list
         self.candidates = np.zeros((len(CLOCKS), 0), np.int64)  # each clock's candidate rows (a row per clock)
         self.n_candidates = np.zeros(len(CLOCKS), np.int64)  # and their number
+        self.listed_rows = np.zeros(0, np.int64)  # rows of firms ever listed (see _index_listed)
+        self.n_listed_rows = np.zeros(1, np.int64)  # and their number
+        self._scratch_rows = np.zeros(0, np.int64)  # the month's row lists (see _scratch)
         self.clock_base = np.uint64(rules.crn_base(self.seed, STREAMS["clock"], -2))
+        self.city_base = np.uint64(rules.crn_base(self.seed, STREAMS["firm_city"], -1))
+        self.city_cdf = np.cumsum(city_shares())  # (firms' cities are drawn on the cities' cumulative shares)
         self.month_overseas_grants = 0.0
         self.month_registrations = 0.0
         self.month_lost_listing = 0.0
@@ -115,6 +121,7 @@ class Innovation(Submodel, InitialState, MonthlyProcesses):
         self._init_standards_and_certs()
         self._refresh_factors()
         self._index_categories()
+        self._index_listed()
         self._calibrate()
         self._set_levers(BASE_YEAR)
         self._start_clocks(slice(0, self.firms.n_rows))
@@ -131,9 +138,8 @@ class Innovation(Submodel, InitialState, MonthlyProcesses):
     def _assign_cities(self, rows: slice) -> None:
         """Each new firm's city, drawn in proportion to the cities' shares of the register (the entity
         model's initial population and entrants use the same shares)."""
-        d = self.firms.full_columns
-        u = self._uniform("firm_city", d["key"][rows], -1)
-        d["city"][rows] = np.minimum(np.searchsorted(np.cumsum(city_shares()), u, side="right"), len(CITIES) - 1)
+        g = self.firms.groups
+        draw_cities(rows.start, rows.stop, g["key"][0], self.city_base, self.city_cdf, g["ints"])
 
     def _set_levers(self, year: int) -> None:
         """The year's lever values and the clock ratios that fold them into factors."""
@@ -203,6 +209,21 @@ class Innovation(Submodel, InitialState, MonthlyProcesses):
         group_by_category(self.firms["category"], self._category_order, self._category_start)
         self._category_indexed_rows = self.firms.n_rows
 
+    def _index_listed(self) -> None:
+        """The rows of firms ever listed, the only ones the month's credit scan reads (rebuilt at each
+        compaction; firms listed for the first time are added as they are listed)."""
+        self.listed_rows = np.empty(self.firms.groups["key"].shape[1], np.int64)
+        self.n_listed_rows[0] = ever_listed(self.firms.n_rows, self.firms.groups["ints"], self.listed_rows)
+
+    def _listed_list(self) -> np.ndarray:
+        """``listed_rows`` with room for every row."""
+        capacity = self.firms.groups["key"].shape[1]
+        if self.listed_rows.size < capacity:
+            grown = np.empty(capacity, np.int64)
+            grown[:self.n_listed_rows[0]] = self.listed_rows[:self.n_listed_rows[0]]
+            self.listed_rows = grown
+        return self.listed_rows
+
     # ------------------------------------------------------------------ what the firms' rates depend on
     def _clean_record(self, rows) -> np.ndarray:
         """A clean credit record: on no list, and none within the penalty memory."""
@@ -214,17 +235,6 @@ class Innovation(Submodel, InitialState, MonthlyProcesses):
         """Whether a firm's product category has a Zhejiang Made standard."""
         cat = self.firms.full_columns["category"][rows]
         return (cat >= 0) & self.category_has_standard[np.maximum(cat, 0)]
-
-    def _standard_weight(self, rows) -> np.ndarray:
-        d = self.firms.full_columns
-        return d["f_std"][rows] * (d["alive"][rows] & self._clean_record(rows)) \
-            * np.where(self._has_category_standard(rows), self.params.covered_category_factor, 1.0)
-
-    def _certification_weight(self, rows) -> np.ndarray:
-        """Relative certification hazard of firms not certified: eligible firms by size, leaders more."""
-        d = self.firms.full_columns
-        ok = d["alive"][rows] & ~d["certified"][rows] & self._clean_record(rows) & self._has_category_standard(rows)
-        return d["f_cert"][rows] * ok * np.where(d["n_std"][rows] > 0, self.params.cert_leader_factor, 1.0)
 
     # ------------------------------------------------------------------ clocks
     def _clock_scalars(self) -> np.ndarray:
@@ -250,6 +260,13 @@ class Innovation(Submodel, InitialState, MonthlyProcesses):
             self.candidates = grown
         return self.candidates
 
+    def _scratch(self, lists: int) -> np.ndarray:
+        """Room for ``lists`` lists of row numbers as long as the table's capacity, kept from month to month."""
+        size = lists * self.firms.groups["key"].shape[1]
+        if self._scratch_rows.size < size:
+            self._scratch_rows = np.empty(size, np.int64)
+        return self._scratch_rows
+
     def _rebase(self, clocks, rows) -> None:
         """Refresh clocks' factors for rows whose state changed, keeping each firm's threshold left,
         and put rows that may fire within a clock's horizon on its candidate list. (A row given
@@ -264,10 +281,9 @@ class Innovation(Submodel, InitialState, MonthlyProcesses):
 
     def _start_clocks(self, rows: slice) -> None:
         """Fresh thresholds (each firm's first on every clock) and factors for new rows."""
-        d = self.firms.full_columns
-        d["factor"][:, rows] = 0.0
-        start_thresholds(rows.start, rows.stop, d["key"], self.clock_base, d["threshold_left"])
-        d["trigger"][:, rows] = np.inf
+        g = self.firms.groups
+        start_thresholds(rows.start, rows.stop, g["key"][0], self.clock_base, g["threshold_left"], g["factor"],
+                         g["trigger"])
         self._rebase(CLOCKS, rows)
 
     # ------------------------------------------------------------------ the month
@@ -314,6 +330,7 @@ class Innovation(Submodel, InitialState, MonthlyProcesses):
         self.clock_horizons[:] = -np.inf  # row numbers changed: candidate lists are rebuilt at the next month
         self.n_candidates[:] = 0
         self._index_categories()
+        self._index_listed()
         self._refresh_factors()
         self._rebase(YEARLY, slice(0, t.n_rows))
 

@@ -20,20 +20,26 @@ from sim.core import compiled  # noqa: F401  (registers the rules numba compiles
 from sim.core import rules
 from sim.submodels.innovation.clocks import (CERT, EXIT, INTL, LAPSE, LISTING, OFILE, PATENT, STAGE1, STAGE2, STANDARD,
                                              credit_scan, fire, rebase_clocks)
-from sim.submodels.innovation.parameters import ABNORMAL, NORMAL, SERIOUS
+from sim.submodels.innovation.parameters import ABNORMAL, NORMAL, SERIOUS, STREAMS
 from sim.submodels.innovation.table import (ALIVE, CATEGORY, CERTIFIED, CREDIT, F_INTL, INDUSTRIAL, LISTED_STEP, N_HV,
-                                            N_INTL, N_INV, N_STD, OS_GRANTS, PEND1, PEND2, STATUS_STEP)
+                                            N_INTL, N_INV, N_STD, NEVER, OS_GRANTS, PEND1, PEND2, STATUS_STEP)
 
 _compiled = numba.njit(cache=True, nogil=True)
 
 # The stream bases the month reads, in this order: the clocks' (the same all run), then the month's
 # (``Innovation._firm_month`` sets them).
 MONTH_STREAMS = ("clock", "type_listing", "repair", "type_patent", "type_lapse", "type_stage2", "type_intl")
+MONTH_STREAM_IDS = np.array([STREAMS[s] for s in MONTH_STREAMS], np.int64)
 CLOCK_BASE, LISTING_BASE, REPAIR_BASE, PATENT_BASE, LAPSE_BASE, STAGE2_BASE, INTL_BASE = range(len(MONTH_STREAMS))
 # What the month returns in ``out``: certified firms listed, overseas grants, standards led, then the
 # numbers of rows in ``leavers`` of firms that exited and of non-industrial firms left without patents.
 LOST_LISTING, OVERSEAS_GRANTS, NEW_STANDARDS, EXITED, WITHOUT_PATENTS = range(5)
 N_OUT = 5
+# The month works in ``scratch`` (kept by ``Innovation`` from month to month, so no month allocates its
+# row lists): SCRATCH_LISTS lists of n rows each, ``scratch[k * n:(k + 1) * n]``. The processes take
+# them in turn (list GONE is two lists long); the last, LEAVERS, is what the month hands back.
+SCRATCH_LISTS = 7
+ROWS, COUNTS, MORE, MORE_COUNTS, GONE, LEAVERS = 0, 1, 2, 3, 4, 6
 
 # The month's rates and chances besides the clocks' scalars.
 MonthRates = namedtuple("MonthRates", [
@@ -50,10 +56,33 @@ _STANDARD_CLOCKS = np.array([STANDARD, CERT], np.int64)
 _CERT_CLOCKS = np.array([CERT, INTL], np.int64)
 
 
+def stream_bases(seed: int, streams: np.ndarray, step: int) -> np.ndarray:
+    """The bases of the given streams (ids) at ``step``: what ``rules.crn_base`` gives, in one compiled call."""
+    bases = np.empty(streams.size, np.uint64)
+    if seed < 2 ** 63:
+        _stream_bases(seed, streams, step, bases)
+    else:  # (larger seeds take the Python integers, as in rules.crn_base)
+        bases[:] = [rules.crn_base(seed, int(s), step) for s in streams]
+    return bases
+
+
+@_compiled
+def _stream_bases(seed, streams, step, out):
+    for k in range(streams.size):
+        out[k] = compiled.crn_base(seed, streams[k], step)
+
+
+def month_bases(seed: int, step: int, clock_base: np.uint64) -> np.ndarray:
+    """The month's stream bases (``MONTH_STREAMS``; the clocks' is the same every month)."""
+    bases = stream_bases(seed, MONTH_STREAM_IDS, step)
+    bases[CLOCK_BASE] = clock_base
+    return bases
+
+
 @_compiled
 def firm_month(n, step, scalars, bases, rates, key, floats, ints, flags, F, T, R, events, flag, level, horizon,
                candidates, n_candidates, covered, category_order, category_start, indexed_rows, clock_scalars,
-               listed_effect, out, leavers):
+               listed_effect, listed_rows, n_listed, out, scratch):
     """One month of the firms' processes on rows 0..n.
 
     Args:
@@ -65,33 +94,36 @@ def firm_month(n, step, scalars, bases, rates, key, floats, ints, flags, F, T, R
         covered, category_order, category_start, indexed_rows: Whether each product category has a
             standard, and the category index (rows from ``indexed_rows`` on are not in it).
         clock_scalars, listed_effect: What the clocks' factors read (see ``rebase_clocks``).
+        listed_rows, n_listed: The rows of firms ever listed (``listed_rows[:n_listed[0]]``, in no
+            particular order); firms listed for the first time are added.
         out: Gets the month's counts (``LOST_LISTING`` ... ``WITHOUT_PATENTS``).
-        leavers: Gets the rows of firms that exited, then of those left without patents (each sorted).
+        scratch: Room for ``SCRATCH_LISTS`` lists of n rows; list ``LEAVERS`` gets the rows of firms
+            that exited, then of those left without patents (each sorted).
     """
     state = (n, level, horizon, candidates, n_candidates, flag, T, F, events, key, bases[CLOCK_BASE])
     rebase = (level, horizon, F, T, R, flag, candidates, n_candidates, floats, ints, flags, covered, clock_scalars,
               listed_effect)
-    rows, counts = np.empty(n, np.int64), np.empty(n, np.int64)
+    rows, counts, leavers = _list(scratch, ROWS, n), _list(scratch, COUNTS, n), _list(scratch, LEAVERS, n)
     out[:] = 0
     # exit
     m = _fire(state, EXIT, scalars[EXIT], rows, counts)
     out[EXITED] = _leave(rows[:m], floats, ints, flags, F, T, leavers)
     # credit listing and repair
-    _credit(state, rebase, step, scalars[LISTING], bases, rates, key, ints, flags, out, rows, counts)
+    _credit(state, rebase, step, scalars[LISTING], bases, rates, key, ints, flags, listed_rows, n_listed, out, scratch)
     # patents
     m = _fire(state, PATENT, scalars[PATENT], rows, counts)
     _grant(rows[:m], counts[:m], bases[PATENT_BASE], rates, key, ints)
-    more, more_counts = np.empty(n, np.int64), np.empty(n, np.int64)  # (a second clock's events at once)
+    more, more_counts = _list(scratch, MORE, n), _list(scratch, MORE_COUNTS, n)  # (a second clock's events at once)
     k = _fire(state, LAPSE, scalars[LAPSE], more, more_counts)
     _lapse(more[:k], more_counts[:k], bases[LAPSE_BASE], rates, key, ints)
     rebase_clocks(rows[:m], _PATENT_CLOCKS, *rebase)
     rebase_clocks(more[:k], _PATENT_CLOCKS, *rebase)
-    gone = np.empty(m + k, np.int64)
+    gone = scratch[GONE * n:(GONE + 2) * n]  # (a row may be on both lists)
     g = _without_patents(rows[:m], ints, flags, gone, 0)
     g = _without_patents(more[:k], ints, flags, gone, g)
     out[WITHOUT_PATENTS] = _leave(gone[:g], floats, ints, flags, F, T, leavers[out[EXITED]:])
     # overseas filings and their two examination stages
-    _overseas(state, rebase, scalars, bases, rates, key, ints, out)
+    _overseas(state, rebase, scalars, bases, rates, key, ints, out, scratch)
     # Zhejiang Made standards
     m = _fire(state, STANDARD, scalars[STANDARD], rows, counts)
     if m:
@@ -115,6 +147,12 @@ def firm_month(n, step, scalars, bases, rates, key, floats, ints, flags, F, T, R
 
 
 @_compiled
+def _list(scratch, k, n):
+    """Scratch list k (n rows)."""
+    return scratch[k * n:(k + 1) * n]
+
+
+@_compiled
 def _fire(state, c, scalar, rows, counts):
     n, level, horizon, candidates, n_candidates, flag, T, F, events, key, base = state
     return fire(c, scalar, n, level, horizon, candidates, n_candidates, flag, T, F, events, key[0], base, rows, counts)
@@ -134,23 +172,29 @@ def _leave(rows, floats, ints, flags, F, T, leavers):
             for column in (N_INV, N_HV, PEND1, PEND2, N_INTL):
                 ints[column, i] = 0
             flags[CERTIFIED, i] = False
-            F[:, i] = 0.0
-            T[:, i] = np.inf
+            for c in range(F.shape[0]):
+                F[c, i] = 0.0
+                T[c, i] = np.inf
     return m
 
 
 @_compiled
-def _credit(state, rebase, step, scalar, bases, rates, key, ints, flags, out, rows, counts):
+def _credit(state, rebase, step, scalar, bases, rates, key, ints, flags, listed_rows, n_listed, out, scratch):
     """Listing of firms with a clean record (abnormal or serious, certified firms lose their
     certificates), then repair: off the abnormal list at once when repaired, off the serious list after
     a minimum time; rebases the listed, the repaired and the firms listed ``penalty_memory_months`` ago
     (whose record becomes clean if they are off the lists)."""
+    n = state[0]
+    rows, counts = _list(scratch, ROWS, n), _list(scratch, COUNTS, n)
     m = _fire(state, LISTING, scalar, rows, counts)
     lost = 0
     for j in range(m):
         i = rows[j]
         u = rules.uniform_from_key(bases[LISTING_BASE], key[0, i])
         ints[CREDIT, i] = ABNORMAL if u < rates.abnormal_share else SERIOUS
+        if ints[LISTED_STEP, i] == NEVER:  # (listed for the first time)
+            listed_rows[n_listed[0]] = i
+            n_listed[0] += 1
         ints[LISTED_STEP, i] = step
         ints[STATUS_STEP, i] = step
         if flags[CERTIFIED, i]:
@@ -158,10 +202,9 @@ def _credit(state, rebase, step, scalar, bases, rates, key, ints, flags, out, ro
             flags[CERTIFIED, i] = False
             ints[N_INTL, i] = 0
     out[LOST_LISTING] = lost
-    n = state[0]
-    on_list, cleared = np.empty(n, np.int64), np.empty(n, np.int64)
-    a, b = credit_scan(n, ints, flags, step - int(rates.penalty_memory_months), on_list, cleared)
-    repaired = np.empty(a, np.int64)
+    on_list, cleared, repaired = _list(scratch, 2, n), _list(scratch, 3, n), _list(scratch, 4, n)  # (free till patents)
+    a, b = credit_scan(listed_rows[:n_listed[0]], ints, flags, step - int(rates.penalty_memory_months), on_list,
+                       cleared)
     r = 0
     for j in range(a):
         i = on_list[j]
@@ -219,13 +262,12 @@ def _without_patents(rows, ints, flags, out, m):
 
 
 @_compiled
-def _overseas(state, rebase, scalars, bases, rates, key, ints, out):
+def _overseas(state, rebase, scalars, bases, rates, key, ints, out, scratch):
     """New overseas filings by holders of high-value patents, filings moving through the two
     examination stages and decided (a binomial share granted); rebases the firms concerned."""
-    n = state[0]
-    filers, filings = np.empty(n, np.int64), np.empty(n, np.int64)
-    moving, moved = np.empty(n, np.int64), np.empty(n, np.int64)
-    deciding, decided = np.empty(n, np.int64), np.empty(n, np.int64)
+    n = state[0]  # (the month's lists are free again: six of them)
+    filers, filings, moving = _list(scratch, 0, n), _list(scratch, 1, n), _list(scratch, 2, n)
+    moved, deciding, decided = _list(scratch, 3, n), _list(scratch, 4, n), _list(scratch, 5, n)
     f = _fire(state, OFILE, scalars[OFILE], filers, filings)
     a = _fire(state, STAGE1, scalars[STAGE1], moving, moved)
     d = _fire(state, STAGE2, scalars[STAGE2], deciding, decided)

@@ -12,13 +12,16 @@ import math
 import numpy as np
 
 from sim.core import rules
-from sim.submodels.innovation.month import (EXITED, LOST_LISTING, MONTH_STREAMS, N_OUT, NEW_STANDARDS, OVERSEAS_GRANTS,
-                                            WITHOUT_PATENTS, MonthRates, firm_month)
+from sim.submodels.innovation.clocks import enter_firms
+from sim.submodels.innovation.month import (EXITED, LEAVERS, LOST_LISTING, N_OUT, NEW_STANDARDS, OVERSEAS_GRANTS,
+                                            SCRATCH_LISTS, WITHOUT_PATENTS, MonthRates, firm_month, month_bases,
+                                            stream_bases)
 from sim.submodels.innovation.parameters import STREAMS
 from sim.submodels.innovation.rules import band_log_excess, firm_exit_hazard, listing_hazard, tail_log_excess
-from sim.submodels.innovation.table import NEVER
 
 ENTRY_MONTHS = 3  # entrants drawn each month are added at the end of each quarter
+# The entrants' streams, in the order of ``enter_firms``'s bases (their cities are drawn as the 2020 firms' are).
+ENTRY_STREAM_IDS = np.array([STREAMS[s] for s in ("entry_size", "entry_category", "entry_holder")], np.int64)
 
 
 class MonthlyProcesses:
@@ -37,17 +40,18 @@ class MonthlyProcesses:
         scalars = np.array([exit_hazard / 12.0, listing / 12.0, self.grant_scalar / 12.0, 1.0 / 12.0,
                             self.overseas_scalar / 12.0, stage, stage, self.standard_scalar / 12.0,
                             self.cert_scalar / 12.0, self.intl_scalar / 12.0])
-        bases = np.array([self.clock_base] + [rules.crn_base(self.seed, STREAMS[s], step) for s in MONTH_STREAMS[1:]],
-                         np.uint64)
+        bases = month_bases(self.seed, step, self.clock_base)
         rates = MonthRates(abnormal / max(listing, 1e-12), p.abnormal_repair_rate, p.serious_repair_rate,
                            p.serious_min_months, p.penalty_memory_months, r["high_value_share_of_grants"],
                            q.invention_lapse, q.high_value_lapse, q.overseas_grant_ratio, self.intl_lapse_ratio)
-        g, out, leavers = t.groups, np.zeros(N_OUT, np.int64), np.empty(t.n_rows, np.int64)
-        firm_month(t.n_rows, step, scalars, bases, rates, g["key"], g["floats"], g["ints"], g["flags"], g["factor"],
+        g, out, n = t.groups, np.zeros(N_OUT, np.int64), t.n_rows
+        scratch = self._scratch(SCRATCH_LISTS)
+        firm_month(n, step, scalars, bases, rates, g["key"], g["floats"], g["ints"], g["flags"], g["factor"],
                    g["trigger"], g["threshold_left"], g["events"], g["candidate"], self.clock_totals,
                    self.clock_horizons, self._candidate_lists(), self.n_candidates, self.category_has_standard,
                    self._category_order, self._category_start, self._category_indexed_rows, self._clock_scalars(),
-                   self.listed_exit_effect, out, leavers)
+                   self.listed_exit_effect, self._listed_list(), self.n_listed_rows, out, scratch)
+        leavers = scratch[LEAVERS * n:(LEAVERS + 1) * n]
         f_tm, exited = t["f_tm"], out[EXITED]
         self.trademark_weight -= float(f_tm[leavers[:exited]].sum())  # (as numpy adds them: the same bits)
         self.trademark_weight -= float(f_tm[leavers[exited:exited + out[WITHOUT_PATENTS]]].sum())
@@ -83,27 +87,14 @@ class MonthlyProcesses:
         non-industrial holders of a first invention patent."""
         q, t = self.params, self.firms
         sl = t.add(n_ind + n_hold)
-        d = t.full_columns
-        kind = np.repeat(np.array([0, 1], np.uint64), (n_ind, n_hold))
-        index = np.concatenate((np.arange(n_ind), np.arange(n_hold))).astype(np.uint64)
-        keys = (np.uint64(step + 1) << np.uint64(24)) | (kind << np.uint64(20)) | index
-        industrial = kind == 0
-        d["key"][sl] = keys
-        self._assign_cities(sl)
-        d["alive"][sl] = True
-        d["industrial"][sl] = industrial
-        d["listed_step"][sl] = NEVER
-        d["status_step"][sl] = NEVER
-        u = self._uniform("entry_size", keys, step)
-        d["log_size"][sl] = self.log_threshold + np.where(
+        g, u = t.groups, np.empty(n_ind + n_hold)
+        enter_firms(sl.start, n_ind, n_hold, step, self.city_base, stream_bases(self.seed, ENTRY_STREAM_IDS, step),
+                    self.city_cdf, self.n_categories, q.entrant_holder_share, self.rates["high_value_share_of_grants"],
+                    g["key"][0], g["ints"], g["flags"], u)
+        industrial = t["industrial"][sl]
+        t["log_size"][sl] = self.log_threshold + np.where(
             industrial, band_log_excess(u, self.size_tail_alpha, q.band_log_width),
             q.other_holder_log_offset + tail_log_excess(u, self.size_tail_alpha, q.largest_log_excess))
-        d["category"][sl] = np.where(
-            industrial, (self._uniform("entry_category", keys, step) * self.n_categories).astype(np.int64), -1)
-        holder = ~industrial | (self._uniform("entry_holder", keys, step) < q.entrant_holder_share)
-        hv = self._uniform("entry_holder", keys | np.uint64(1 << 19), step) < self.rates["high_value_share_of_grants"]
-        d["n_inv"][sl] = holder
-        d["n_hv"][sl] = holder & hv
         self._refresh_factors(sl)
         self._start_clocks(sl)
 

@@ -64,6 +64,7 @@ def exit_size_factor(log_size, p: Parameters):
     return rules.exp(p.hazard_size_elasticity * (log_size - rules.LOG_100))
 
 
+@register_jitable
 def firm_exit_hazard(size_factor, listed, severity, gdp_growth, shock, p: Parameters):
     """Annual exit hazard of a simulated firm: the entity model's hazard for established firms
     (``hazard_after_year_7``) by size, raised for listed firms and in bad years."""
@@ -139,8 +140,10 @@ def trademark_stock(year: int, r17: float, g0: float, g1: float, params: Innovat
     return total
 
 
+@cache
 def trademark_cohorts_2020(params: InnovationParameters) -> dict[int, float]:
-    """Valid marks at the end of 2020 by the year their current term began (marks, not 10k)."""
+    """Valid marks at the end of 2020 by the year their current term began (marks, not 10k; the same
+    dictionary for the same parameters: copy it to change it)."""
     r17, g0, g1 = trademark_backcast(params)
     term = int(params.trademark_term_years)
     cohorts: dict[int, float] = {}
