@@ -66,7 +66,8 @@ def _sign(x):
     return lambda x: float((x > 0) - (x < 0))
 
 
-for _rule in (streams._mix, streams.uniform_from_key, streams.poisson_inverse, streams.binomial_inverse,
+for _rule in (streams._mix, streams.uniform_from_key, streams.entrant_key, streams.poisson_inverse,
+              streams.binomial_inverse,
               rules.economy_factor, rules.conversion_probability, rules.conversion_size_factor, rules.conversion_event,
               rules.monthly_probability, rules.laplace_quantile,
               rules.exit_hazard, rules.deregister_at_exit_probability, rules.dormant_deregistration_probability,
@@ -84,11 +85,6 @@ ParameterTuple = namedtuple("ParameterTuple", [f.name for f in dataclasses.field
 def parameter_tuple(p: Parameters) -> ParameterTuple:
     """The parameter set as a named tuple that compiled code can read."""
     return ParameterTuple(**{k: float(v) for k, v in dataclasses.asdict(p).items()})
-
-
-def base(seed: int, stream: str, step: int) -> np.uint64:
-    """Starting state of a process's random stream in a month."""
-    return np.uint64(rules.crn_base(seed, rules.STREAMS[stream], step))
 
 
 _jit = numba.njit(cache=True, nogil=True)
@@ -151,21 +147,21 @@ def crn_base(seed, stream, step):
                                      + np.uint64(step + streams.STEP_OFFSET) * np.uint64(streams.STEP_MIX)))
 
 
-def month_bases(seed: int, step: int) -> np.ndarray:
-    """Starting states of every process's stream in a month, indexed by ``rules.STREAMS`` (one call
-    for the month's dozen streams instead of one each)."""
-    out = np.empty(max(rules.STREAMS.values()) + 1, np.uint64)
+def stream_bases(seed: int, stream_ids: np.ndarray, step: int) -> np.ndarray:
+    """Starting states of the given streams (ids from ``rules.STREAMS`` or a submodel's) in a month:
+    what ``rules.crn_base`` gives each, in one call instead of one each."""
+    out = np.empty(stream_ids.size, np.uint64)
     if seed < streams._INT64_END:
-        _month_bases(seed, step, out)
+        _stream_bases(seed, stream_ids, step, out)
     else:  # (seeds from 2**63 take the Python integers, as rules.crn_base does)
-        out[:] = [rules.crn_base(seed, stream, step) for stream in range(out.size)]
+        out[:] = [rules.crn_base(seed, int(stream), step) for stream in stream_ids]
     return out
 
 
 @_jit
-def _month_bases(seed, step, out):
-    for stream in range(out.size):
-        out[stream] = crn_base(seed, stream, step)
+def _stream_bases(seed, stream_ids, step, out):
+    for k in range(stream_ids.size):
+        out[k] = crn_base(seed, stream_ids[k], step)
 
 
 @_jit
@@ -211,13 +207,11 @@ def entrants(step, counts, kinds, cities, bases, cdf, kind_weights, marginal_sha
     sector and marginal flag (from its own uniforms on the ``ENTRANT_STREAMS`` whose ``bases`` are
     given: ``population.draw_sector``, ``< marginal_share[city]``), and its size and honesty uniforms
     (the numbers ``rules.crn_uniform`` draws for those keys)."""
-    month = np.uint64(step + 1) << np.uint64(40)
     i = 0
     for pair in range(counts.size):
         k, c = kinds[pair], cities[pair]
-        pair_key = month | (np.uint64(k) << np.uint64(36)) | (np.uint64(c) << np.uint64(32))
         for index in range(counts[pair]):
-            key[i] = pair_key | np.uint64(index)
+            key[i] = rules.entrant_key(np.uint64(step), np.uint64(k), np.uint64(c), np.uint64(index))
             kind[i], city[i], weight[i] = k, c, kind_weights[k]
             sector[i] = _sector(cdf[k], rules.uniform_from_key(bases[0], key[i]))
             marginal[i] = rules.uniform_from_key(bases[1], key[i]) < marginal_share[c]
@@ -227,7 +221,7 @@ def entrants(step, counts, kinds, cities, bases, cdf, kind_weights, marginal_sha
 
 
 @register_jitable
-def _bucket(cdf, u):
+def bucket(cdf, u):
     """How many of the ascending ``cdf`` are at most ``u``, at most the last index
     (``min(np.searchsorted(cdf, u, side="right"), len(cdf) - 1)``)."""
     lo, hi = 0, cdf.size
@@ -242,16 +236,16 @@ def _bucket(cdf, u):
 
 @_twin(rows_arg=1)
 def buckets(cdf, u, out):
-    """Each uniform's bucket in one ascending ``cdf`` (see ``_bucket``)."""
+    """Each uniform's bucket in one ascending ``cdf`` (see ``bucket``)."""
     for i in numba.prange(u.size):
-        out[i] = _bucket(cdf, u[i])
+        out[i] = bucket(cdf, u[i])
 
 
 @_twin(rows_arg=1)
 def buckets_by_row(cdf, rows, u, out):
-    """Each uniform's bucket in its own row ``cdf[rows[i]]`` of ascending rows (see ``_bucket``)."""
+    """Each uniform's bucket in its own row ``cdf[rows[i]]`` of ascending rows (see ``bucket``)."""
     for i in numba.prange(u.size):
-        out[i] = _bucket(cdf[rows[i]], u[i])
+        out[i] = bucket(cdf[rows[i]], u[i])
 
 
 @_twin(rows_arg=0)

@@ -49,6 +49,7 @@ SCRATCH = {"risk": np.int8, "visibility": np.float64}
 SUPERVISION_STREAMS = ("complaint", "inspection", "detection", "sanction", "annual_report", "repair", "exit",
                        "deregistration", "dormancy")
 SUPERVISION_STREAM_IDS = np.array([rules.STREAMS[name] for name in SUPERVISION_STREAMS])
+ALL_STREAM_IDS = np.arange(max(rules.STREAMS.values()) + 1)  # (a month's bases, indexed by stream id)
 
 
 class VectorMarketModel(BaseMarketModel):
@@ -139,7 +140,7 @@ class VectorMarketModel(BaseMarketModel):
         """Every stream's base in a month (this one by default), computed once for the month."""
         step = self.month_index if step is None else step
         if step != self._bases_step:
-            self._bases, self._bases_step = compiled.month_bases(self.seed, step), step
+            self._bases, self._bases_step = compiled.stream_bases(self.seed, ALL_STREAM_IDS, step), step
         return self._bases
 
     def _base(self, stream: str, step: int | None = None) -> np.uint64:

@@ -2,10 +2,11 @@
 
 A month of the city regulators or the commodity markets is a few dozen small numpy operations
 over 11 cities or a few thousand markets; each pass here does one process's month in one loop,
-with the same draws (:func:`sim.core.streams.uniform_from_key` on the same stream, key and month)
-and the same arithmetic, operation for operation and in the same order, as the rules of
-:mod:`sim.submodels.programmes` on arrays, so the numbers are the same bit for bit (tests/test_programmes.py
-runs both side by side).
+with the same draws (:func:`sim.core.streams.uniform_from_key` on the same stream, key and month),
+calling the rules of :mod:`sim.submodels.programmes` on one city's numbers (``approach``,
+``realised``, ``digital_effectiveness``) and, for the markets, the same arithmetic as those rules
+on arrays, operation for operation and in the same order, so the numbers are the same bit for bit
+(tests/test_programmes.py runs both side by side).
 
 numpy's vectorised ``log`` and ``power`` can differ from the C library's (which compiled code
 calls) in the last bit, so no pass computes either: the markets' logs come from ``np.log`` over a
@@ -18,7 +19,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from sim.core import compiled, streams
+from sim.core import compiled, rules, streams
+from sim.submodels import programmes  # (its rules, compiled where the passes call them)
 
 _jit = numba.njit(cache=True, nogil=True)
 
@@ -47,13 +49,6 @@ def event_counts(seed, step, stream_ids, annual_rates, counts):
             counts[i] = -1
             everyone = False
     return everyone
-
-
-@_jit
-def _clip(x, low, high):
-    """``np.clip`` of one value (numpy's order: the lower bound first, ties keep the bound)."""
-    x = x if x > low else low
-    return x if x < high else high
 
 
 @_jit
@@ -96,19 +91,14 @@ def regulator_month(seed, step, sampling_stream, spot_stream, digital_stream, gr
     for c in range(n_cities):
         population[c] = population[c] * growth_factor
         # food-safety sampling: keys are the cities
-        level = sampling_level[c]
-        level = level + _clip(sampling_target[c] - level, -sampling_down[c], sampling_up[c])
+        level = programmes.approach(sampling_level[c], sampling_target[c], sampling_up[c], sampling_down[c])
         sampling_level[c] = level
-        u = streams.uniform_from_key(sampling_base, np.uint64(c))
-        sampling_now[c] = level * (1.0 + noise * (2.0 * u - 1.0))
+        sampling_now[c] = programmes.realised(level, streams.uniform_from_key(sampling_base, np.uint64(c)), noise)
         sampling_year[c] = sampling_year[c] + sampling_now[c] / 12.0
         # product-quality spot checks: keys follow the cities'; the pace up is relative to the level
-        level = spot_level[c]
-        up = spot_pace[c] * level / 12.0
-        level = level + _clip(spot_target[c] - level, -spot_down[c], up)
+        level = programmes.approach(spot_level[c], spot_target[c], spot_pace[c] * spot_level[c] / 12.0, spot_down[c])
         spot_level[c] = level
-        u = streams.uniform_from_key(spot_base, np.uint64(c + n_cities))
-        spot_now[c] = level * (1.0 + noise * (2.0 * u - 1.0))
+        spot_now[c] = programmes.realised(level, streams.uniform_from_key(spot_base, np.uint64(c + n_cities)), noise)
         # digital integration: the hazard by the lines integrated at the start of the month
         joined = 0
         for j in range(items):
@@ -120,8 +110,7 @@ def regulator_month(seed, step, sampling_stream, spot_stream, digital_stream, gr
                 if streams.uniform_from_key(digital_base, key) < probability:
                     integrated[c, j] = True
                     joined += 1
-        gap = joined / items - adoption_2020[c]
-        effectiveness[c] = 1.0 + gain * (gap if gap > 0.0 else 0.0)
+        effectiveness[c] = programmes.digital_effectiveness(joined / items, adoption_2020[c], gain)
         total += joined
     return total
 
@@ -151,7 +140,7 @@ def market_draws(seed, growth_stream, size_stream, step, key, rows, entrants, u,
     base = compiled.crn_base(seed, size_stream, step)
     first = np.uint64(step + 1) << np.uint64(20)
     for j in range(entrants):
-        entrant_u[j] = _clip(streams.uniform_from_key(base, first | np.uint64(j)), 1e-12, 1.0 - 1e-12)
+        entrant_u[j] = rules.clip(streams.uniform_from_key(base, first | np.uint64(j)), 1e-12, 1.0 - 1e-12)
 
 
 @_jit

@@ -40,6 +40,7 @@ from importlib import resources
 from typing import NamedTuple, Protocol
 
 import numpy as np
+from numba.extending import register_jitable
 from scipy import special
 
 from sim.core import rules
@@ -139,6 +140,11 @@ def integration_hazard(adoption, investment, city_capability, p: ProgrammeParame
 def digital_effectiveness(adoption, adoption_2020, gain):
     """Regulators' effectiveness multiplier from digital integration: 1 in 2020, rising with it."""
     return 1.0 + gain * rules.maximum(0.0, adoption - adoption_2020)
+
+
+# The rules the compiled months call (sim.submodels.programme_loops), compiled from these definitions.
+for _rule in (approach, realised, digital_effectiveness):
+    register_jitable(_rule)
 
 
 def acceptance_probability(base, support):

@@ -13,9 +13,8 @@ import math
 
 import numba
 import numpy as np
-from numba.extending import register_jitable
 
-from sim.core import compiled  # noqa: F401  (registers the rules numba compiles: rules.uniform_from_key, ...)
+from sim.core import compiled  # (importing it also registers the rules numba compiles: rules.uniform_from_key, ...)
 from sim.core import rules
 from sim.submodels.innovation.parameters import NORMAL
 from sim.submodels.innovation.rules import annual_growth, exit_size_factor, exponential_threshold, firm_exit_hazard
@@ -26,6 +25,16 @@ from sim.submodels.innovation.table import (ABOVE, ALIVE, CATEGORY, CERTIFIED, C
 _compiled = numba.njit(cache=True, nogil=True)
 # Clock indices (the order of parameters.CLOCKS), as the compiled factors test them.
 EXIT, LISTING, PATENT, LAPSE, OFILE, STAGE1, STAGE2, STANDARD, CERT, INTL = range(10)
+
+
+@numba.extending.register_jitable(inline="always")
+def _clean_and_access(ints, covered, i, step, memory):
+    """Whether firm ``i`` has a clean credit record at ``step`` (on no list, none within ``memory``
+    months) and whether its product category has a Zhejiang Made standard (``Innovation._clean_record``
+    and ``_has_category_standard`` for one firm)."""
+    category = ints[CATEGORY, i]
+    return (ints[CREDIT, i] == NORMAL and step - ints[LISTED_STEP, i] >= memory,
+            category >= 0 and covered[max(category, 0)])
 
 
 @_compiled
@@ -72,9 +81,7 @@ def rebase_clocks(rows, clocks, level, horizon, F, T, R, flag, candidates, n_can
             elif c == INTL:
                 new = floats[F_INTL, i] * flags[CERTIFIED, i] + sc[6] * ints[N_INTL, i]
             else:  # STANDARD and CERT read the credit record and the product category
-                clean = ints[CREDIT, i] == NORMAL and sc[8] - ints[LISTED_STEP, i] >= sc[7]
-                category = ints[CATEGORY, i]
-                access = category >= 0 and covered[max(category, 0)]
+                clean, access = _clean_and_access(ints, covered, i, sc[8], sc[7])
                 if c == STANDARD:
                     new = floats[F_STD, i] * clean * (sc[3] if access else 1.0)
                 elif flags[CERTIFIED, i]:  # CERT
@@ -151,21 +158,11 @@ def start_thresholds(start, stop, key, base, R, F, T):
             T[c, i] = np.inf
 
 
-@register_jitable
-def _city(u, city_cdf):
-    """The city at uniform ``u`` on the cities' cumulative shares: how many are at most ``u``
-    (``np.searchsorted(city_cdf, u, side="right")``), at most the last city."""
-    city = 0
-    for c in range(city_cdf.size):
-        city += city_cdf[c] <= u
-    return min(city, city_cdf.size - 1)
-
-
 @_compiled
 def draw_cities(start, stop, key, base, city_cdf, ints):
     """The cities of rows start..stop, each at its uniform on the firm_city stream (``base``)."""
     for i in range(start, stop):
-        ints[CITY, i] = _city(rules.uniform_from_key(base, key[i]), city_cdf)
+        ints[CITY, i] = compiled.bucket(city_cdf, rules.uniform_from_key(base, key[i]))
 
 
 @_compiled
@@ -184,7 +181,7 @@ def enter_firms(start, n_ind, n_hold, step, city_base, bases, city_cdf, n_catego
         k = month | (np.uint64(0 if industrial else 1) << np.uint64(20)) | np.uint64(j if industrial else j - n_ind)
         i = start + j
         key[i] = k
-        ints[CITY, i] = _city(rules.uniform_from_key(city_base, k), city_cdf)
+        ints[CITY, i] = compiled.bucket(city_cdf, rules.uniform_from_key(city_base, k))
         flags[ALIVE, i] = True
         flags[INDUSTRIAL, i] = industrial
         ints[LISTED_STEP, i] = NEVER
@@ -248,9 +245,7 @@ def adoption_weights(n, floats, ints, flags, covered, step, memory, covered_fact
     k = 0
     for i in range(n):
         alive, certified = flags[ALIVE, i], flags[CERTIFIED, i]
-        clean = ints[CREDIT, i] == NORMAL and step - ints[LISTED_STEP, i] >= memory
-        category = ints[CATEGORY, i]
-        access = category >= 0 and covered[max(category, 0)]
+        clean, access = _clean_and_access(ints, covered, i, step, memory)
         out[0, i] = floats[F_STD, i] * (alive and clean) * (covered_factor if access else 1.0)
         out[1, i] = floats[F_CERT, i] * (alive and not certified and clean and access) \
             * (leader_factor if ints[N_STD, i] > 0 else 1.0)

@@ -16,7 +16,7 @@ from collections import namedtuple
 import numba
 import numpy as np
 
-from sim.core import compiled  # noqa: F401  (registers the rules numba compiles: rules.uniform_from_key, ...)
+from sim.core import compiled  # (importing it also registers the rules numba compiles: rules.uniform_from_key, ...)
 from sim.core import rules
 from sim.submodels.innovation.clocks import (CERT, EXIT, INTL, LAPSE, LISTING, OFILE, PATENT, STAGE1, STAGE2, STANDARD,
                                              credit_scan, fire, rebase_clocks)
@@ -56,25 +56,9 @@ _STANDARD_CLOCKS = np.array([STANDARD, CERT], np.int64)
 _CERT_CLOCKS = np.array([CERT, INTL], np.int64)
 
 
-def stream_bases(seed: int, streams: np.ndarray, step: int) -> np.ndarray:
-    """The bases of the given streams (ids) at ``step``: what ``rules.crn_base`` gives, in one compiled call."""
-    bases = np.empty(streams.size, np.uint64)
-    if seed < 2 ** 63:
-        _stream_bases(seed, streams, step, bases)
-    else:  # (larger seeds take the Python integers, as in rules.crn_base)
-        bases[:] = [rules.crn_base(seed, int(s), step) for s in streams]
-    return bases
-
-
-@_compiled
-def _stream_bases(seed, streams, step, out):
-    for k in range(streams.size):
-        out[k] = compiled.crn_base(seed, streams[k], step)
-
-
 def month_bases(seed: int, step: int, clock_base: np.uint64) -> np.ndarray:
     """The month's stream bases (``MONTH_STREAMS``; the clocks' is the same every month)."""
-    bases = stream_bases(seed, MONTH_STREAM_IDS, step)
+    bases = compiled.stream_bases(seed, MONTH_STREAM_IDS, step)
     bases[CLOCK_BASE] = clock_base
     return bases
 

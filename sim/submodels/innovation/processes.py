@@ -11,11 +11,10 @@ import math
 
 import numpy as np
 
-from sim.core import rules
+from sim.core import compiled, rules
 from sim.submodels.innovation.clocks import enter_firms
 from sim.submodels.innovation.month import (EXITED, LEAVERS, LOST_LISTING, N_OUT, NEW_STANDARDS, OVERSEAS_GRANTS,
-                                            SCRATCH_LISTS, WITHOUT_PATENTS, MonthRates, firm_month, month_bases,
-                                            stream_bases)
+                                            SCRATCH_LISTS, WITHOUT_PATENTS, MonthRates, firm_month, month_bases)
 from sim.submodels.innovation.parameters import STREAMS
 from sim.submodels.innovation.rules import band_log_excess, firm_exit_hazard, listing_hazard, tail_log_excess
 
@@ -88,7 +87,7 @@ class MonthlyProcesses:
         q, t = self.params, self.firms
         sl = t.add(n_ind + n_hold)
         g, u = t.groups, np.empty(n_ind + n_hold)
-        enter_firms(sl.start, n_ind, n_hold, step, self.city_base, stream_bases(self.seed, ENTRY_STREAM_IDS, step),
+        enter_firms(sl.start, n_ind, n_hold, step, self.city_base, compiled.stream_bases(self.seed, ENTRY_STREAM_IDS, step),
                     self.city_cdf, self.n_categories, q.entrant_holder_share, self.rates["high_value_share_of_grants"],
                     g["key"][0], g["ints"], g["flags"], u)
         industrial = t["industrial"][sl]
