@@ -13,8 +13,6 @@ app's process).
 
 from __future__ import annotations
 
-import time
-
 import pandas as pd
 import streamlit as st
 
@@ -27,6 +25,7 @@ from sim.ui.session import choose, select
 from sim.ui import scenario as sc
 from sim.ui import text as tx
 from sim.ui.history import chart_points
+from sim.ui.progress import APP_DELAY, STALE_STYLE, Progress
 from sim.ui.sidebar import Settings, city_label, scenario_label, sidebar
 
 SCENARIO_DIR, DEFAULT_SEEDS, DEFAULT_SCALE = sc.scenario_dir(), sc.default_seeds(), sc.default_scale()
@@ -60,22 +59,16 @@ def run(requests: list[runner.Request], settings: Settings, t: dict[str, str]) -
                                                            cap=tx.num(runner.MAX_REQUEST_COST / 1e6)))
     shared.wait_for_prefetch()  # the server's start computes the first page: not asked for twice
     todo = runner.missing(cache, requests, seeds, settings.scale, settings.horizon, parameters=settings.parameters)
+    # the bar's place, kept on every run so that the elements after it keep theirs whether or not seeds
+    # are missing; the bar itself is drawn only if the run lasts (sim.ui.progress)
+    slot = st.empty()
     if todo:
-        bar = st.progress(0.0, text=t["progress_start"].format(total=len(todo)))
-        shown = [time.monotonic()]
-
-        def progress(done: int, total: int, left: float) -> None:
-            # at most two updates a second: each is a message the browser redraws, and a browser on
-            # the server's own cores would take that time from the seeds
-            if done < total and time.monotonic() - shown[0] < 0.5:
-                return
-            shown[0] = time.monotonic()
-            bar.progress(done / total, text=t["progress"].format(done=done, total=total, left=left))
-
+        bar = Progress(slot, lambda done, total, left: t["progress"].format(done=done, total=total, left=left),
+                       delay=APP_DELAY)
         # this session's ticket on the shared pool: served in turn with the other sessions, cancelled if
         # this page reruns or closes; a broken pool is replaced (seeds never run in the server itself)
-        runner.compute(cache, todo, sc.from_key, progress, scheduler=shared.scheduler())
-        bar.empty()
+        runner.compute(cache, todo, sc.from_key, bar, scheduler=shared.scheduler())
+        bar.close()
     return [runner.ensemble(cache, r, seeds, settings.scale, settings.horizon, sc.from_key,
                             parameters=settings.parameters) for r in requests]
 
@@ -353,6 +346,7 @@ def main() -> None:
     session.open_link(SCENARIO_DIR, VIEWS)
     lang0 = st.session_state.get("lang", "zh")
     st.set_page_config(page_title=tx.texts(lang0)["page_title"], layout="wide")
+    st.html(STALE_STYLE)  # a rerun's stale elements dim at once instead of fading over a second
     lang = st.sidebar.radio("语言 / Language", list(tx.LANGS), key="lang", horizontal=True,
                             format_func=lambda code: tx.LANG_NAMES[code])
     t = tx.texts(lang)

@@ -27,25 +27,13 @@ from sim.ui import runner, views
 from sim.ui import scenario as sc
 from sim.ui import text as tx
 from sim.ui.session import select
+from sim.ui.progress import Progress
 from sim.ui.session_runs import session_backend
 from sim.ui.waterfall import waterfall_chart, waterfall_table
 
 YEAR = sc.TARGET_YEAR  # the year the attribution splits (the brief's too)
 KEPT = 8  # attributions a session keeps (each a small table)
 UNSAVED = "<your saved scenario file>"  # the brief command's --scenario when the settings are no file
-
-
-def throttled(bar, text: Callable[[int, int], str]) -> Callable[[int, int], None]:
-    """A ``progress(done, total)`` that moves ``bar`` at most twice a second (and at the end): each update
-    is a message the browser redraws, on the cores the runs need."""
-    shown = [0.0]
-
-    def progress(done: int, total: int) -> None:
-        if done < total and time.monotonic() - shown[0] < 0.5:
-            return
-        shown[0] = time.monotonic()
-        bar.progress(min(1.0, done / max(total, 1)), text=text(done, total))
-    return progress
 
 
 def attribution_runs(a: Scenario, b: Scenario) -> int:
@@ -94,7 +82,7 @@ def attribution_panel(ref: runner.Request, key: str, settings, lang: str, t: dic
             return
         bar = st.progress(0.0, text=t["attribution_progress"].format(done=0, total="…"))
         try:
-            frame = compute_attribution(a, b, settings.seeds, settings.scale, settings.parameters, throttled(
+            frame = compute_attribution(a, b, settings.seeds, settings.scale, settings.parameters, Progress(
                 bar, lambda done, total: t["attribution_progress"].format(done=done, total=total)))
         except Exception as err:  # a failed run says so; the rest of the page stays
             bar.empty()
@@ -210,7 +198,7 @@ def write_brief(scenario: Scenario, against: Scenario, settings, lang: str, attr
     def stage(what: str) -> Callable[[int, int], None]:
         stages[0] += 1
         number = stages[0]
-        return throttled(bar, lambda done, total: t["brief_progress"].format(stage=number, done=done, total=total))
+        return Progress(bar, lambda done, total: t["brief_progress"].format(stage=number, done=done, total=total))
 
     try:
         with tempfile.TemporaryDirectory(prefix="brief-") as folder:

@@ -91,7 +91,6 @@ TEXT: dict[str, dict[str, str]] = {
         "run_caption": "每次调整后自动重新计算；已算过的情景直接取用缓存。",
         # progress and errors
         "progress": "正在模拟：{done}/{total} 次运行，约剩 {left:.0f} 秒……",
-        "progress_start": "正在模拟 {total} 次运行……",
         "run_error": "无法运行情景：{err}",
         # headline
         "metric_median": "{year}年在册市场主体（中位数）",
@@ -289,7 +288,6 @@ TEXT: dict[str, dict[str, str]] = {
         "scale_help": "Larger is faster but noisier; counts are scaled back to the whole province.",
         "run_caption": "Results update after every change; scenarios already run come from the cache.",
         "progress": "Simulating: {done}/{total} runs, about {left:.0f} s left...",
-        "progress_start": "Simulating {total} runs...",
         "run_error": "Cannot run the scenario: {err}",
         "metric_median": "Registered entities, {year} (median)",
         "metric_delta": "vs 2020",
