@@ -78,10 +78,14 @@ def summarise(tidy: pd.DataFrame, year: int = 2025) -> pd.DataFrame:
     (:func:`median_standard_error`)."""
     rows = []
     at_year = tidy[tidy["year"] == year]
+    by_indicator = at_year.groupby("indicator", sort=False).indices  # row numbers in order, one lookup each
+    column = at_year["value"].to_numpy()
+    none = np.empty(0)
     for ind in registry():
         if not ind.modelled:
             continue
-        values = at_year.loc[at_year["indicator"] == ind.id, "value"].to_numpy()
+        rows_of = by_indicator.get(ind.id)
+        values = column[rows_of] if rows_of is not None else none
         has = values.size > 0
         met = [ind.met(v) for v in values] if ind.target is not None else []
         rows.append({
