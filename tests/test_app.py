@@ -382,6 +382,16 @@ def test_runner_gives_run_seed_rows_plus_kinds_and_cities():
     assert cities.to_numpy() == pytest.approx(wide["market_entities"].to_numpy())
 
 
+def test_the_page_dims_stale_elements_in_one_step(app):
+    """The page carries the style that turns Streamlit's one-second fade of a rerun's stale elements
+    (and expanders) into one step (sim.ui.progress.STALE_STYLE; the browser test sees it applied)."""
+    from sim.ui.progress import STALE_STYLE
+
+    at = app()
+    assert [e.proto.body for e in at.get("html")] == [STALE_STYLE]
+    assert "transition-duration: 0s" in STALE_STYLE and 'data-stale="true"' in STALE_STYLE
+
+
 def test_seed_cache_runs_only_missing_seeds():
     cache = runner.SeedCache()
     request = runner.Request(sc.run_key(baseline()), "b")

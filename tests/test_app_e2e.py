@@ -189,6 +189,14 @@ DRAWN_AFTER_PRESS = """([text]) => {
     return hit ? (hit[0] - window.simPressed) / 1000 : null;
 }"""
 
+# The page's style rules that make stale element containers' transitions instant, as the browser parsed them.
+STALE_RULES = """() => [...document.styleSheets]
+    .flatMap(sheet => { try { return [...sheet.cssRules]; } catch (e) { return []; } })
+    .filter(rule => rule.selectorText && rule.selectorText.includes('.stElementContainer[data-stale="true"]')
+            && rule.style.transitionDuration === "0s"
+            && rule.style.getPropertyPriority("transition-duration") === "important")
+    .length"""
+
 # Resolves window.simCellChanged to the seconds from the next key press to the change of the scorecard
 # cell (row ``name``, ``column``) away from ``before`` (null after ``timeout`` ms).
 WATCH_CELL = """([name, before, column, timeout]) => {
@@ -257,6 +265,8 @@ def test_new_user_plan_double_random_compare_english_download(server, page, tmp_
     assert in_table is not None, f"the scorecard row {dr_zh!r} still shows {plan_value!r} after {UPDATE_SECONDS} s"
     raised = row_cells(page, dr_zh, key="scorecard")[MEDIAN]
     shown = page.evaluate(DRAWN_AFTER_PRESS, [raised])
+    # the rerun's stale elements were dimmed in one step (sim.ui.progress.STALE_STYLE), not faded
+    assert page.evaluate(STALE_RULES) == 1
     assert shown is not None and shown <= in_table, (shown, in_table)  # drawn, and not after the table had it
     print(f"scorecard showed the new value {shown:.2f} s after the slider moved ({plan_value} -> {raised}); "
           f"its accessible table {in_table:.2f} s")

@@ -11,8 +11,9 @@ Chromium per change, against 0.4-0.6 without the bar; measured in benchmarks/RES
 faded and Streamlit's running indicator turns meanwhile).
 
 :data:`STALE_STYLE` makes that fading one step: Streamlit fades a rerunning page's elements to a
-third of their opacity over a second, starting half a second into the run - sixty frames of the whole
-page, recomposited in the browser. The page still dims after half a second, in one frame (Chromium
+third of their opacity (and the expanders' borders and titles) over a second, starting half a second
+into the run - sixty frames of the whole page, recomposited in the browser. The page still dims after
+half a second, in one frame (Chromium
 beside the server: 0.6-0.7 CPU seconds per slider change against 0.9-1.1 without it).
 """
 
@@ -24,7 +25,9 @@ from typing import Any, Callable
 APP_DELAY = 1.5  # s: a seed run shorter than this (a slider change at the default settings) draws no bar
 EVERY = 0.5  # s between two moves of a bar
 STALE_STYLE = """<style>
-.stElementContainer[data-stale="true"] { transition: opacity 0s linear 0.5s !important; }
+.stElementContainer[data-stale="true"], [data-testid="stExpander"] details, [data-testid="stExpander"] summary {
+  transition-duration: 0s !important;
+}
 </style>"""
 
 
